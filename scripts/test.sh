@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every test: installs Azurite from the lock file (once), starts it, runs `dotnet test` on the solution,
+# stops Azurite whatever the outcome, prints "N passed, N failed" from the TRX results and exits non-zero on
+# any failure. Extra arguments go to `dotnet test` (for example: --filter "Category!=Integration").
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+if [ ! -x node_modules/.bin/azurite-blob ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+results="$root/TestResults"
+rm -rf "$results"
+set +e
+scripts/with-azurite.sh dotnet test ServerlessStyle.sln -c Release --results-directory "$results" "$@"
+status=$?
+set -e
+
+passed=0; failed=0; skipped=0
+for trx in "$results"/*.trx; do
+  [ -e "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*' "$trx" | head -1)
+  get() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
+  passed=$((passed + $(get passed)))
+  failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
+  skipped=$((skipped + $(get notExecuted)))
+done
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  echo "test: dotnet test exited with $status without a failed test in the results (a build error or a crashed test host); counted as one failure." >&2
+  failed=1
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] && [ "$status" -eq 0 ]
