@@ -22,7 +22,8 @@ param principalType string = 'User'
 @allowed(['T4', 'A100', 'none'])
 param gpuProfile string = 'T4'
 
-@description('Prepended to every container name (DESIGN.md section 3), so several deployments can share one account.')
+@description('Prepended to every container name (DESIGN.md section 3), so several deployments can share one account: lowercase letters, digits and hyphens.')
+@maxLength(56) // container names have at most 63 characters; the longest suffix is 'results'
 param containerPrefix string = ''
 
 @description('Days after which blobs in the work container (targets, checkpoints) are deleted.')
