@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: installs Azurite from the lock file (once), starts it, runs `dotnet test` on the solution,
+# Runs every test: lints the Bicep (scripts/lint-infra.sh, one check), installs Azurite from the lock file (once),
+# starts it, runs `dotnet test` on the solution,
 # stops Azurite whatever the outcome, prints "N passed, N failed" from the TRX results and exits non-zero on
 # any failure. Extra arguments go to `dotnet test` (for example: --filter "Category!=Integration").
 set -euo pipefail
@@ -9,6 +10,12 @@ cd "$root"
 if [ ! -x node_modules/.bin/azurite-blob ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
+
+# The infrastructure lint runs first and counts as one check in the summary line.
+set +e
+scripts/lint-infra.sh
+lint_status=$?
+set -e
 
 results="$root/TestResults"
 rm -rf "$results"
@@ -30,5 +37,6 @@ if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   echo "test: dotnet test exited with $status without a failed test in the results (a build error or a crashed test host); counted as one failure." >&2
   failed=1
 fi
+if [ "$lint_status" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 echo "$passed passed, $failed failed, $skipped skipped"
-[ "$failed" -eq 0 ] && [ "$status" -eq 0 ]
+[ "$failed" -eq 0 ] && [ "$status" -eq 0 ] && [ "$lint_status" -eq 0 ]

@@ -1,0 +1,122 @@
+// The Function app as a native Azure Functions app on Container Apps (Microsoft.App/containerApps, kind
+// 'functionapp'), authenticated to storage, registry and telemetry by its user-assigned identity.
+
+param name string
+param location string
+param tags object = {}
+
+param environmentId string
+@description('Workload profile name inside the environment: Consumption, or the GPU profile.')
+param workloadProfileName string
+param useGpu bool
+@description('vCPUs per replica, as a decimal string (the profile sets the allowed sizes).')
+param cpu string
+@description('Memory per replica, for example 8Gi.')
+param memory string
+
+param identityId string
+param identityClientId string
+param registryLoginServer string
+
+@description('Full image reference; empty deploys a public placeholder until `azd deploy` pushes the real image.')
+param imageName string
+
+param storageAccountName string
+param blobEndpoint string
+param queueEndpoint string
+param tableEndpoint string
+param containerPrefix string
+param taskHubName string
+param applicationInsightsName string
+
+@allowed(['auto', 'vgg19', 'resnet18'])
+param engineNetwork string
+
+@minValue(1)
+param minReplicas int
+@minValue(1)
+param maxReplicas int
+
+// A public Functions image that starts without our settings, for the first provision before any push.
+var placeholderImage = 'mcr.microsoft.com/azure-functions/dotnet8-quickstart-demo:1.0'
+
+resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: applicationInsightsName
+}
+
+resource app 'Microsoft.App/containerApps@2025-07-01' = {
+  name: name
+  location: location
+  tags: union(tags, { 'azd-service-name': 'functions' })
+  kind: 'functionapp'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: { '${identityId}': {} }
+  }
+  properties: {
+    managedEnvironmentId: environmentId
+    workloadProfileName: workloadProfileName
+    configuration: {
+      activeRevisionsMode: 'Single'
+      ingress: {
+        external: true
+        // The Functions base image listens on port 80.
+        targetPort: 80
+        transport: 'auto'
+        allowInsecure: false
+      }
+      registries: [
+        {
+          server: registryLoginServer
+          identity: identityId
+        }
+      ]
+      secrets: [
+        {
+          name: 'appinsights-connection-string'
+          value: applicationInsights.properties.ConnectionString
+        }
+      ]
+    }
+    template: {
+      containers: [
+        {
+          name: 'functions'
+          image: empty(imageName) ? placeholderImage : imageName
+          resources: { cpu: json(cpu), memory: memory }
+          env: [
+            { name: 'FUNCTIONS_WORKER_RUNTIME', value: 'dotnet-isolated' }
+            { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', secretRef: 'appinsights-connection-string' }
+            // Host storage (and so the Durable task hub) through the identity: no connection string exists.
+            { name: 'AzureWebJobsStorage__accountName', value: storageAccountName }
+            { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
+            { name: 'AzureWebJobsStorage__clientId', value: identityClientId }
+            { name: 'AzureWebJobsStorage__blobServiceUri', value: blobEndpoint }
+            { name: 'AzureWebJobsStorage__queueServiceUri', value: queueEndpoint }
+            { name: 'AzureWebJobsStorage__tableServiceUri', value: tableEndpoint }
+            { name: 'TASKHUB_NAME', value: taskHubName }
+            // DefaultAzureCredential picks the user-assigned identity by this client id.
+            { name: 'AZURE_CLIENT_ID', value: identityClientId }
+            { name: 'ServerlessStyle__Storage__ServiceUri', value: blobEndpoint }
+            { name: 'ServerlessStyle__Storage__ContainerPrefix', value: containerPrefix }
+            // cuda (not auto) on a GPU profile: a replica that cannot load CUDA fails loudly instead of
+            // silently running on the CPU while the GPU is billed.
+            { name: 'ServerlessStyle__Engine__Provider', value: useGpu ? 'cuda' : 'cpu' }
+            { name: 'ServerlessStyle__Engine__Network', value: engineNetwork }
+          ]
+        }
+      ]
+      scale: {
+        // At least one replica, always: Functions on Container Apps scales Durable Functions only with the
+        // MSSQL or Durable Task Scheduler backends, so with the Azure Storage backend nothing would wake a
+        // replica from zero to run queued orchestrations and activities.
+        minReplicas: minReplicas
+        maxReplicas: maxReplicas
+      }
+    }
+  }
+}
+
+output name string = app.name
+output fqdn string = app.properties.configuration.ingress.fqdn
+output url string = 'https://${app.properties.configuration.ingress.fqdn}'

@@ -1,0 +1,167 @@
+// ServerlessStyle on Azure: storage, identity, monitoring, registry, a Container Apps environment (optionally
+// with a serverless GPU) and the Functions app running the Durable style-transfer pipeline. azd-style: one
+// resource group per azd environment, names derived from a token so that re-provisioning is idempotent.
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('azd environment name; names the resource group and seeds every resource name.')
+param environmentName string
+
+@minLength(1)
+@description('Azure region of every resource; for a GPU profile, one with serverless GPUs of that type.')
+param location string
+
+@description('Object id of the person (or pipeline) running azd; gets blob data access to upload styles and photos. Empty: none.')
+param principalId string = ''
+
+@allowed(['User', 'ServicePrincipal', 'Group'])
+param principalType string = 'User'
+
+@description('Serverless GPU for the Function app: T4, A100, or none (CPU-only Consumption profile).')
+@allowed(['T4', 'A100', 'none'])
+param gpuProfile string = 'T4'
+
+@description('Prepended to every container name (DESIGN.md section 3), so several deployments can share one account: lowercase letters, digits and hyphens.')
+@maxLength(56) // container names have at most 63 characters; the longest suffix is 'results'
+param containerPrefix string = ''
+
+@description('Days after which blobs in the work container (targets, checkpoints) are deleted.')
+@minValue(1)
+param workRetentionDays int = 7
+
+@description('Loss network the engine uses: auto (vgg19 when models/ holds one, else resnet18), vgg19 or resnet18.')
+@allowed(['auto', 'vgg19', 'resnet18'])
+param engineNetwork string = 'auto'
+
+@description('Durable Functions task hub name (letters and digits).')
+param taskHubName string = 'serverlessstyle'
+
+@description('Image of the Function app; azd sets it after the first deploy (SERVICE_FUNCTIONS_IMAGE_NAME).')
+param functionsImageName string = ''
+
+@description('Replicas that always run (at least 1: see infra/app/function-app.bicep).')
+@minValue(1)
+param minReplicas int = 1
+
+@description('Most replicas; each runs one activity at a time (host.json), so this bounds parallel GPU chunks and GPU quota use.')
+@minValue(1)
+param maxReplicas int = 1
+
+var tags = { 'azd-env-name': environmentName }
+var token = toLower(uniqueString(subscription().id, environmentName, location))
+
+// Replica size per workload profile: serverless GPU replicas take the GPU's share of the node; the CPU
+// Consumption profile allows at most 4 vCPU / 8 GiB.
+var replicaSizes = {
+  T4: { cpu: '8.0', memory: '56Gi' }
+  A100: { cpu: '24.0', memory: '220Gi' }
+  none: { cpu: '4.0', memory: '8Gi' }
+}
+
+resource group 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: 'rg-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module storage 'app/storage.bicep' = {
+  name: 'storage'
+  scope: group
+  params: {
+    name: 'st${token}'
+    location: location
+    tags: tags
+    containerPrefix: containerPrefix
+    workRetentionDays: workRetentionDays
+  }
+}
+
+module identity 'app/identity.bicep' = {
+  name: 'identity'
+  scope: group
+  params: {
+    name: 'id-${token}'
+    location: location
+    tags: tags
+    storageAccountName: storage.outputs.name
+    principalId: principalId
+    principalType: principalType
+  }
+}
+
+module monitoring 'app/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: group
+  params: {
+    logAnalyticsName: 'log-${token}'
+    applicationInsightsName: 'appi-${token}'
+    location: location
+    tags: tags
+  }
+}
+
+module registry 'app/registry.bicep' = {
+  name: 'registry'
+  scope: group
+  params: {
+    name: 'cr${token}'
+    location: location
+    tags: tags
+    pullPrincipalId: identity.outputs.principalId
+  }
+}
+
+module environment 'app/environment.bicep' = {
+  name: 'environment'
+  scope: group
+  params: {
+    name: 'cae-${token}'
+    location: location
+    tags: tags
+    logAnalyticsName: monitoring.outputs.logAnalyticsName
+    gpuProfile: gpuProfile
+  }
+}
+
+module functionApp 'app/function-app.bicep' = {
+  name: 'function-app'
+  scope: group
+  params: {
+    name: 'func-${token}'
+    location: location
+    tags: tags
+    environmentId: environment.outputs.id
+    workloadProfileName: environment.outputs.appWorkloadProfileName
+    useGpu: gpuProfile != 'none'
+    cpu: replicaSizes[gpuProfile].cpu
+    memory: replicaSizes[gpuProfile].memory
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    registryLoginServer: registry.outputs.loginServer
+    imageName: functionsImageName
+    storageAccountName: storage.outputs.name
+    blobEndpoint: storage.outputs.blobEndpoint
+    queueEndpoint: storage.outputs.queueEndpoint
+    tableEndpoint: storage.outputs.tableEndpoint
+    containerPrefix: containerPrefix
+    taskHubName: taskHubName
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    engineNetwork: engineNetwork
+    minReplicas: minReplicas
+    maxReplicas: maxReplicas
+  }
+}
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = group.name
+output AZURE_CONTAINER_REGISTRY_ENDPOINT string = registry.outputs.loginServer
+output AZURE_CONTAINER_REGISTRY_NAME string = registry.outputs.name
+output AZURE_CONTAINER_ENVIRONMENT_NAME string = environment.outputs.name
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output AZURE_STORAGE_BLOB_ENDPOINT string = storage.outputs.blobEndpoint
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output AZURE_FUNCTION_APP_URL string = functionApp.outputs.url
+output AZURE_APPLICATION_INSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
+output SERVERLESS_STYLE_CONTAINER_PREFIX string = containerPrefix
