@@ -56,7 +56,7 @@ public static class NetworkCatalog
         var model = OnnxFiles.ReadModel(path);
         if (model.Graph.Node.Any(n => n.Output.Contains(ResNet18.ContentLayer)))
         {
-            return ResNet18.Load(path, preprocess);
+            return ResNet18.Load(model, path, preprocess);
         }
 
         if (preprocess is null)
@@ -66,7 +66,7 @@ public static class NetworkCatalog
                 nameof(preprocess));
         }
 
-        return OnnxVgg19.Load(path, preprocess);
+        return OnnxVgg19.Load(model, path, preprocess);
     }
 
     private static string FindKerasVgg19()

@@ -9,9 +9,10 @@ public static class OnnxVgg19
     // Ops that carry no computation at inference and may sit between the layers of exported models.
     private static readonly HashSet<string> Transparent = ["Identity", "Dropout"];
 
-    public static LossNetwork Load(string path, InputNormalization input)
+    public static LossNetwork Load(string path, InputNormalization input) => Load(OnnxFiles.ReadModel(path), path, input);
+
+    internal static LossNetwork Load(ModelProto model, string path, InputNormalization input)
     {
-        var model = OnnxFiles.ReadModel(path);
         var initializers = model.Graph.Initializer.ToDictionary(t => t.Name);
         var expected = ExpectedOps();
         var convs = new List<ConvWeights>();

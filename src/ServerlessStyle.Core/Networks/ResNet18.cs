@@ -29,7 +29,7 @@ public static class ResNet18
 
     /// <summary>
     /// CNTK's caffe-style input: BGR 0..255 minus a per-channel mean (the package's ResNetPreprocess.onnx subtracts a
-    /// mean image; these are its channel averages). The graph itself subtracts nothing.
+    /// mean image whose channel averages, measured, are these). The graph itself subtracts nothing.
     /// </summary>
     public static InputNormalization Input { get; } = InputNormalization.Caffe([103.06f, 115.90f, 123.15f]);
 
@@ -42,7 +42,11 @@ public static class ResNet18
     public static LossNetwork Load(string? path = null, InputNormalization? input = null)
     {
         path ??= DefaultPath;
-        var model = OnnxFiles.ReadModel(path);
+        return Load(OnnxFiles.ReadModel(path), path, input);
+    }
+
+    internal static LossNetwork Load(ModelProto model, string path, InputNormalization? input)
+    {
         var source = model.Graph;
         var producers = new Dictionary<string, NodeProto>();
         foreach (var node in source.Node)
