@@ -1,0 +1,87 @@
+namespace ServerlessStyle.Core.Networks;
+
+/// <summary>Loads a loss network from a spec: <c>vgg19</c>, <c>resnet18</c>, <c>random-vgg19</c>, or a path to a <c>.onnx</c> or Keras <c>.h5</c> file.</summary>
+public static class NetworkCatalog
+{
+    /// <summary>The Keras file the example loads; Keras caches it in ~/.keras/models.</summary>
+    public const string KerasVgg19FileName = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5";
+
+    /// <summary>Folders searched, in order, for <see cref="KerasVgg19FileName"/>.</summary>
+    public static IReadOnlyList<string> Vgg19SearchFolders { get; } =
+    [
+        Path.Combine(AppContext.BaseDirectory, "models"),
+        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".keras", "models"),
+    ];
+
+    /// <summary>
+    /// Loads the network <paramref name="spec"/> names. <paramref name="preprocess"/> overrides the network's own input
+    /// normalisation; a VGG19 from an ONNX file needs it (ONNX files do not say how their input was normalised).
+    /// </summary>
+    public static LossNetwork Load(string spec, InputNormalization? preprocess = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(spec);
+        switch (spec.ToLowerInvariant())
+        {
+            case "vgg19":
+                return LoadKeras(FindKerasVgg19(), preprocess);
+            case "resnet18":
+                return ResNet18.Load(input: preprocess);
+            case "random-vgg19":
+                // TODO(merge): the lead wires this to RandomVgg19 (Networks/RandomVgg19.cs, written on another branch).
+                throw new NotImplementedException("The random-vgg19 network is not wired into NetworkCatalog yet.");
+        }
+
+        if (spec.EndsWith(".h5", StringComparison.OrdinalIgnoreCase))
+        {
+            return LoadKeras(spec, preprocess);
+        }
+
+        if (spec.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+        {
+            return LoadOnnx(spec, preprocess);
+        }
+
+        throw new NetworkLoadException(
+            NetworkLoadFailure.UnknownSpec,
+            $"Unknown network '{spec}': use vgg19, resnet18, random-vgg19, or a path ending in .onnx or .h5.");
+    }
+
+    private static LossNetwork LoadKeras(string path, InputNormalization? preprocess) =>
+        Vgg19.Build(Path.GetFileNameWithoutExtension(path) == Path.GetFileNameWithoutExtension(KerasVgg19FileName) ? "vgg19" : Path.GetFileNameWithoutExtension(path),
+            KerasWeights.ReadVgg19Convs(path), preprocess ?? Vgg19.KerasInput);
+
+    private static LossNetwork LoadOnnx(string path, InputNormalization? preprocess)
+    {
+        // The CNTK ResNet18 may be deployed under another path; it is recognised by its content tap.
+        var model = OnnxFiles.ReadModel(path);
+        if (model.Graph.Node.Any(n => n.Output.Contains(ResNet18.ContentLayer)))
+        {
+            return ResNet18.Load(model, path, preprocess);
+        }
+
+        if (preprocess is null)
+        {
+            throw new ArgumentException(
+                $"{path}: an ONNX VGG19 does not record how its input was normalised; pass InputNormalization.Caffe(...) or InputNormalization.Torch.",
+                nameof(preprocess));
+        }
+
+        return OnnxVgg19.Load(model, path, preprocess);
+    }
+
+    private static string FindKerasVgg19()
+    {
+        foreach (var folder in Vgg19SearchFolders)
+        {
+            var path = Path.Combine(folder, KerasVgg19FileName);
+            if (File.Exists(path))
+            {
+                return path;
+            }
+        }
+
+        throw new NetworkLoadException(
+            NetworkLoadFailure.FileNotFound,
+            $"The VGG19 weights {KerasVgg19FileName} were not found in {string.Join(" or ", Vgg19SearchFolders)}; copy the Keras file there, pass its path, or use resnet18.");
+    }
+}

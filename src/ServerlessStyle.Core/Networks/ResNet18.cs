@@ -1,0 +1,128 @@
+using ServerlessStyle.Core.Onnx;
+
+namespace ServerlessStyle.Core.Networks;
+
+/// <summary>
+/// The ImageNet ResNet18 shipped in the NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18 (CNTK export, opset 8,
+/// fixed 224x224), rewritten into a loss network that runs at any size inside an opset-17 graph.
+/// </summary>
+public static class ResNet18
+{
+    /// <summary>Where the model lands next to the assembly (copied by ServerlessStyle.Core.csproj from the package).</summary>
+    public const string RelativePath = "DnnImageModels/ResNet18Onnx/ResNet18.onnx";
+
+    /// <summary>
+    /// Taps chosen by looking at results (DESIGN.md): style on the stem and stages 1-2, content on stage 3. Each is the
+    /// output of a Relu node; style layers weigh 1/3 each since NormalizeStyleLayersAtStart makes each start at 1.
+    /// </summary>
+    public static IReadOnlyList<StyleLayer> StyleLayers { get; } =
+        [new("ReLU253_Output_0", 1.0 / 3), new("ReLU283_Output_0", 1.0 / 3), new("ReLU315_Output_0", 1.0 / 3)];
+
+    public const string ContentLayer = "ReLU347_Output_0";
+
+    /// <summary>
+    /// Content 1, style 10, TV 1e-4: with each style layer normalised to 1 at the start, a style/content ratio of about
+    /// 10 gave painting-like results in the PyTorch re-implementation (DESIGN.md); the seed's TV weight of 1 is
+    /// scaled for VGG19's loss magnitudes and would flatten the image here, so TV only damps pixel noise.
+    /// </summary>
+    public static LossWeights DefaultWeights { get; } = new(1.0, 10.0, 1e-4);
+
+    /// <summary>
+    /// CNTK's caffe-style input: BGR 0..255 minus a per-channel mean (the package's ResNetPreprocess.onnx subtracts a
+    /// mean image whose channel averages, measured, are these). The graph itself subtracts nothing.
+    /// </summary>
+    public static InputNormalization Input { get; } = InputNormalization.Caffe([103.06f, 115.90f, 123.15f]);
+
+    // The only operators left once everything past the content tap is pruned; anything else means a different file.
+    private static readonly HashSet<string> KnownOps = ["Conv", "BatchNormalization", "Relu", "MaxPool", "Add"];
+
+    /// <summary>The packaged model, next to the running assembly.</summary>
+    public static string DefaultPath => Path.Combine(AppContext.BaseDirectory, RelativePath);
+
+    public static LossNetwork Load(string? path = null, InputNormalization? input = null)
+    {
+        path ??= DefaultPath;
+        return Load(OnnxFiles.ReadModel(path), path, input);
+    }
+
+    internal static LossNetwork Load(ModelProto model, string path, InputNormalization? input)
+    {
+        var source = model.Graph;
+        var producers = new Dictionary<string, NodeProto>();
+        foreach (var node in source.Node)
+        {
+            foreach (var output in node.Output)
+            {
+                producers[output] = node;
+            }
+        }
+
+        var taps = StyleLayers.Select(s => s.Tensor).Append(ContentLayer).ToList();
+        foreach (var tap in taps)
+        {
+            if (!producers.TryGetValue(tap, out var producer) || producer.OpType != "Relu")
+            {
+                throw new NetworkLoadException(NetworkLoadFailure.WrongArchitecture, $"{path} is not the CNTK ResNet18: it has no Relu output named {tap}.");
+            }
+        }
+
+        var graph = source.Clone();
+        graph.Name = "resnet18";
+        graph.ValueInfo.Clear();
+        var initializerNames = graph.Initializer.Select(t => t.Name).ToHashSet();
+        // IR version 3 lists every initializer among the inputs; the loss graph has the image as its single input.
+        var inputs = graph.Input.Where(i => !initializerNames.Contains(i.Name)).ToList();
+        if (inputs.Count != 1)
+        {
+            throw new NetworkLoadException(NetworkLoadFailure.WrongArchitecture, $"{path} has {inputs.Count} non-constant inputs; ResNet18 has one image input.");
+        }
+
+        var inputName = inputs[0].Name;
+        graph.Input.Clear();
+        graph.Input.Add(OnnxGraphs.InputValueInfo(inputName));
+        OnnxGraphs.PruneTo(graph, taps);
+        foreach (var node in graph.Node)
+        {
+            if (!KnownOps.Contains(node.OpType))
+            {
+                throw new NetworkLoadException(NetworkLoadFailure.WrongArchitecture, $"{path}: unexpected operator {node.OpType} ({node.Name}) before the taps.");
+            }
+
+            Upgrade(node);
+        }
+
+        return new LossNetwork
+        {
+            Name = "resnet18",
+            Graph = graph,
+            InputName = inputName,
+            Input = input ?? Input,
+            StyleLayers = StyleLayers,
+            ContentLayer = ContentLayer,
+            DefaultWeights = DefaultWeights,
+            NormalizeStyleLayersAtStart = true,
+        };
+    }
+
+    private static void Upgrade(NodeProto node)
+    {
+        // Attributes that later opsets removed: BatchNormalization's spatial (gone in opset 9) and the
+        // consumed_inputs/is_test of opset 1-6; ONNX Runtime rejects them in an opset-17 graph.
+        foreach (var stale in node.Attribute.Where(a => a.Name is "spatial" or "consumed_inputs" or "is_test").ToList())
+        {
+            node.Attribute.Remove(stale);
+        }
+
+        if (node.OpType is "Conv" or "MaxPool")
+        {
+            // The stored pads fit 224x224 only; at other sizes a downsampling block's two branches differ by a
+            // pixel and the Add fails. CNTK pads "same" with the odd pixel at the start, which is SAME_LOWER.
+            foreach (var pad in node.Attribute.Where(a => a.Name is "pads" or "auto_pad").ToList())
+            {
+                node.Attribute.Remove(pad);
+            }
+
+            node.Attribute.Add(OnnxGraphs.String("auto_pad", "SAME_LOWER"));
+        }
+    }
+}
