@@ -1,11 +1,30 @@
+using ServerlessStyle.Cli.Commands;
+using Spectre.Console.Cli;
+
 namespace ServerlessStyle.Cli;
 
 /// <summary>Entry point of the local runner and engine tools.</summary>
 public static class Program
 {
-    public static int Main(string[] args)
+    public static int Main(string[] args) => CreateApp().Run(args);
+
+    /// <summary>The command tree; tests run it with their own arguments.</summary>
+    public static CommandApp CreateApp()
     {
-        Console.Error.WriteLine("serverless-style: the local runner is not built yet (see the open issues).");
-        return 2;
+        var app = new CommandApp();
+        app.Configure(config =>
+        {
+            config.SetApplicationName("serverless-style");
+            config.AddCommand<RunCommand>("run").WithDescription("Stylise photos end to end on the local durable engine over Azurite.");
+            config.AddBranch("models", models =>
+            {
+                models.SetDescription("Manage loss networks (VGG19 import and download).");
+                models.AddCommand<ModelsListCommand>("list").WithDescription("List the imported networks and what 'auto' resolves to.");
+                models.AddCommand<ModelsImportCommand>("import").WithDescription("Convert a Keras .h5 or an ONNX VGG19 and store it for later runs.");
+                models.AddCommand<ModelsFetchCommand>("fetch").WithDescription("Download the Keras VGG19 weights (needs internet) and import them.");
+            });
+            config.SetExceptionHandler((exception, _) => CliErrors.Report(exception));
+        });
+        return app;
     }
 }

@@ -17,13 +17,15 @@ public static class NetworkCatalog
     /// Loads the network <paramref name="spec"/> names. <paramref name="preprocess"/> overrides the network's own input
     /// normalisation; a VGG19 from an ONNX file needs it (ONNX files do not say how their input was normalised).
     /// </summary>
-    public static LossNetwork Load(string spec, InputNormalization? preprocess = null)
+    public static LossNetwork Load(string spec, InputNormalization? preprocess = null, ModelStore? store = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(spec);
         switch (spec.ToLowerInvariant())
         {
+            case "auto":
+                return Load(ResolveAuto(store).Spec, preprocess, store);
             case "vgg19":
-                return LoadKeras(FindKerasVgg19(), preprocess);
+                return store?.TryLoad("vgg19") ?? LoadKeras(FindKerasVgg19(), preprocess);
             case "resnet18":
                 return ResNet18.Load(input: preprocess);
             case "random-vgg19":
@@ -44,6 +46,26 @@ public static class NetworkCatalog
         throw new NetworkLoadException(
             NetworkLoadFailure.UnknownSpec,
             $"Unknown network '{spec}': use vgg19, resnet18, random-vgg19, or a path ending in .onnx or .h5.");
+    }
+
+    /// <summary>
+    /// What <c>auto</c> means on this machine: the imported or cached VGG19 when there is one (the seed's network),
+    /// else the bundled ResNet18; <c>Note</c> is the one line that tells the user which, and how to get VGG19.
+    /// </summary>
+    public static (string Spec, string Note) ResolveAuto(ModelStore? store)
+    {
+        if (store?.TryRead("vgg19") is { } stored)
+        {
+            return ("vgg19", $"network: vgg19 (imported, {stored.OnnxPath})");
+        }
+
+        if (Vgg19SearchFolders.Select(f => Path.Combine(f, KerasVgg19FileName)).FirstOrDefault(File.Exists) is { } keras)
+        {
+            return ("vgg19", $"network: vgg19 ({keras})");
+        }
+
+        return ("resnet18", "network: resnet18 (bundled). For the seed's VGG19 run 'serverless-style models fetch vgg19' " +
+            "or 'serverless-style models import --keras-h5 FILE'.");
     }
 
     private static LossNetwork LoadKeras(string path, InputNormalization? preprocess) =>
