@@ -69,6 +69,7 @@ public sealed record ChunkOutcome(
 public sealed record PairResult(string PairId, string FinalImage, string LossLog, int Iterations, int Evaluations, double Loss);
 
 /// <summary>How a job ended.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<JobState>))]
 public enum JobState
 {
     Running,
