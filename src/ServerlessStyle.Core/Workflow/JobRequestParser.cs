@@ -213,8 +213,10 @@ public static partial class JobRequestParser
         var unknown = UnmappedProperty().Match(e.Message);
         if (unknown.Success)
         {
-            var parent = FieldOf(e.Path);
-            var field = parent is "$" ? unknown.Groups[1].Value : $"{parent}.{unknown.Groups[1].Value}";
+            // The path already ends at the unknown property in current System.Text.Json; older ones stop at its parent.
+            var name = unknown.Groups[1].Value;
+            var path = FieldOf(e.Path);
+            var field = path == name || path.EndsWith("." + name, StringComparison.Ordinal) ? path : path is "$" ? name : $"{path}.{name}";
             return new JobRequestException(field, "unknown field (names are camelCase, as in request version 1)", e);
         }
 
