@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using ServerlessStyle.Core.Storage;
+using ServerlessStyle.Core.Workflow;
 
 namespace ServerlessStyle.Core;
 
@@ -23,6 +24,12 @@ public static class ServiceCollectionExtensions
                 "(locally 'UseDevelopmentStorage=true' with Azurite running).");
         });
         services.AddSingleton(sp => new BlobStore(sp.GetRequiredService<Azure.Storage.Blobs.BlobServiceClient>()));
+        services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.SectionName);
+        services.AddOptions<EngineOptions>().BindConfiguration(EngineOptions.SectionName);
+        services.AddOptions<WorkflowOptions>().BindConfiguration(WorkflowOptions.SectionName);
+        services.AddSingleton<JobIntake>();
+        // StyleActivities needs an IStyleWork; the engine-backed one is registered next to the engine (phase 2).
+        services.AddSingleton<StyleActivities>();
         return services;
     }
 }

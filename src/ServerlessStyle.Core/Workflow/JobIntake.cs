@@ -1,0 +1,149 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using ServerlessStyle.Core.Storage;
+
+namespace ServerlessStyle.Core.Workflow;
+
+/// <summary>An image sent with a multipart request.</summary>
+public sealed record UploadedFile(string FileName, long Length, Func<Stream> Open);
+
+/// <summary>Turns what a starter received (an inbox blob, a JSON body, an upload) into a validated <see cref="JobInput"/>.</summary>
+public sealed class JobIntake(BlobStore store, IOptions<StorageOptions> storage, IOptions<LimitsOptions> limits, IOptions<WorkflowOptions> workflow)
+{
+    /// <summary>Extensions a style in the library may have, in the order of preference when several match.</summary>
+    public static readonly IReadOnlyList<string> ImageExtensions = [".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"];
+
+    /// <summary>
+    /// An inbox blob <c>{styles}/{file}</c> (name inside the inbox container): the styles segment names library styles
+    /// joined by '+', the metadata may set the other request fields; the id hashes container, name and ETag.
+    /// </summary>
+    public async Task<JobInput> FromInboxBlobAsync(
+        string blobName, string etag, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken = default)
+    {
+        var slash = blobName.IndexOf('/');
+        if (slash <= 0 || slash == blobName.Length - 1)
+        {
+            throw new JobRequestException("blob", $"'{blobName}' is not inbox/{{styles}}/{{file}}");
+        }
+
+        var styles = await ResolveStylesAsync(blobName[..slash], cancellationToken).ConfigureAwait(false);
+        var request = JobRequestParser.FromMetadata(metadata, $"inbox/{blobName}", styles, limits.Value);
+        var jobId = JobIds.FromBlob(storage.Value.Container(storage.Value.Inbox), blobName, etag);
+        return new JobInput(jobId, request, workflow.Value.ToSettings());
+    }
+
+    /// <summary>A JSON request v1; the id comes from the Idempotency-Key when there is one.</summary>
+    public JobInput FromJson(string json, string? idempotencyKey)
+    {
+        var request = JobRequestParser.Parse(json, limits.Value);
+        return new JobInput(NewJobId(idempotencyKey), request, workflow.Value.ToSettings());
+    }
+
+    /// <summary>
+    /// A multipart upload: stores the content and style images under <c>uploads/{job}/</c> and builds the request from
+    /// them and the optional JSON <paramref name="optionsJson"/> (request fields other than content and styles).
+    /// </summary>
+    public async Task<JobInput> FromUploadAsync(
+        UploadedFile content, IReadOnlyList<UploadedFile> styles, string? optionsJson, string? idempotencyKey,
+        CancellationToken cancellationToken = default)
+    {
+        var options = ParseOptions(optionsJson);
+        if (styles.Count == 0)
+        {
+            throw new JobRequestException("styles", "at least one style image is required");
+        }
+
+        var jobId = NewJobId(idempotencyKey);
+        var uploads = storage.Value.Container(storage.Value.Uploads);
+        await store.EnsureContainerAsync(uploads, cancellationToken).ConfigureAwait(false);
+        var contentBlob = await StoreAsync(uploads, jobId, "content", content, "content", cancellationToken).ConfigureAwait(false);
+        var styleBlobs = new JsonArray();
+        for (var i = 0; i < styles.Count; i++)
+        {
+            var blob = await StoreAsync(uploads, jobId, $"style{i}", styles[i], $"styles[{i}]", cancellationToken).ConfigureAwait(false);
+            styleBlobs.Add(new JsonObject { ["blob"] = blob });
+        }
+
+        options["content"] = contentBlob;
+        options["styles"] = styleBlobs;
+        var request = JobRequestParser.Parse(options.ToJsonString(), limits.Value);
+        return new JobInput(jobId, request, workflow.Value.ToSettings());
+    }
+
+    /// <summary>Resolves '+'-joined style names to blobs of the styles container; a missing style is a request error.</summary>
+    public async Task<IReadOnlyList<string>> ResolveStylesAsync(string styles, CancellationToken cancellationToken = default)
+    {
+        var names = styles.Split('+');
+        if (names.Any(string.IsNullOrWhiteSpace))
+        {
+            throw new JobRequestException("styles", $"'{styles}' has an empty style name (names are joined by '+')");
+        }
+
+        var available = await store.ListAsync(storage.Value.Container(storage.Value.Styles), cancellationToken: cancellationToken).ConfigureAwait(false);
+        return ResolveStyles(names, available);
+    }
+
+    /// <summary>Each name matches <c>{name}.{image extension}</c> in <paramref name="available"/>; gives request blob names <c>styles/...</c>.</summary>
+    public static IReadOnlyList<string> ResolveStyles(IReadOnlyList<string> names, IReadOnlyList<string> available)
+    {
+        var resolved = new List<string>();
+        foreach (var name in names)
+        {
+            var match = ImageExtensions
+                .Select(ext => available.FirstOrDefault(a => string.Equals(a, name + ext, StringComparison.OrdinalIgnoreCase)))
+                .FirstOrDefault(a => a is not null)
+                ?? throw new JobRequestException(
+                    "styles",
+                    $"style '{name}' is not in the styles container; available: {string.Join(", ", available.Take(20).Select(BlobLayout.Stem))}");
+            resolved.Add($"styles/{match}");
+        }
+
+        return resolved;
+    }
+
+    private static string NewJobId(string? idempotencyKey) =>
+        string.IsNullOrWhiteSpace(idempotencyKey) ? JobIds.New() : JobIds.FromIdempotencyKey(idempotencyKey);
+
+    private static JsonObject ParseOptions(string? optionsJson)
+    {
+        if (string.IsNullOrWhiteSpace(optionsJson))
+        {
+            return [];
+        }
+
+        try
+        {
+            var node = JsonNode.Parse(optionsJson, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
+            var options = node as JsonObject ?? throw new JobRequestException("request", "the request part must be a JSON object");
+            foreach (var field in new[] { "content", "styles" })
+            {
+                if (options.ContainsKey(field))
+                {
+                    throw new JobRequestException(field, "comes from the uploaded files in a multipart request; leave it out of the request part");
+                }
+            }
+
+            return options;
+        }
+        catch (JsonException e)
+        {
+            throw new JobRequestException("request", "the request part is not valid JSON: " + e.Message, e);
+        }
+    }
+
+    private async Task<string> StoreAsync(
+        string container, string jobId, string role, UploadedFile file, string field, CancellationToken cancellationToken)
+    {
+        if (file.Length <= 0 || file.Length > limits.Value.MaxInputBytes)
+        {
+            throw new JobRequestException(field, $"'{file.FileName}' has {file.Length} bytes; allowed: 1..{limits.Value.MaxInputBytes}");
+        }
+
+        var name = BlobLayout.Upload(jobId, $"{role}-{BlobLayout.SafeFileName(file.FileName)}");
+        await using var stream = file.Open();
+        var data = await BinaryData.FromStreamAsync(stream, cancellationToken).ConfigureAwait(false);
+        await store.UploadAsync(container, name, data, cancellationToken).ConfigureAwait(false);
+        return $"uploads/{name}";
+    }
+}

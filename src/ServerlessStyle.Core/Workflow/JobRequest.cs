@@ -1,0 +1,135 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace ServerlessStyle.Core.Workflow;
+
+/// <summary>Thrown for a request that cannot run; <see cref="Field"/> names the offending field (JSON path style).</summary>
+public sealed class JobRequestException(string field, string message, Exception? inner = null)
+    : Exception($"{field}: {message}", inner)
+{
+    public string Field { get; } = field;
+}
+
+/// <summary>One result per style, or one result from all styles mixed by weight.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<StyleMode>))]
+public enum StyleMode
+{
+    [JsonStringEnumMemberName("each")] Each,
+    [JsonStringEnumMemberName("blend")] Blend,
+}
+
+/// <summary>The loss network a request asks for; auto takes the deployment's configured default.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<NetworkChoice>))]
+public enum NetworkChoice
+{
+    [JsonStringEnumMemberName("auto")] Auto,
+    [JsonStringEnumMemberName("vgg19")] Vgg19,
+    [JsonStringEnumMemberName("resnet18")] ResNet18,
+
+    /// <summary>A VGG19-shaped network with seeded random weights, for tests only (see <see cref="LimitsOptions.AllowTestNetworks"/>).</summary>
+    [JsonStringEnumMemberName("random-vgg19")] RandomVgg19,
+}
+
+/// <summary>The optimiser family.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<OptimizerKind>))]
+public enum OptimizerKind
+{
+    [JsonStringEnumMemberName("lbfgs")] Lbfgs,
+    [JsonStringEnumMemberName("adam")] Adam,
+}
+
+/// <summary>Where the optimisation starts.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<InitKind>))]
+public enum InitKind
+{
+    [JsonStringEnumMemberName("content")] Content,
+}
+
+/// <summary>A style image and its weight in a blend.</summary>
+public sealed record StyleInput(string Blob, double Weight = 1.0);
+
+/// <summary>The optimiser section of a request.</summary>
+public sealed record OptimizerSettings
+{
+    public OptimizerKind Kind { get; init; } = OptimizerKind.Lbfgs;
+
+    public int History { get; init; } = 10;
+
+    /// <summary>True reproduces the Keras example, which throws the L-BFGS memory away after every iteration.</summary>
+    public bool RestartEachIteration { get; init; }
+}
+
+/// <summary>The job request, JSON version 1 (DESIGN.md section 4). Weights left null take the network's defaults.</summary>
+public sealed record JobRequest
+{
+    public int Version { get; init; } = 1;
+
+    /// <summary>Content blobs; JSON accepts one name or a list.</summary>
+    [JsonConverter(typeof(OneOrManyStringsConverter))]
+    public IReadOnlyList<string> Content { get; init; } = [];
+
+    public IReadOnlyList<StyleInput> Styles { get; init; } = [];
+
+    public StyleMode StyleMode { get; init; } = StyleMode.Each;
+
+    public int Height { get; init; } = 224;
+
+    public int Iterations { get; init; } = 10;
+
+    public int EvaluationsPerIteration { get; init; } = 20;
+
+    public double? ContentWeight { get; init; }
+
+    public double? StyleWeight { get; init; }
+
+    public double? TvWeight { get; init; }
+
+    public NetworkChoice Network { get; init; } = NetworkChoice.Auto;
+
+    public OptimizerSettings Optimizer { get; init; } = new();
+
+    public InitKind Init { get; init; } = InitKind.Content;
+
+    public int Seed { get; init; }
+}
+
+/// <summary>Reads a string or an array of strings as a list, so <c>"content": "a.jpg"</c> and <c>["a.jpg"]</c> both work.</summary>
+public sealed class OneOrManyStringsConverter : JsonConverter<IReadOnlyList<string>>
+{
+    public override IReadOnlyList<string> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            return [reader.GetString()!];
+        }
+
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw new JsonException("expected a blob name or a list of blob names");
+        }
+
+        var list = new List<string>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.String)
+            {
+                throw new JsonException("expected a blob name or a list of blob names");
+            }
+
+            list.Add(reader.GetString()!);
+        }
+
+        return list;
+    }
+
+    public override void Write(Utf8JsonWriter writer, IReadOnlyList<string> value, JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        foreach (var s in value)
+        {
+            writer.WriteStringValue(s);
+        }
+
+        writer.WriteEndArray();
+    }
+}

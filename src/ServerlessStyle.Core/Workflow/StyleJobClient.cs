@@ -1,0 +1,81 @@
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+
+namespace ServerlessStyle.Core.Workflow;
+
+/// <summary>A started (or found) job: <see cref="AlreadyExisted"/> is true when a duplicate delivery found it.</summary>
+public sealed record StartedJob(string JobId, bool AlreadyExisted);
+
+/// <summary>A job's progress for <c>GET /api/jobs/{id}</c>: its state, and per pair the latest iteration, loss and image.</summary>
+public sealed record JobProgress(
+    string JobId, string State, string RuntimeStatus, string? Reason, IReadOnlyList<PairStatus> Pairs, JobSummary? Summary);
+
+/// <summary>Starts, reads and cancels StyleJob instances through a Durable Task client; shared by every host.</summary>
+public static class StyleJobClient
+{
+    /// <summary>
+    /// Starts the job unless an instance with its id exists already (a blob delivered twice, a retried POST with the
+    /// same Idempotency-Key): then it starts nothing and reports the existing one.
+    /// </summary>
+    public static async Task<StartedJob> StartAsync(DurableTaskClient client, JobInput input, CancellationToken cancellationToken = default)
+    {
+        var existing = await client.GetInstanceAsync(input.JobId, getInputsAndOutputs: false, cancellationToken).ConfigureAwait(false);
+        if (existing is not null)
+        {
+            return new StartedJob(input.JobId, AlreadyExisted: true);
+        }
+
+        await client.ScheduleNewOrchestrationInstanceAsync(
+            StyleOrchestrationNames.StyleJob, input, new StartOrchestrationOptions(input.JobId), cancellationToken).ConfigureAwait(false);
+        return new StartedJob(input.JobId, AlreadyExisted: false);
+    }
+
+    /// <summary>The job's progress, or null when no job has that id.</summary>
+    public static async Task<JobProgress?> GetProgressAsync(DurableTaskClient client, string jobId, CancellationToken cancellationToken = default)
+    {
+        var job = await client.GetInstanceAsync(jobId, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false);
+        if (job is null || job.Name != StyleOrchestrationNames.StyleJob)
+        {
+            return null;
+        }
+
+        var pairs = new List<PairStatus>();
+        foreach (var pairId in job.ReadCustomStatusAs<JobStatus>()?.PairInstanceIds ?? [])
+        {
+            var pair = await client.GetInstanceAsync(pairId, getInputsAndOutputs: false, cancellationToken).ConfigureAwait(false);
+            if (pair?.ReadCustomStatusAs<PairStatus>() is { } status)
+            {
+                pairs.Add(status);
+            }
+        }
+
+        // A job whose work failed still completes its orchestration (it wrote a Failed summary); the state comes from there.
+        var summary = job.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? job.ReadOutputAs<JobSummary>() : null;
+        var state = summary?.State.ToString() ?? job.RuntimeStatus switch
+        {
+            OrchestrationRuntimeStatus.Failed => nameof(JobState.Failed),
+            OrchestrationRuntimeStatus.Terminated => "Canceled",
+            OrchestrationRuntimeStatus.Pending => "Pending",
+            _ => nameof(JobState.Running),
+        };
+        return new JobProgress(jobId, state, job.RuntimeStatus.ToString(), summary?.Reason ?? job.FailureDetails?.ErrorMessage, pairs, summary);
+    }
+
+    /// <summary>Terminates a running job and its pairs; false when no job has that id.</summary>
+    public static async Task<bool> CancelAsync(DurableTaskClient client, string jobId, CancellationToken cancellationToken = default)
+    {
+        var job = await client.GetInstanceAsync(jobId, getInputsAndOutputs: false, cancellationToken).ConfigureAwait(false);
+        if (job is null || job.Name != StyleOrchestrationNames.StyleJob)
+        {
+            return false;
+        }
+
+        if (job.IsRunning || job.RuntimeStatus == OrchestrationRuntimeStatus.Pending)
+        {
+            await client.TerminateInstanceAsync(
+                jobId, new TerminateInstanceOptions { Output = "canceled by request", Recursive = true }, cancellationToken).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,21 @@
+namespace ServerlessStyle.Core.Workflow;
+
+/// <summary>How the orchestrations run: history bound and retry policy for transient activity faults.</summary>
+public sealed class WorkflowOptions
+{
+    public const string SectionName = "ServerlessStyle:Workflow";
+
+    /// <summary>A pair orchestration calls ContinueAsNew after this many chunks, so its history stays bounded.</summary>
+    public int ChunksPerGeneration { get; set; } = 20;
+
+    /// <summary>Attempts per activity call, the first included.</summary>
+    public int RetryAttempts { get; set; } = 3;
+
+    public double RetryFirstIntervalSeconds { get; set; } = 5;
+
+    public double RetryBackoffCoefficient { get; set; } = 2;
+
+    /// <summary>The settings that travel in the orchestration input, so orchestrators never read configuration.</summary>
+    public WorkflowSettings ToSettings() =>
+        new(ChunksPerGeneration, RetryAttempts, RetryFirstIntervalSeconds, RetryBackoffCoefficient);
+}
