@@ -23,8 +23,11 @@ public sealed class EvaluatorOptions
 
     public int CudaDeviceId { get; set; }
 
-    /// <summary>How Conv input gradients are computed; both are exact, the default is the one measured faster on CPU.</summary>
-    public ConvInputGradient ConvGradient { get; set; } = ConvInputGradient.ConvTranspose;
+    /// <summary>
+    /// How Conv input gradients are computed; both are exact. FlippedConv measured faster on CPU (random VGG19 at
+    /// 224x224 on 2 cores: median 540-565 ms against 619-635 ms with ConvTranspose).
+    /// </summary>
+    public ConvInputGradient ConvGradient { get; set; } = ConvInputGradient.FlippedConv;
 }
 
 /// <summary>Thrown when CUDA was required but its execution provider cannot load.</summary>
