@@ -1,0 +1,318 @@
+using System.Collections.Concurrent;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using ServerlessStyle.Core.Graph;
+using ServerlessStyle.Core.Imaging;
+using ServerlessStyle.Core.Networks;
+
+namespace ServerlessStyle.Core.Evaluation;
+
+/// <summary>
+/// Computes style targets and evaluates the Gatys loss and its gradient with ONNX Runtime. One session per
+/// (network name, height, width, provider, graph kind), built on first use and kept; safe for concurrent use.
+/// Network names must be unique per distinct network, since they key the cache.
+/// </summary>
+public sealed class StyleEvaluator : IDisposable
+{
+    private readonly EvaluatorOptions _options;
+    private readonly ILogger<StyleEvaluator> _logger;
+    private readonly Lazy<ExecutionProvider> _provider;
+    private readonly ConcurrentDictionary<SessionKey, Lazy<CompiledGraph>> _sessions = new();
+    private bool _disposed;
+
+    public StyleEvaluator(EvaluatorOptions options, ILogger<StyleEvaluator>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _logger = logger ?? NullLogger<StyleEvaluator>.Instance;
+        _provider = new Lazy<ExecutionProvider>(ResolveProvider, LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    private enum GraphKind
+    {
+        Targets,
+        Evaluation,
+    }
+
+    /// <summary>The provider sessions run on, once resolved (Auto becomes Cuda or Cpu).</summary>
+    public ExecutionProvider ActiveProvider => _provider.Value;
+
+    /// <summary>
+    /// Content features of <paramref name="content"/>, the style Grams of <paramref name="styles"/> blended with their
+    /// weights normalised to sum 1, and the style layer weights (divided by each layer's unweighted style loss at
+    /// <paramref name="startPoint"/>, default the content, when the network asks for it).
+    /// </summary>
+    public StyleTargets ComputeTargets(LossNetwork network, ImageTensor content, IReadOnlyList<(ImageTensor Image, double Weight)> styles, ImageTensor? startPoint = null)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(content);
+        ArgumentNullException.ThrowIfNull(styles);
+        CheckImage(content, nameof(content));
+        if (styles.Count == 0)
+        {
+            throw new ArgumentException("At least one style image is needed.", nameof(styles));
+        }
+
+        if (styles.Any(s => !double.IsFinite(s.Weight) || s.Weight < 0) || styles.Sum(s => s.Weight) <= 0)
+        {
+            throw new ArgumentException($"Style weights must be finite, non-negative and not all zero; got [{string.Join(", ", styles.Select(s => s.Weight))}].", nameof(styles));
+        }
+
+        var (contentFeatures, contentGrams) = RunTargets(network, content);
+        var positions = Graph(network, content.Height, content.Width, GraphKind.Targets).Graph.StylePositions;
+        var total = styles.Sum(s => s.Weight);
+        var grams = contentGrams.Select(g => new double[g.Length]).ToArray();
+        foreach (var (image, weight) in styles)
+        {
+            CheckImage(image, nameof(styles));
+            var (_, styleGrams) = RunTargets(network, image);
+            var stylePositions = Graph(network, image.Height, image.Width, GraphKind.Targets).Graph.StylePositions;
+            for (var l = 0; l < grams.Length; l++)
+            {
+                // A Gram sums over positions; rescaling by the position ratio makes a style image of another size
+                // count as one of the content's size (a factor of exactly 1 when the sizes match, as in the Keras example).
+                var scale = weight / total * positions[l] / stylePositions[l];
+                for (var i = 0; i < grams[l].Length; i++)
+                {
+                    grams[l][i] += scale * styleGrams[l][i];
+                }
+            }
+        }
+
+        var blended = grams.Select(g => g.Select(v => (float)v).ToArray()).ToArray();
+        var layerWeights = network.StyleLayers.Select(s => s.Weight).ToArray();
+        if (network.NormalizeStyleLayersAtStart)
+        {
+            var startGrams = contentGrams;
+            if (startPoint is not null)
+            {
+                if (startPoint.Height != content.Height || startPoint.Width != content.Width)
+                {
+                    throw new ArgumentException($"The start point is {startPoint.Height}x{startPoint.Width}; it must match the content's {content.Height}x{content.Width}.", nameof(startPoint));
+                }
+
+                CheckImage(startPoint, nameof(startPoint));
+                startGrams = RunTargets(network, startPoint).Grams;
+            }
+
+            var denominator = 4.0 * 9.0 * Math.Pow((double)content.Height * content.Width, 2);
+            for (var l = 0; l < layerWeights.Length; l++)
+            {
+                var loss = 0.0;
+                for (var i = 0; i < blended[l].Length; i++)
+                {
+                    var d = (double)blended[l][i] - startGrams[l][i];
+                    loss += d * d;
+                }
+
+                // A layer whose loss is already zero at the start has nothing to normalise; it keeps its weight.
+                if (loss > 0)
+                {
+                    layerWeights[l] /= loss / denominator;
+                }
+            }
+        }
+
+        return new StyleTargets
+        {
+            NetworkName = network.Name,
+            Height = content.Height,
+            Width = content.Width,
+            ContentFeatures = contentFeatures,
+            Grams = blended,
+            StyleLayerWeights = layerWeights,
+        };
+    }
+
+    /// <summary>The weighted loss terms at <paramref name="x"/> (optimisation space, [1,3,H,W]) and d loss / d x into <paramref name="gradient"/>.</summary>
+    public unsafe LossTerms Evaluate(LossNetwork network, StyleTargets targets, LossWeights weights, ReadOnlySpan<float> x, Span<float> gradient)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(targets);
+        ArgumentNullException.ThrowIfNull(weights);
+        if (targets.NetworkName != network.Name)
+        {
+            throw new ArgumentException($"The targets were computed for network '{targets.NetworkName}', not '{network.Name}'.", nameof(targets));
+        }
+
+        var length = 3 * targets.Height * targets.Width;
+        if (x.Length != length || gradient.Length != length)
+        {
+            throw new ArgumentException($"x has {x.Length} and gradient {gradient.Length} elements; {targets.Height}x{targets.Width} needs {length}.", nameof(x));
+        }
+
+        var compiled = Graph(network, targets.Height, targets.Width, GraphKind.Evaluation);
+        compiled.CheckTargets(targets);
+        long[] imageShape = [1, 3, targets.Height, targets.Width];
+        var layerWeights = targets.StyleLayerWeights.Select(w => (float)w).ToArray();
+        var scalars = new float[4];
+        var values = new List<OrtValue>(compiled.InputNames.Length + 5);
+        try
+        {
+            fixed (float* px = x)
+            fixed (float* pg = gradient)
+            {
+                values.Add(OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float, imageShape, (IntPtr)px, length * sizeof(float)));
+                values.Add(OrtValue.CreateTensorValueFromMemory(targets.ContentFeatures, compiled.Graph.ContentShape));
+                for (var l = 0; l < targets.Grams.Count; l++)
+                {
+                    values.Add(OrtValue.CreateTensorValueFromMemory(targets.Grams[l], [compiled.Graph.StyleChannels[l], compiled.Graph.StyleChannels[l]]));
+                }
+
+                values.Add(OrtValue.CreateTensorValueFromMemory(new[] { (float)weights.Content }, []));
+                values.Add(OrtValue.CreateTensorValueFromMemory(new[] { (float)weights.Style }, []));
+                values.Add(OrtValue.CreateTensorValueFromMemory(new[] { (float)weights.TotalVariation }, []));
+                values.Add(OrtValue.CreateTensorValueFromMemory(layerWeights, [layerWeights.Length]));
+                var inputCount = values.Count;
+                for (var i = 0; i < 4; i++)
+                {
+                    values.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<float>(scalars, i, 1), []));
+                }
+
+                values.Add(OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float, imageShape, (IntPtr)pg, length * sizeof(float)));
+                using var runOptions = new RunOptions();
+                compiled.Session.Run(runOptions, compiled.InputNames, values.GetRange(0, inputCount), compiled.OutputNames, values.GetRange(inputCount, values.Count - inputCount));
+            }
+        }
+        finally
+        {
+            foreach (var value in values)
+            {
+                value.Dispose();
+            }
+        }
+
+        return new LossTerms(scalars[0], scalars[1], scalars[2], scalars[3]);
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        foreach (var lazy in _sessions.Values.Where(l => l.IsValueCreated))
+        {
+            lazy.Value.Dispose();
+        }
+
+        _sessions.Clear();
+    }
+
+    private (float[] Content, float[][] Grams) RunTargets(LossNetwork network, ImageTensor image)
+    {
+        var compiled = Graph(network, image.Height, image.Width, GraphKind.Targets);
+        using var input = OrtValue.CreateTensorValueFromMemory(image.Data, [1, 3, image.Height, image.Width]);
+        using var runOptions = new RunOptions();
+        using var outputs = compiled.Session.Run(runOptions, compiled.InputNames, [input], compiled.OutputNames);
+        var content = outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        var grams = outputs.Skip(1).Select(o => o.GetTensorDataAsSpan<float>().ToArray()).ToArray();
+        return (content, grams);
+    }
+
+    private CompiledGraph Graph(LossNetwork network, int height, int width, GraphKind kind)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var key = new SessionKey(network.Name, height, width, _provider.Value, kind);
+        return _sessions.GetOrAdd(key, k => new Lazy<CompiledGraph>(() => Compile(network, k), LazyThreadSafetyMode.ExecutionAndPublication)).Value;
+    }
+
+    private CompiledGraph Compile(LossNetwork network, SessionKey key)
+    {
+        var graph = key.Kind == GraphKind.Targets
+            ? StyleGraphBuilder.BuildTargets(network, key.Height, key.Width)
+            : StyleGraphBuilder.BuildEvaluation(network, key.Height, key.Width, _options.ConvGradient);
+        using var sessionOptions = CreateSessionOptions(key.Provider);
+        var session = new InferenceSession(graph.Model.ToByteArray(), sessionOptions);
+        _logger.LogDebug("Built the {Kind} session of {Network} at {Height}x{Width} on {Provider}.", key.Kind, key.Network, key.Height, key.Width, key.Provider);
+        return new CompiledGraph(session, graph);
+    }
+
+    private SessionOptions CreateSessionOptions(ExecutionProvider provider)
+    {
+        var options = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            EnableMemoryPattern = true,
+            IntraOpNumThreads = _options.IntraOpThreads,
+        };
+        if (provider == ExecutionProvider.Cuda)
+        {
+            options.AppendExecutionProvider_CUDA(_options.CudaDeviceId);
+        }
+
+        return options;
+    }
+
+    private ExecutionProvider ResolveProvider()
+    {
+        if (_options.Provider == ExecutionProvider.Cpu)
+        {
+            return ExecutionProvider.Cpu;
+        }
+
+        try
+        {
+            using var probe = new SessionOptions();
+            probe.AppendExecutionProvider_CUDA(_options.CudaDeviceId);
+            return ExecutionProvider.Cuda;
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            const string Needs = "the CUDA execution provider of ONNX Runtime 1.31 needs the CUDA 13 and cuDNN 9 libraries (libcublasLt.so.13, libcudart.so.13, libcudnn.so.9) on the library path and an NVIDIA driver";
+            if (_options.Provider == ExecutionProvider.Cuda)
+            {
+                throw new CudaUnavailableException($"CUDA was required but cannot be used: {Needs}. ONNX Runtime said: {ex.Message}", ex);
+            }
+
+            _logger.LogWarning("CUDA is not available, running on CPU: {Needs}. ONNX Runtime said: {Reason}", Needs, ex.Message);
+            return ExecutionProvider.Cpu;
+        }
+    }
+
+    private static void CheckImage(ImageTensor image, string parameter)
+    {
+        if (image.Height < 2 || image.Width < 2 || image.Data.Length != image.Length)
+        {
+            throw new ArgumentException($"Image {image.Height}x{image.Width} holds {image.Data.Length} values; it needs at least 2x2 and 3*H*W = {image.Length} values.", parameter);
+        }
+    }
+
+    private sealed record SessionKey(string Network, int Height, int Width, ExecutionProvider Provider, GraphKind Kind);
+
+    private sealed class CompiledGraph(InferenceSession session, StyleGraph graph) : IDisposable
+    {
+        public InferenceSession Session { get; } = session;
+
+        public StyleGraph Graph { get; } = graph;
+
+        public string[] InputNames { get; } = session.InputNames.ToArray();
+
+        public string[] OutputNames { get; } = session.OutputNames.ToArray();
+
+        public void CheckTargets(StyleTargets targets)
+        {
+            var contentLength = Graph.ContentShape.Aggregate(1L, (p, d) => p * d);
+            if (targets.ContentFeatures.Length != contentLength || targets.Grams.Count != Graph.StyleChannels.Count || targets.StyleLayerWeights.Length != Graph.StyleChannels.Count)
+            {
+                throw new ArgumentException($"The targets hold {targets.ContentFeatures.Length} content values and {targets.Grams.Count} Grams; the network needs {contentLength} and {Graph.StyleChannels.Count}.", nameof(targets));
+            }
+
+            for (var l = 0; l < targets.Grams.Count; l++)
+            {
+                if (targets.Grams[l].Length != Graph.StyleChannels[l] * Graph.StyleChannels[l])
+                {
+                    throw new ArgumentException($"Gram {l} holds {targets.Grams[l].Length} values; the network's layer has {Graph.StyleChannels[l]} channels.", nameof(targets));
+                }
+            }
+        }
+
+        public void Dispose() => Session.Dispose();
+    }
+}

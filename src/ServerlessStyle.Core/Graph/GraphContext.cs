@@ -1,0 +1,81 @@
+using ServerlessStyle.Core.Onnx;
+using static ServerlessStyle.Core.Graph.OnnxProtos;
+
+namespace ServerlessStyle.Core.Graph;
+
+/// <summary>
+/// The graph under construction: nodes in topological order, initializers, the static shape of every tensor
+/// (the image size is fixed per graph, so every shape is known when the graph is built) and which tensors
+/// depend on the image and so carry a gradient.
+/// </summary>
+internal sealed class GraphContext(ConvInputGradient convGradient)
+{
+    private int _counter;
+
+    public ConvInputGradient ConvGradient { get; } = convGradient;
+
+    public List<NodeProto> Nodes { get; } = [];
+
+    public Dictionary<string, TensorProto> Constants { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, long[]> Shapes { get; } = new(StringComparer.Ordinal);
+
+    public HashSet<string> Differentiable { get; } = new(StringComparer.Ordinal);
+
+    public long[] Shape(string tensor) =>
+        Shapes.TryGetValue(tensor, out var shape) ? shape : throw new GraphBuildException($"The shape of tensor '{tensor}' is unknown.");
+
+    public bool IsDifferentiable(string tensor) => Differentiable.Contains(tensor);
+
+    public bool IsConstant(string tensor) => Constants.ContainsKey(tensor);
+
+    public string Fresh(string hint) => $"ss/{hint}_{_counter++}";
+
+    /// <summary>Appends a node with one output and records the output's shape.</summary>
+    public string Emit(string opType, string[] inputs, long[] shape, string hint, params AttributeProto[] attributes)
+    {
+        var output = Fresh(hint);
+        Nodes.Add(Node(opType, inputs, [output], output, attributes));
+        Shapes[output] = shape;
+        return output;
+    }
+
+    public string ConstFloats(long[] dims, float[] data, string hint)
+    {
+        var name = Fresh(hint);
+        Constants[name] = FloatTensor(name, dims, data);
+        Shapes[name] = dims;
+        return name;
+    }
+
+    public string ConstInt64s(long[] dims, long[] data, string hint)
+    {
+        var name = Fresh(hint);
+        Constants[name] = Int64Tensor(name, dims, data);
+        Shapes[name] = dims;
+        return name;
+    }
+
+    public string Scalar(float value, string hint) => ConstFloats([], [value], hint);
+
+    public float[] ConstantFloats(string tensor, string usedBy) =>
+        Constants.TryGetValue(tensor, out var t)
+            ? ReadFloats(t)
+            : throw new GraphBuildException($"{usedBy}: input '{tensor}' must be a constant (initializer or Constant node).");
+
+    public long[] ConstantInt64s(string tensor, string usedBy) =>
+        Constants.TryGetValue(tensor, out var t)
+            ? ReadInt64s(t)
+            : throw new GraphBuildException($"{usedBy}: input '{tensor}' must be a constant (initializer or Constant node).");
+
+    public GraphProto ToGraph(string name, IEnumerable<ValueInfoProto> inputs, IEnumerable<ValueInfoProto> outputs)
+    {
+        var graph = new GraphProto { Name = name };
+        graph.Node.AddRange(Nodes);
+        var used = new HashSet<string>(Nodes.SelectMany(n => n.Input), StringComparer.Ordinal);
+        graph.Initializer.AddRange(Constants.Where(c => used.Contains(c.Key)).Select(c => c.Value));
+        graph.Input.AddRange(inputs);
+        graph.Output.AddRange(outputs);
+        return graph;
+    }
+}
