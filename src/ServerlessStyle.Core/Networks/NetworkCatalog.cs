@@ -29,8 +29,7 @@ public static class NetworkCatalog
             case "resnet18":
                 return ResNet18.Load(input: preprocess);
             case "random-vgg19":
-                // TODO(merge): the lead wires this to RandomVgg19 (Networks/RandomVgg19.cs, written on another branch).
-                throw new NotImplementedException("The random-vgg19 network is not wired into NetworkCatalog yet.");
+                return RandomVgg19.Create();
         }
 
         if (spec.EndsWith(".h5", StringComparison.OrdinalIgnoreCase))

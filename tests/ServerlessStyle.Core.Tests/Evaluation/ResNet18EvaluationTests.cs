@@ -1,0 +1,52 @@
+using ServerlessStyle.Core.Evaluation;
+using ServerlessStyle.Core.Networks;
+using Xunit.Abstractions;
+
+namespace ServerlessStyle.Core.Tests.Evaluation;
+
+/// <summary>The packaged ResNet18 (BatchNormalization, residual Adds, an overlapping max-pool) through targets and evaluation.</summary>
+public sealed class ResNet18EvaluationTests(ITestOutputHelper output)
+{
+    private static readonly LossNetwork Network = ResNet18.Load();
+
+    // Same reasoning as the VGG19-shaped check: a direction with the gradient's signs and random magnitudes, a step
+    // small against the pixel scale (+-100) so it rarely crosses a ReLU or max-pool kink, noise against pool ties.
+    private const float Step = 0.005f;
+    private const double Tolerance = 1e-2;
+
+    [Theory]
+    [InlineData(224, 224)]
+    [InlineData(160, 240)]
+    public void Evaluate_PackagedResNet18_RunsAtAnySizeAndMatchesFiniteDifferences(int height, int width)
+    {
+        using var evaluator = new StyleEvaluator(new EvaluatorOptions());
+        var content = GradientChecks.PatternImage(height, width, 1);
+        var targets = evaluator.ComputeTargets(Network, content, [(GradientChecks.PatternImage(height, width, 2), 1.0)]);
+        Assert.Equal(3, targets.Grams.Count);
+
+        var noise = GradientChecks.RandomImage(height, width, 3, scale: 5);
+        var x = content.Data.Select((v, i) => v + noise.Data[i]).ToArray();
+        var gradient = new float[x.Length];
+        var weights = new LossWeights(1.0, 10.0, 1e-4);
+        var terms = evaluator.Evaluate(Network, targets, weights, x, gradient);
+        output.WriteLine($"{terms}");
+        Assert.True(terms.Content > 0 && terms.Style > 0 && terms.TotalVariation > 0, $"every term should be active: {terms}");
+        Assert.Equal(terms.Total, terms.Content + terms.Style + terms.TotalVariation, 1e-3 * terms.Total);
+
+        var magnitudes = GradientChecks.RandomImage(height, width, 10, scale: 1).Data;
+        var direction = magnitudes.Select((m, i) => Math.Abs(m) * MathF.Sign(gradient[i])).ToArray();
+        var analytic = 0.0;
+        for (var i = 0; i < x.Length; i++)
+        {
+            analytic += (double)gradient[i] * direction[i];
+        }
+
+        var scratch = new float[x.Length];
+        var plus = x.Select((v, i) => v + (Step * direction[i])).ToArray();
+        var minus = x.Select((v, i) => v - (Step * direction[i])).ToArray();
+        var numeric = (evaluator.Evaluate(Network, targets, weights, plus, scratch).Total
+            - evaluator.Evaluate(Network, targets, weights, minus, scratch).Total) / (2.0 * Step);
+        output.WriteLine($"analytic {analytic:g6}, numeric {numeric:g6}");
+        Assert.True(Math.Abs(analytic - numeric) <= Tolerance * Math.Abs(numeric), $"analytic {analytic:g6} vs numeric {numeric:g6}");
+    }
+}
