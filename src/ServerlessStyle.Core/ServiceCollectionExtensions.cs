@@ -19,16 +19,24 @@ public static class ServiceCollectionExtensions
                 return BlobClients.FromConnectionString(options.ConnectionString);
             }
 
+            if (options.ServiceUri is not null)
+            {
+                // In Azure: the app's managed identity (AZURE_CLIENT_ID names the user-assigned one); no keys anywhere.
+                return new Azure.Storage.Blobs.BlobServiceClient(
+                    options.ServiceUri, new Azure.Identity.DefaultAzureCredential(), new Azure.Storage.Blobs.BlobClientOptions(BlobClients.PinnedServiceVersion));
+            }
+
             throw new InvalidOperationException(
                 $"No storage configured: set {StorageOptions.SectionName.Replace(":", "__")}__ConnectionString " +
-                "(locally 'UseDevelopmentStorage=true' with Azurite running).");
+                $"(locally 'UseDevelopmentStorage=true' with Azurite running) or {StorageOptions.SectionName.Replace(":", "__")}__ServiceUri (managed identity).");
         });
         services.AddSingleton(sp => new BlobStore(sp.GetRequiredService<Azure.Storage.Blobs.BlobServiceClient>()));
         services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.SectionName);
         services.AddOptions<EngineOptions>().BindConfiguration(EngineOptions.SectionName);
         services.AddOptions<WorkflowOptions>().BindConfiguration(WorkflowOptions.SectionName);
         services.AddSingleton<JobIntake>();
-        // StyleActivities needs an IStyleWork; the engine-backed one is registered next to the engine (phase 2).
+        services.AddSingleton<StyleEngine>();
+        services.AddSingleton<IStyleWork, StyleWork>();
         services.AddSingleton<StyleActivities>();
         return services;
     }

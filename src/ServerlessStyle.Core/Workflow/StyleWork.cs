@@ -1,0 +1,301 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ServerlessStyle.Core.Evaluation;
+using ServerlessStyle.Core.Imaging;
+using ServerlessStyle.Core.Networks;
+using ServerlessStyle.Core.Optimization;
+using ServerlessStyle.Core.Storage;
+
+namespace ServerlessStyle.Core.Workflow;
+
+/// <summary>
+/// The activities' work over real parts: images and checkpoints in Blob Storage, the loss from the ONNX engine, the
+/// steps from the optimiser. Every method can run twice (activities are at-least-once): checkpoints are immutable
+/// and written last, so a re-run finds state-(i+1) and returns the stored outcome instead of computing again.
+/// </summary>
+public sealed class StyleWork(
+    BlobStore store, StyleEngine engine, IOptions<StorageOptions> storage, IOptions<LimitsOptions> limits, ILogger<StyleWork> logger)
+    : IStyleWork
+{
+    private static readonly JsonSerializerOptions Json = new(JobRequestParser.JsonOptions) { WriteIndented = true };
+
+    // Targets are read at every chunk; a pair's chunks usually run in the same process, so keep a few in memory.
+    private readonly ConcurrentDictionary<string, StyleTargets> _targets = new(StringComparer.Ordinal);
+
+    private static JsonSerializerOptions JsonRequestParserOptions => JobRequestParser.JsonOptions;
+
+    private StorageOptions Storage => storage.Value;
+
+    private string Results => Storage.Container(Storage.Results);
+
+    private string Work => Storage.Container(Storage.Work);
+
+    /// <inheritdoc />
+    public async Task<JobPlan> ValidateJobAsync(JobInput input, CancellationToken cancellationToken = default)
+    {
+        var request = input.Request;
+        JobRequestParser.Validate(request, limits.Value);
+        engine.GetNetwork(request.Network);
+        for (var i = 0; i < request.Content.Count; i++)
+        {
+            await LoadImageAsync(request.Content[i], request.Content.Count == 1 ? "content" : $"content[{i}]", cancellationToken).ConfigureAwait(false);
+        }
+
+        for (var i = 0; i < request.Styles.Count; i++)
+        {
+            await LoadImageAsync(request.Styles[i].Blob, $"styles[{i}].blob", cancellationToken).ConfigureAwait(false);
+        }
+
+        var plan = JobPlan.Create(input.JobId, request);
+        await store.EnsureContainerAsync(Results, cancellationToken).ConfigureAwait(false);
+        await store.EnsureContainerAsync(Work, cancellationToken).ConfigureAwait(false);
+        var job = new JsonObject
+        {
+            ["jobId"] = input.JobId,
+            ["state"] = nameof(JobState.Running),
+            ["request"] = JsonSerializer.SerializeToNode(request, JsonRequestParserOptions),
+            ["pairs"] = JsonSerializer.SerializeToNode(plan.Pairs, JsonRequestParserOptions),
+        };
+        await store.UploadAsync(Results, BlobLayout.JobJson(input.JobId), BinaryData.FromString(job.ToJsonString(Json)), cancellationToken).ConfigureAwait(false);
+        return plan;
+    }
+
+    /// <inheritdoc />
+    public async Task<PairPrepared> PrepareTargetsAsync(PairInput input, CancellationToken cancellationToken = default)
+    {
+        var (jobId, pair, request) = (input.JobId, input.Pair, input.Request);
+        var state0 = BlobLayout.State(jobId, pair.PairId, 0);
+        if (await ExistsAsync(Work, state0, cancellationToken).ConfigureAwait(false))
+        {
+            return new PairPrepared(pair.PairId, AlreadyPresent: true);
+        }
+
+        var network = engine.GetNetwork(request.Network);
+        var contentImage = await LoadImageAsync(pair.Content, "content", cancellationToken).ConfigureAwait(false);
+        var content = ImageLoader.LoadToHeight(contentImage, request.Height, Limits);
+
+        // Keras resizes the style image to exactly the output size before taking its Grams.
+        var styles = new List<(ImageTensor Image, double Weight)>();
+        foreach (var style in pair.Styles)
+        {
+            var bytes = await LoadImageAsync(style.Blob, "styles", cancellationToken).ConfigureAwait(false);
+            styles.Add((ImageLoader.LoadExact(bytes, content.Height, content.Width, Limits), style.Weight));
+        }
+
+        var targets = engine.Evaluator.ComputeTargets(network, content, styles);
+        using (var buffer = new MemoryStream())
+        {
+            targets.WriteTo(buffer);
+            await store.UploadAsync(Work, BlobLayout.Targets(jobId, pair.PairId), BinaryData.FromBytes(buffer.ToArray()), cancellationToken).ConfigureAwait(false);
+        }
+
+        _targets[BlobLayout.Targets(jobId, pair.PairId)] = targets;
+        var state = OptimizerState.Create(ToOptimizerSettings(request.Optimizer), content.Data);
+        await WriteStateAsync(state0, state, cancellationToken).ConfigureAwait(false);
+        await store.UploadAsync(Results, BlobLayout.LossLog(jobId, pair.PairId), BinaryData.FromString(BlobLayout.LossCsvHeader + "\n"), cancellationToken).ConfigureAwait(false);
+        return new PairPrepared(pair.PairId, AlreadyPresent: false);
+    }
+
+    /// <inheritdoc />
+    public async Task<ChunkOutcome> RunChunkAsync(ChunkInput input, CancellationToken cancellationToken = default)
+    {
+        var (jobId, pair, request, i) = (input.JobId, input.Pair, input.Request, input.Iteration);
+        var nextState = BlobLayout.State(jobId, pair.PairId, i + 1);
+        var outcomeBlob = OutcomeBlob(jobId, pair.PairId, i);
+        if (await ExistsAsync(Work, nextState, cancellationToken).ConfigureAwait(false)
+            && await store.TryDownloadAsync(Work, outcomeBlob, cancellationToken).ConfigureAwait(false) is { } stored)
+        {
+            return JsonSerializer.Deserialize<ChunkOutcome>(stored.Content.ToString(), JsonRequestParserOptions)! with { Reused = true, Seconds = 0 };
+        }
+
+        var network = engine.GetNetwork(request.Network);
+        var targets = await LoadTargetsAsync(jobId, pair.PairId, cancellationToken).ConfigureAwait(false);
+        var state = await ReadStateAsync(BlobLayout.State(jobId, pair.PairId, i), 3 * targets.Height * targets.Width, cancellationToken).ConfigureAwait(false);
+        var weights = Weights(request, network);
+
+        var rows = new StringBuilder();
+        var evaluation = state.Evaluations;
+        var evaluationSeconds = 0.0;
+        var clock = Stopwatch.StartNew();
+        Objective objective = (x, gradient, _) =>
+        {
+            var started = Stopwatch.GetTimestamp();
+            var terms = engine.Evaluator.Evaluate(network, targets, weights, x.Span, gradient.Span);
+            evaluationSeconds += Stopwatch.GetElapsedTime(started).TotalSeconds;
+            evaluation++;
+            rows.Append(CultureInfo.InvariantCulture, $"{evaluation},{i},{terms.Content:R},{terms.Style:R},{terms.TotalVariation:R},{terms.Total:R}\n");
+            return ValueTask.FromResult(terms.Total);
+        };
+        var result = await ChunkRunner.RunChunkAsync(state, objective, request.EvaluationsPerIteration, cancellationToken).ConfigureAwait(false);
+        var computeSeconds = clock.Elapsed.TotalSeconds;
+
+        // The image of an iteration is the optimiser's accepted iterate, never a line-search trial point.
+        var image = BlobLayout.IterationImage(jobId, pair.PairId, i);
+        var png = ImageWriter.ToPng(new ImageTensor(targets.Height, targets.Width, result.State.X));
+        await store.UploadAsync(Results, image, BinaryData.FromBytes(png), cancellationToken).ConfigureAwait(false);
+        await AppendLossRowsAsync(jobId, pair.PairId, i, rows.ToString(), cancellationToken).ConfigureAwait(false);
+
+        var count = result.Losses.Count;
+        var outcome = new ChunkOutcome(
+            i, result.State.Evaluations, result.State.Loss ?? (count > 0 ? result.Losses[^1] : double.NaN), $"{Storage.Results}/{image}",
+            computeSeconds, count > 0 ? evaluationSeconds / count : 0, result.State.Converged, Reused: false);
+        await store.UploadAsync(Work, outcomeBlob, BinaryData.FromString(JsonSerializer.Serialize(outcome, JsonRequestParserOptions)), cancellationToken).ConfigureAwait(false);
+
+        // Written last: its presence is what tells a re-run that this chunk is done.
+        await WriteStateAsync(nextState, result.State, cancellationToken).ConfigureAwait(false);
+        return outcome;
+    }
+
+    /// <inheritdoc />
+    public async Task<PairResult> FinalizeAsync(PairInput input, CancellationToken cancellationToken = default)
+    {
+        var (jobId, pair) = (input.JobId, input.Pair);
+        var targets = await LoadTargetsAsync(jobId, pair.PairId, cancellationToken).ConfigureAwait(false);
+        var state = await ReadStateAsync(BlobLayout.State(jobId, pair.PairId, input.NextChunk), 3 * targets.Height * targets.Width, cancellationToken).ConfigureAwait(false);
+        var final = BlobLayout.FinalImage(jobId, pair.PairId);
+        var png = ImageWriter.ToPng(new ImageTensor(targets.Height, targets.Width, state.X));
+        await store.UploadAsync(Results, final, BinaryData.FromBytes(png), cancellationToken).ConfigureAwait(false);
+        _targets.TryRemove(BlobLayout.Targets(jobId, pair.PairId), out _);
+        return new PairResult(
+            pair.PairId, $"{Storage.Results}/{final}", $"{Storage.Results}/{BlobLayout.LossLog(jobId, pair.PairId)}",
+            input.NextChunk, state.Evaluations, state.Loss ?? double.NaN);
+    }
+
+    /// <inheritdoc />
+    public async Task WriteSummaryAsync(JobSummary summary, CancellationToken cancellationToken = default)
+    {
+        await store.EnsureContainerAsync(Results, cancellationToken).ConfigureAwait(false);
+        var name = BlobLayout.JobJson(summary.JobId);
+        var existing = await store.TryDownloadAsync(Results, name, cancellationToken).ConfigureAwait(false);
+        var job = existing is { } e ? JsonNode.Parse(e.Content.ToString())!.AsObject() : new JsonObject { ["jobId"] = summary.JobId };
+        job["state"] = summary.State.ToString();
+        job["reason"] = summary.Reason;
+        job["pairs"] = JsonSerializer.SerializeToNode(summary.Pairs, JsonRequestParserOptions);
+        await store.UploadAsync(Results, name, BinaryData.FromString(job.ToJsonString(Json)), cancellationToken).ConfigureAwait(false);
+    }
+
+    private ImageLimits Limits => new() { MaxBytes = limits.Value.MaxInputBytes, MaxPixels = limits.Value.MaxInputPixels };
+
+    /// <summary>Reads an input image blob named by the request and checks it decodes within the limits; bad input names the field.</summary>
+    private async Task<byte[]> LoadImageAsync(string logicalName, string field, CancellationToken cancellationToken)
+    {
+        var (container, name) = Split(logicalName);
+        var blob = store.Service.GetBlobContainerClient(container).GetBlobClient(name);
+        try
+        {
+            var properties = await blob.GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (properties.Value.ContentLength > limits.Value.MaxInputBytes)
+            {
+                throw new JobRequestException(field, $"{logicalName} has {properties.Value.ContentLength} bytes, over the limit of {limits.Value.MaxInputBytes}.");
+            }
+
+            var content = await blob.DownloadContentAsync(cancellationToken).ConfigureAwait(false);
+            var bytes = content.Value.Content.ToArray();
+            using var image = ImageLoader.Decode(bytes, Limits);
+            return bytes;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            throw new JobRequestException(field, $"{logicalName} does not exist.", e);
+        }
+        catch (InvalidImageException e)
+        {
+            throw new JobRequestException(field, $"{logicalName}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>A request's blob name is "{logical container}/{path}"; the configured prefix makes the real container.</summary>
+    private (string Container, string Name) Split(string logicalName)
+    {
+        var slash = logicalName.IndexOf('/', StringComparison.Ordinal);
+        return (Storage.Container(logicalName[..slash]), logicalName[(slash + 1)..]);
+    }
+
+    private async Task<StyleTargets> LoadTargetsAsync(string jobId, string pairId, CancellationToken cancellationToken)
+    {
+        var name = BlobLayout.Targets(jobId, pairId);
+        if (_targets.TryGetValue(name, out var cached))
+        {
+            return cached;
+        }
+
+        var blob = await store.TryDownloadAsync(Work, name, cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"{Work}/{name} is missing: PrepareTargets did not run for this pair.");
+        using var stream = blob.Content.ToStream();
+        var targets = StyleTargets.ReadFrom(stream);
+        _targets[name] = targets;
+        return targets;
+    }
+
+    private async Task<OptimizerState> ReadStateAsync(string name, int length, CancellationToken cancellationToken)
+    {
+        var blob = store.Service.GetBlobContainerClient(Work).GetBlobClient(name);
+        await using var stream = await blob.OpenReadAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        return await CheckpointCodec.ReadAsync(stream, length, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Streams a checkpoint into a new blob; an existing one (an earlier attempt's) is left as it is.</summary>
+    private async Task WriteStateAsync(string name, OptimizerState state, CancellationToken cancellationToken)
+    {
+        var blob = store.Service.GetBlobContainerClient(Work).GetBlockBlobClient(name);
+        try
+        {
+            await using var stream = await blob.OpenWriteAsync(overwrite: true, new BlockBlobOpenWriteOptions
+            {
+                OpenConditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+            }, cancellationToken).ConfigureAwait(false);
+            await CheckpointCodec.WriteAsync(stream, state, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (e.Status is 409 or 412)
+        {
+            logger.LogInformation("Checkpoint {Name} was already written by an earlier attempt; kept it.", name);
+        }
+    }
+
+    /// <summary>Rewrites loss.csv with this chunk's rows after the earlier chunks' rows (a re-run replaces its own rows).</summary>
+    private async Task AppendLossRowsAsync(string jobId, string pairId, int iteration, string rows, CancellationToken cancellationToken)
+    {
+        var name = BlobLayout.LossLog(jobId, pairId);
+        var existing = await store.TryDownloadAsync(Results, name, cancellationToken).ConfigureAwait(false);
+        var kept = new StringBuilder(BlobLayout.LossCsvHeader + "\n");
+        if (existing is { } e)
+        {
+            foreach (var line in e.Content.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1))
+            {
+                var columns = line.Split(',');
+                if (columns.Length > 1 && int.TryParse(columns[1], CultureInfo.InvariantCulture, out var rowIteration) && rowIteration < iteration)
+                {
+                    kept.Append(line).Append('\n');
+                }
+            }
+        }
+
+        kept.Append(rows);
+        await store.UploadAsync(Results, name, BinaryData.FromString(kept.ToString()), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<bool> ExistsAsync(string container, string name, CancellationToken cancellationToken) =>
+        (await store.Service.GetBlobContainerClient(container).GetBlobClient(name).ExistsAsync(cancellationToken).ConfigureAwait(false)).Value;
+
+    private static string OutcomeBlob(string jobId, string pairId, int iteration) => $"{jobId}/{pairId}/outcome-{iteration:0000}.json";
+
+    private static LossWeights Weights(JobRequest request, LossNetwork network) => new(
+        request.ContentWeight ?? network.DefaultWeights.Content,
+        request.StyleWeight ?? network.DefaultWeights.Style,
+        request.TvWeight ?? network.DefaultWeights.TotalVariation);
+
+    private static Optimization.OptimizerSettings ToOptimizerSettings(OptimizerSettings settings) => new(
+        settings.Kind == OptimizerKind.Adam ? Optimization.OptimizerKind.Adam : Optimization.OptimizerKind.Lbfgs,
+        settings.History,
+        settings.RestartEachIteration);
+}
