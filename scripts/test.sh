@@ -11,6 +11,13 @@ if [ ! -x node_modules/.bin/azurite-blob ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
+# The viewer's browser test (Category=Browser) drives Debian's Chromium; install it when missing and we may.
+# Without it (not root) that test fails with a message saying so.
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" -eq 0 ]; then
+  apt-get install -y chromium >/dev/null || { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; } \
+    || echo "test: could not install chromium; the browser test will fail." >&2
+fi
+
 # The infrastructure lint runs first and counts as one check in the summary line.
 set +e
 scripts/lint-infra.sh

@@ -30,6 +30,9 @@ public static class BlobLayout
     /// <summary>In the work container: the optimiser state before chunk <paramref name="chunk"/>; immutable once written.</summary>
     public static string State(string jobId, string pairId, int chunk) => $"{jobId}/{pairId}/state-{chunk:0000}.bin";
 
+    /// <summary>In the work container: chunk <paramref name="iteration"/>'s outcome (a ChunkOutcome as JSON), read back by re-runs and the viewer.</summary>
+    public static string ChunkOutcome(string jobId, string pairId, int iteration) => $"{jobId}/{pairId}/outcome-{iteration:0000}.json";
+
     /// <summary>In the uploads container: a file sent with a multipart request.</summary>
     public static string Upload(string jobId, string fileName) => $"{jobId}/{SafeFileName(fileName)}";
 

@@ -175,6 +175,7 @@ public sealed class StyleWork(
     public async Task WriteSummaryAsync(JobSummary summary, CancellationToken cancellationToken = default)
     {
         await store.EnsureContainerAsync(Results, cancellationToken).ConfigureAwait(false);
+        await WriteContactSheetAsync(summary.JobId, cancellationToken).ConfigureAwait(false);
         var name = BlobLayout.JobJson(summary.JobId);
         var existing = await store.TryDownloadAsync(Results, name, cancellationToken).ConfigureAwait(false);
         var job = existing is { } e ? JsonNode.Parse(e.Content.ToString())!.AsObject() : new JsonObject { ["jobId"] = summary.JobId };
@@ -182,6 +183,20 @@ public sealed class StyleWork(
         job["reason"] = summary.Reason;
         job["pairs"] = JsonSerializer.SerializeToNode(summary.Pairs, JsonRequestParserOptions);
         await store.UploadAsync(Results, name, BinaryData.FromString(job.ToJsonString(Json)), cancellationToken).ConfigureAwait(false);
+    }
+
+    // Written before the final job.json, so that a viewer which stops polling at the final state already finds it; a
+    // sheet that cannot be drawn is logged, not allowed to fail a finished job.
+    private async Task WriteContactSheetAsync(string jobId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Viewer.JobContactSheet.WriteAsync(store, Storage, jobId, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Job {JobId}: no contact sheet: {Reason}", jobId, e.Message);
+        }
     }
 
     private ImageLimits Limits => new() { MaxBytes = limits.Value.MaxInputBytes, MaxPixels = limits.Value.MaxInputPixels };
@@ -287,7 +302,7 @@ public sealed class StyleWork(
     private async Task<bool> ExistsAsync(string container, string name, CancellationToken cancellationToken) =>
         (await store.Service.GetBlobContainerClient(container).GetBlobClient(name).ExistsAsync(cancellationToken).ConfigureAwait(false)).Value;
 
-    private static string OutcomeBlob(string jobId, string pairId, int iteration) => $"{jobId}/{pairId}/outcome-{iteration:0000}.json";
+    private static string OutcomeBlob(string jobId, string pairId, int iteration) => BlobLayout.ChunkOutcome(jobId, pairId, iteration);
 
     private static LossWeights Weights(JobRequest request, LossNetwork network) => new(
         request.ContentWeight ?? network.DefaultWeights.Content,

@@ -1,0 +1,170 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ServerlessStyle.Core.Storage;
+using ServerlessStyle.Core.Viewer;
+using ServerlessStyle.Core.Workflow;
+
+namespace ServerlessStyle.Core.Tests.Viewer;
+
+[Trait("Category", "Integration")]
+public sealed class JobViewTests
+{
+    [Fact]
+    public async Task Load_RunningJob_ListsPairsIterationsInNumericOrderAndLoss()
+    {
+        var job = await ViewerTestJob.CreateAsync();
+
+        var view = await JobView.LoadAsync(job.Store, job.Storage, ViewerTestJob.JobId);
+
+        Assert.NotNull(view);
+        Assert.Equal("Running", view.State);
+        Assert.Equal(12, view.IterationsPlanned);
+        Assert.Equal("files/job.json", view.JobJson);
+        Assert.Null(view.ContactSheet);
+        Assert.Equal(["p0-wave", "p1-the_scream"], view.Pairs.Select(p => p.PairId));
+
+        var first = view.Pairs[0];
+        Assert.Equal([0, 1, 2, 10], first.Iterations.Select(i => i.I));
+        Assert.Equal("files/p0-wave/res_at_iteration_10.png", first.Iterations[^1].Url);
+        Assert.Equal(ViewerTestJob.EvaluationsOf(4), first.Loss.Count);
+        Assert.Equal(1e6, first.Loss[0].Loss);
+        Assert.Equal(10, first.Loss[^1].Iteration);
+        Assert.Equal(ViewerTestJob.SecondsPerEvaluation, first.SecondsPerEvaluation);
+        Assert.Equal(new InputView($"uploads/{ViewerTestJob.JobId}/photo.png", $"files/inputs/uploads/{ViewerTestJob.JobId}/photo.png"), first.Content);
+        Assert.Equal(["styles/wave.png"], first.Styles.Select(s => s.Blob));
+        Assert.Null(first.Final);
+        Assert.Equal("files/p0-wave/loss.csv", first.LossCsv);
+        Assert.Equal("Running", first.State);
+
+        Assert.Single(view.Pairs[1].Iterations);
+        Assert.Equal(ViewerTestJob.EvaluationsOf(1), view.Pairs[1].Loss.Count);
+    }
+
+    [Fact]
+    public async Task Load_AfterSummary_TakesPairStateAndErrorFromTheSummary()
+    {
+        var job = await ViewerTestJob.CreateAsync();
+        var name = BlobLayout.JobJson(ViewerTestJob.JobId);
+        var json = JsonNode.Parse((await job.Store.TryDownloadAsync(job.Results, name))!.Value.Content.ToString())!.AsObject();
+        var summary = new JobSummary(ViewerTestJob.JobId, JobState.Failed, "1 of 2 pairs failed", [
+            new PairSummary("p0-wave", JobState.Completed, new PairResult("p0-wave", "results/x/final.png", "results/x/loss.csv", 11, 33, 1.0), null),
+            new PairSummary("p1-the_scream", JobState.Failed, null, "the network diverged"),
+        ]);
+        json["state"] = summary.State.ToString();
+        json["reason"] = summary.Reason;
+        json["pairs"] = JsonSerializer.SerializeToNode(summary.Pairs, JobRequestParser.JsonOptions);
+        await job.Store.UploadAsync(job.Results, name, BinaryData.FromString(json.ToJsonString()));
+
+        var view = await JobView.LoadAsync(job.Store, job.Storage, ViewerTestJob.JobId);
+
+        Assert.Equal(("Failed", "1 of 2 pairs failed"), (view!.State, view.Reason));
+        Assert.Equal(("Completed", (string?)null), (view.Pairs[0].State, view.Pairs[0].Error));
+        Assert.Equal(("Failed", "the network diverged"), (view.Pairs[1].State, view.Pairs[1].Error));
+        // The summary's pairs no longer name the inputs; the view still finds them through the request.
+        Assert.Equal(["styles/the_scream.png"], view.Pairs[1].Styles.Select(s => s.Blob));
+    }
+
+    [Fact]
+    public async Task Load_UnknownJob_ReturnsNull()
+    {
+        var store = new BlobStore(Storage.Azurite.CreateService());
+        Assert.Null(await JobView.LoadAsync(store, new StorageOptions { ContainerPrefix = "vnone-" }, "no-such-job"));
+    }
+
+    [Fact]
+    public async Task Load_MalformedJobId_ThrowsInvalidJobPath()
+    {
+        var store = new BlobStore(Storage.Azurite.CreateService());
+        var error = await Assert.ThrowsAsync<InvalidJobPathException>(() => JobView.LoadAsync(store, new StorageOptions(), "../x"));
+        Assert.Contains("'../x' is not a job id", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ParseLossCsv_WrongHeader_ThrowsNamingTheSource()
+    {
+        var error = Assert.Throws<JobViewException>(() => JobView.ParseLossCsv("a,b\n1,2\n", "results/j/p/loss.csv"));
+        Assert.Contains("results/j/p/loss.csv", error.Message, StringComparison.Ordinal);
+        Assert.Contains("header", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ParseLossCsv_ShortRow_ThrowsNamingTheLine()
+    {
+        var error = Assert.Throws<JobViewException>(() => JobView.ParseLossCsv(BlobLayout.LossCsvHeader + "\n1,0,1,2,3,6\n2,0,1\n"));
+        Assert.Contains("line 3", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ToJson_DivergedLoss_WritesNaNInsteadOfFailing()
+    {
+        var view = new JobView("j", "Running", null, 1, "files/job.json", null, [
+            new PairView("p0", "Running", null, null, [], [], [new LossRow(1, 0, double.NaN, 1, 1, double.NaN)], null, null, null)]);
+
+        var json = JsonNode.Parse(view.ToJson())!;
+
+        Assert.Equal("NaN", (string?)json["pairs"]![0]!["loss"]![0]!["loss"]);
+    }
+
+    [Fact]
+    public async Task OpenFile_ResultAndNamedInput_StreamTheBlobWithItsType()
+    {
+        var job = await ViewerTestJob.CreateAsync();
+
+        using var image = await JobFiles.OpenAsync(job.Store, job.Storage, ViewerTestJob.JobId, "p0-wave/res_at_iteration_1.png");
+        using var style = await JobFiles.OpenAsync(job.Store, job.Storage, ViewerTestJob.JobId, "inputs/styles/the_scream.png");
+        using var csv = await JobFiles.OpenAsync(job.Store, job.Storage, ViewerTestJob.JobId, "p1-the_scream/loss.csv");
+
+        Assert.Equal("image/png", image!.ContentType);
+        Assert.Equal(ViewerTestJob.Png(ViewerTestJob.ImageWidth, ViewerTestJob.ImageHeight, ViewerTestJob.IterationColor(1)).ToArray(), ReadAll(image.Content));
+        Assert.Equal(ViewerTestJob.Png(30, 40, new(230, 90, 30)).ToArray(), ReadAll(style!.Content));
+        Assert.StartsWith(BlobLayout.LossCsvHeader, new StreamReader(csv!.Content).ReadToEnd(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OpenFile_InputTheRequestDoesNotName_ReturnsNull()
+    {
+        var job = await ViewerTestJob.CreateAsync();
+        await job.Store.UploadAsync(job.Storage.Container(job.Storage.Styles), "secret.png", BinaryData.FromString("x"));
+
+        Assert.Null(await JobFiles.OpenAsync(job.Store, job.Storage, ViewerTestJob.JobId, "inputs/styles/secret.png"));
+        Assert.Null(await JobFiles.OpenAsync(job.Store, job.Storage, ViewerTestJob.JobId, "p0-wave/missing.png"));
+    }
+
+    [Theory]
+    [InlineData("../other-job/job.json")]
+    [InlineData("p0-wave/../../other-job/job.json")]
+    [InlineData("inputs/../../work/x")]
+    [InlineData("/job.json")]
+    [InlineData("p0-wave\\x.png")]
+    [InlineData("p0 wave/x.png")]
+    public async Task OpenFile_PathOutsideTheJob_ThrowsInvalidJobPath(string path)
+    {
+        var store = new BlobStore(Storage.Azurite.CreateService());
+
+        var error = await Assert.ThrowsAsync<InvalidJobPathException>(() => JobFiles.OpenAsync(store, new StorageOptions(), "some-job", path));
+
+        Assert.Contains("is not a file of job some-job", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/api/jobs/j1/view", ViewerRouteKind.Page, "j1", null)]
+    [InlineData("/api/jobs/j1/view.json", ViewerRouteKind.Model, "j1", null)]
+    [InlineData("/api/jobs/j1/files/p0/res_at_iteration_3.png", ViewerRouteKind.File, "j1", "p0/res_at_iteration_3.png")]
+    [InlineData("/api/jobs/j1/files/inputs/styles/starry%20night.jpg", ViewerRouteKind.File, "j1", "inputs/styles/starry night.jpg")]
+    public void ParseRoute_ViewerPaths_AreRecognised(string path, ViewerRouteKind kind, string jobId, string? file) =>
+        Assert.Equal(new ViewerRoute(kind, jobId, file), ViewerRoute.Parse(path));
+
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/api/jobs/j1")]
+    [InlineData("/api/jobs/j1/files")]
+    [InlineData("/api/jobs/j1/view/extra")]
+    public void ParseRoute_OtherPaths_AreNull(string path) => Assert.Null(ViewerRoute.Parse(path));
+
+    private static byte[] ReadAll(Stream stream)
+    {
+        using var buffer = new MemoryStream();
+        stream.CopyTo(buffer);
+        return buffer.ToArray();
+    }
+}
