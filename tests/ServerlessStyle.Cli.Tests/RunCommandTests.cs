@@ -1,4 +1,3 @@
-using Azure.Storage.Blobs;
 using ServerlessStyle.Cli.Samples;
 using ServerlessStyle.Core.Imaging;
 using ServerlessStyle.Core.Storage;
@@ -25,7 +24,10 @@ public sealed class RunCommandTests : IDisposable
         var (code, _, error) = await CliProcess.RunInProcessAsync("run", "--height", "48", "--iterations", "2", "--evaluations", "5", "--out", _out);
 
         Assert.True(code == 0, $"exit {code}: {error}");
-        var pair = Assert.Single(Directory.GetDirectories(Assert.Single(Directory.GetDirectories(_out))));
+        var job = Assert.Single(Directory.GetDirectories(_out));
+        var pair = Path.Combine(job, "p0-sample-swirls");
+        Assert.True(File.Exists(Path.Combine(job, "job.json")));
+        Assert.True(File.Exists(Path.Combine(job, "inputs", "content", SamplePictures.ContentFileName)));
         foreach (var file in new[] { "res_at_iteration_0.png", "res_at_iteration_1.png", "final.png" })
         {
             using var image = Image.Load<Rgb24>(Path.Combine(pair, file));
@@ -49,7 +51,7 @@ public sealed class RunCommandTests : IDisposable
     [Fact]
     public async Task Run_InterruptedByCtrlCThenResumed_GivesTheSameFinalImageAsAnUninterruptedRun()
     {
-        string[] request = ["--network", "random-vgg19", "--height", "48", "--iterations", "12", "--evaluations", "4"];
+        string[] request = ["--network", "resnet18", "--height", "48", "--iterations", "12", "--evaluations", "4"];
         string job;
         string? storage;
         using (var child = CliProcess.Start(["run", .. request, "--out", _out]))

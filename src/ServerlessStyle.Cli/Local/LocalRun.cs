@@ -141,19 +141,28 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
         await store.UploadAsync(results, BlobLayout.JobJson(input.JobId), BinaryData.FromString(job.ToJsonString()), cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<int> FinishAsync(BlobStore store, JobProgress progress, string outFolder, CancellationToken cancellationToken)
+    /// <summary>Copies every blob under {jobId}/ in <paramref name="container"/> to <paramref name="folder"/>, keeping the path below the job.</summary>
+    private static async Task DownloadAsync(BlobStore store, string container, string jobId, string folder, CancellationToken cancellationToken)
     {
-        var results = Containers.Container(Containers.Results);
-        var folder = Path.GetFullPath(Path.Combine(outFolder, progress.JobId));
-        foreach (var name in await store.ListAsync(results, BlobLayout.ResultsPrefix(progress.JobId), cancellationToken).ConfigureAwait(false))
+        var prefix = BlobLayout.ResultsPrefix(jobId);
+        foreach (var name in await store.ListAsync(container, prefix, cancellationToken).ConfigureAwait(false))
         {
-            if (await store.TryDownloadAsync(results, name, cancellationToken).ConfigureAwait(false) is { } blob)
+            if (await store.TryDownloadAsync(container, name, cancellationToken).ConfigureAwait(false) is { } blob)
             {
-                var path = Path.Combine(Path.GetFullPath(outFolder), name);
+                var path = Path.Combine(folder, name[prefix.Length..]);
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                 await File.WriteAllBytesAsync(path, blob.Content.ToArray(), cancellationToken).ConfigureAwait(false);
             }
         }
+    }
+
+    private async Task<int> FinishAsync(BlobStore store, JobProgress progress, string outFolder, CancellationToken cancellationToken)
+    {
+        var folder = Path.GetFullPath(Path.Combine(outFolder, progress.JobId));
+        await DownloadAsync(store, Containers.Container(Containers.Results), progress.JobId, folder, cancellationToken).ConfigureAwait(false);
+
+        // The inputs too (the drawn samples included), so the folder shows what went in next to what came out.
+        await DownloadAsync(store, Containers.Container(Containers.Uploads), progress.JobId, Path.Combine(folder, "inputs"), cancellationToken).ConfigureAwait(false);
 
         output.WriteLine($"results: {folder}");
         var summary = progress.Summary;
