@@ -87,12 +87,13 @@ public static class RunProgress
         }
     }
 
+    /// <summary>The bar's label is kept short so an 80-column terminal still has room for the bar and the time left.</summary>
     private static string Describe(PairStatus pair, bool markup = true)
     {
-        var text = string.Create(
-            CultureInfo.InvariantCulture,
-            $"{pair.PairId}  iteration {pair.Iteration}/{pair.Total}  loss {(pair.Loss is { } loss ? loss.ToString("G4", CultureInfo.InvariantCulture) : "-")}  " +
-            $"{(pair.SecondsPerEvaluation is { } seconds ? seconds.ToString("0.000", CultureInfo.InvariantCulture) : "-")} s/evaluation");
-        return markup ? Markup.Escape(text) : text;
+        var loss = pair.Loss is { } l ? l.ToString("G4", CultureInfo.InvariantCulture) : "-";
+        var seconds = pair.SecondsPerEvaluation is { } s ? s.ToString("0.00", CultureInfo.InvariantCulture) : "-";
+        return markup
+            ? Markup.Escape($"{pair.PairId} {pair.Iteration}/{pair.Total} loss {loss} {seconds} s/eval")
+            : $"{pair.PairId}  iteration {pair.Iteration}/{pair.Total}  loss {loss}  {seconds} s/evaluation";
     }
 }
