@@ -1,17 +1,112 @@
+using System.ComponentModel;
+using ServerlessStyle.Cli.Local;
+using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace ServerlessStyle.Cli.Commands;
 
-/// <summary><c>run</c>: the local runner (issue 6).</summary>
-internal sealed class RunCommand : Command<RunCommand.Settings>
+/// <summary><c>run</c>: stylises photos end to end on the in-process durable engine over Azurite (or any blob storage).</summary>
+internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 {
+    /// <summary>The options of <c>run</c>; numbers left out take the request's defaults (or job.json's with --resume).</summary>
     public sealed class Settings : CommandSettings
     {
+        [CommandOption("--content <IMG>")]
+        [Description("A content photo; repeat for several. Default: a landscape drawn by the program.")]
+        public string[] Content { get; init; } = [];
+
+        [CommandOption("--style <IMG>")]
+        [Description("A style picture; repeat for several. Default: swirling brush strokes drawn by the program.")]
+        public string[] Style { get; init; } = [];
+
+        [CommandOption("--height <H>")]
+        [Description("Output height in pixels; the width keeps the aspect ratio (default 224).")]
+        public int? Height { get; init; }
+
+        [CommandOption("--iterations <N>")]
+        [Description("Optimiser iterations, one image each (default 10).")]
+        public int? Iterations { get; init; }
+
+        [CommandOption("--evaluations <N>")]
+        [Description("Loss and gradient evaluations per iteration (default 20, as in the Keras example).")]
+        public int? Evaluations { get; init; }
+
+        [CommandOption("--style-mode <MODE>")]
+        [Description("each: one result per style; blend: one result from all styles.")]
+        public string? StyleMode { get; init; }
+
+        [CommandOption("--network <NET>")]
+        [Description("auto | vgg19 | resnet18 | random-vgg19 | a path to a .onnx or Keras .h5 VGG19 (default auto).")]
+        public string Network { get; init; } = "auto";
+
+        [CommandOption("--preprocess <KIND>")]
+        [Description("How an ONNX VGG19's input is normalised: caffe or torch.")]
+        public string? Preprocess { get; init; }
+
+        [CommandOption("--provider <P>")]
+        [Description("auto | cpu | cuda (auto uses CUDA when it loads, else CPU).")]
+        public string Provider { get; init; } = "auto";
+
+        [CommandOption("--out <DIR>")]
+        [Description("Where the results are downloaded, under DIR/{job}/ (default ./out).")]
+        public string Out { get; init; } = "out";
+
+        [CommandOption("--storage <CONNECTION_STRING>")]
+        [Description("Blob storage to use. Default: $ServerlessStyle__Storage__ConnectionString, $AZURITE_CONNECTION_STRING, else an Azurite the runner starts itself.")]
+        public string? Storage { get; init; }
+
+        [CommandOption("--resume <JOB>")]
+        [Description("Continue a stopped job from its last checkpoint (the request comes from results/{job}/job.json).")]
+        public string? Resume { get; init; }
+
+        public override ValidationResult Validate()
+        {
+            if (StyleMode is not (null or "each" or "blend"))
+            {
+                return ValidationResult.Error($"--style-mode '{StyleMode}' is not each or blend.");
+            }
+
+            if (Preprocess is not (null or "caffe" or "torch"))
+            {
+                return ValidationResult.Error($"--preprocess '{Preprocess}' is not caffe or torch.");
+            }
+
+            if (Provider is not ("auto" or "cpu" or "cuda"))
+            {
+                return ValidationResult.Error($"--provider '{Provider}' is not auto, cpu or cuda.");
+            }
+
+            if (!RunPlan.IsNamedNetwork(Network) && !Network.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) && !Network.EndsWith(".h5", StringComparison.OrdinalIgnoreCase))
+            {
+                return ValidationResult.Error($"--network '{Network}' is not auto, vgg19, resnet18, random-vgg19 or a path to a .onnx or .h5 file.");
+            }
+
+            if (Resume is not null && (Content.Length > 0 || Style.Length > 0 || Height is not null || Iterations is not null || Evaluations is not null || StyleMode is not null))
+            {
+                return ValidationResult.Error("--resume continues the job as it was requested; leave out --content, --style, --height, --iterations, --evaluations and --style-mode.");
+            }
+
+            return ValidationResult.Success();
+        }
     }
 
-    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        Console.Error.WriteLine("serverless-style: the local runner is not built yet (see the open issues).");
-        return 2;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            // Keep the process alive so the runner can stop its Azurite and print how to resume.
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            return await new LocalRun(AnsiConsole.Console, Console.Out, Console.Error).RunAsync(settings, stop.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
     }
 }

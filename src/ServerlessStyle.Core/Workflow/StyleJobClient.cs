@@ -42,7 +42,8 @@ public static class StyleJobClient
         var pairs = new List<PairStatus>();
         foreach (var pairId in job.ReadCustomStatusAs<JobStatus>()?.PairInstanceIds ?? [])
         {
-            var pair = await client.GetInstanceAsync(pairId, getInputsAndOutputs: false, cancellationToken).ConfigureAwait(false);
+            // The custom status only comes with inputs and outputs: ReadCustomStatusAs throws on metadata fetched without them.
+            var pair = await client.GetInstanceAsync(pairId, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false);
             if (pair?.ReadCustomStatusAs<PairStatus>() is { } status)
             {
                 pairs.Add(status);

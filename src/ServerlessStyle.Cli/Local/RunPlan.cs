@@ -1,0 +1,163 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ServerlessStyle.Cli.Commands;
+using ServerlessStyle.Cli.Samples;
+using ServerlessStyle.Core.Imaging;
+using ServerlessStyle.Core.Networks;
+using ServerlessStyle.Core.Workflow;
+
+namespace ServerlessStyle.Cli.Local;
+
+/// <summary>Thrown for bad command-line input; the message is the one line the user sees.</summary>
+public sealed class CliUsageException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>An input image to upload: its blob name in the request (<c>uploads/...</c>) and its bytes.</summary>
+internal sealed record UploadFile(string Blob, byte[] Bytes);
+
+/// <summary>
+/// What one <c>run</c> will do: the validated job, the files to upload first, and the engine's network setting
+/// (a path for a network file; otherwise the request names the network itself, so --resume needs no --network).
+/// </summary>
+internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads, string EngineNetwork, string? NetworkNote)
+{
+    /// <summary>The runner's limits: the deployment defaults, with the seeded test network allowed (it is the user's own machine).</summary>
+    public static LimitsOptions Limits { get; } = new() { AllowTestNetworks = true };
+
+    public static bool IsNamedNetwork(string network) => network is "auto" or "vgg19" or "resnet18" or "random-vgg19";
+
+    /// <summary>A new job from the command line: reads and checks every image, builds and validates the request.</summary>
+    public static RunPlan Create(RunCommand.Settings settings, string jobId, WorkflowSettings workflow)
+    {
+        var uploads = new List<UploadFile>();
+        var contents = Inputs(settings.Content, "--content", jobId, "content", SamplePictures.ContentFileName, SamplePictures.Landscape, uploads);
+        var styles = Inputs(settings.Style, "--style", jobId, "styles", SamplePictures.StyleFileName, SamplePictures.Swirls, uploads);
+        var (network, engineNetwork, note) = Network(settings.Network);
+        var request = new JobRequest
+        {
+            Content = contents,
+            Styles = styles.Select(s => new StyleInput(s)).ToArray(),
+            StyleMode = settings.StyleMode == "blend" ? StyleMode.Blend : StyleMode.Each,
+            Height = settings.Height ?? new JobRequest().Height,
+            Iterations = settings.Iterations ?? new JobRequest().Iterations,
+            EvaluationsPerIteration = settings.Evaluations ?? new JobRequest().EvaluationsPerIteration,
+            Network = network,
+        };
+        try
+        {
+            JobRequestParser.Validate(request, Limits);
+        }
+        catch (JobRequestException e)
+        {
+            throw new CliUsageException($"{OptionOf(e.Field)}: {e.Message[(e.Field.Length + 2)..]}", e);
+        }
+
+        return new RunPlan(new JobInput(jobId, request, workflow), uploads, engineNetwork, note);
+    }
+
+    /// <summary>A stopped job: its request as job.json recorded it when the job started.</summary>
+    public static RunPlan Resume(string jobId, string jobJson, string networkOption, WorkflowSettings workflow)
+    {
+        JobRequest request;
+        try
+        {
+            var node = JsonNode.Parse(jobJson)?["request"] ?? throw new JsonException("no request field");
+            request = node.Deserialize<JobRequest>(JobRequestParser.JsonOptions) ?? throw new JsonException("empty request");
+        }
+        catch (JsonException e)
+        {
+            throw new CliUsageException($"--resume {jobId}: job.json holds no readable request ({e.Message}).", e);
+        }
+
+        // A request with "auto" came from --network PATH: the engine needs that path again.
+        var engineNetwork = request.Network == NetworkChoice.Auto ? networkOption : "auto";
+        return new RunPlan(new JobInput(jobId, request, workflow), [], engineNetwork, null);
+    }
+
+    private static List<string> Inputs(
+        string[] paths, string option, string jobId, string folder, string sampleName, Func<SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.Rgb24>> sample,
+        List<UploadFile> uploads)
+    {
+        var files = new List<(string Name, byte[] Bytes)>();
+        if (paths.Length == 0)
+        {
+            using var picture = sample();
+            files.Add((sampleName, SamplePictures.ToPng(picture)));
+        }
+
+        foreach (var path in paths)
+        {
+            files.Add((Path.GetFileName(path), Read(path, option)));
+        }
+
+        var blobs = new List<string>();
+        foreach (var (name, bytes) in files)
+        {
+            var safe = BlobLayout.SafeFileName(name);
+            var blob = $"uploads/{jobId}/{folder}/{safe}";
+            if (blobs.Contains(blob))
+            {
+                // Two inputs with the same file name (from different folders) must stay two blobs.
+                blob = $"uploads/{jobId}/{folder}/{blobs.Count}-{safe}";
+            }
+
+            blobs.Add(blob);
+            uploads.Add(new UploadFile(blob, bytes));
+        }
+
+        return blobs;
+    }
+
+    private static byte[] Read(string path, string option)
+    {
+        if (!File.Exists(path))
+        {
+            throw new CliUsageException($"{option} {path}: file not found.");
+        }
+
+        var bytes = File.ReadAllBytes(path);
+        try
+        {
+            using var image = ImageLoader.Decode(bytes, new ImageLimits { MaxBytes = Limits.MaxInputBytes, MaxPixels = Limits.MaxInputPixels });
+        }
+        catch (InvalidImageException e)
+        {
+            throw new CliUsageException($"{option} {path}: {e.Message}", e);
+        }
+
+        return bytes;
+    }
+
+    private static (NetworkChoice Network, string EngineNetwork, string? Note) Network(string option)
+    {
+        switch (option)
+        {
+            case "auto":
+                // Resolved here, once, so the request records the network and a resumed job keeps it.
+                var (spec, note) = NetworkCatalog.ResolveAuto(new ModelStore(ModelStore.DefaultFolder));
+                return (spec == "vgg19" ? NetworkChoice.Vgg19 : NetworkChoice.ResNet18, "auto", note);
+            case "vgg19":
+                return (NetworkChoice.Vgg19, "auto", null);
+            case "resnet18":
+                return (NetworkChoice.ResNet18, "auto", null);
+            case "random-vgg19":
+                return (NetworkChoice.RandomVgg19, "auto", null);
+        }
+
+        if (!File.Exists(option))
+        {
+            throw new CliUsageException($"--network {option}: file not found.");
+        }
+
+        return (NetworkChoice.Auto, Path.GetFullPath(option), $"network: {Path.GetFullPath(option)}");
+    }
+
+    private static string OptionOf(string field) => field switch
+    {
+        "height" => "--height",
+        "iterations" => "--iterations",
+        "evaluationsPerIteration" => "--evaluations",
+        _ when field.StartsWith("content", StringComparison.Ordinal) => "--content",
+        _ when field.StartsWith("styles", StringComparison.Ordinal) => "--style",
+        _ => field,
+    };
+}

@@ -1,0 +1,114 @@
+using ServerlessStyle.Cli.Samples;
+using ServerlessStyle.Core.Imaging;
+using ServerlessStyle.Core.Storage;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace ServerlessStyle.Cli.Tests;
+
+/// <summary>
+/// <c>run</c> end to end over real parts: the in-process durable engine, real ONNX Runtime, the Azurite of the test
+/// run (or the one the CLI starts itself when there is none), the drawn sample pictures.
+/// </summary>
+[Collection(CliCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class RunCommandTests : IDisposable
+{
+    private readonly string _out = Directory.CreateTempSubdirectory("serverless-style-run-").FullName;
+
+    public void Dispose() => Directory.Delete(_out, recursive: true);
+
+    [Fact]
+    public async Task Run_ReadmeCommandAtSmallSize_WritesDecodableImagesThatDifferFromTheContent()
+    {
+        var (code, _, error) = await CliProcess.RunInProcessAsync("run", "--height", "48", "--iterations", "2", "--evaluations", "5", "--out", _out);
+
+        Assert.True(code == 0, $"exit {code}: {error}");
+        var job = Assert.Single(Directory.GetDirectories(_out));
+        var pair = Path.Combine(job, "p0-sample-swirls");
+        Assert.True(File.Exists(Path.Combine(job, "job.json")));
+        Assert.True(File.Exists(Path.Combine(job, "inputs", "content", SamplePictures.ContentFileName)));
+        foreach (var file in new[] { "res_at_iteration_0.png", "res_at_iteration_1.png", "final.png" })
+        {
+            using var image = Image.Load<Rgb24>(Path.Combine(pair, file));
+            Assert.Equal(48, image.Height);
+        }
+
+        // The content as the engine saw it: the drawn landscape scaled to 48 px high.
+        using var landscape = SamplePictures.Landscape();
+        var content = ImageWriter.ToImage(ImageLoader.LoadToHeight(SamplePictures.ToPng(landscape), 48));
+        using var final = Image.Load<Rgb24>(Path.Combine(pair, "final.png"));
+        Assert.Equal((content.Width, content.Height), (final.Width, final.Height));
+
+        // An unchanged image would differ by under 0.5 per channel (PNG stores the rounded start point); ten style
+        // evaluations move the pixels far more, so a mean above 2 grey levels shows the optimiser really changed it.
+        Assert.True(MeanAbsoluteDifference(content, final) > 2.0, "the final image is (almost) the content image");
+        var rows = File.ReadAllLines(Path.Combine(pair, "loss.csv"));
+        Assert.Equal("evaluation,iteration,content,style,tv,loss", rows[0]);
+        Assert.InRange(rows.Length - 1, 2, 10);
+    }
+
+    [Fact]
+    public async Task Run_InterruptedByCtrlCThenResumed_GivesTheSameFinalImageAsAnUninterruptedRun()
+    {
+        string[] request = ["--network", "resnet18", "--height", "48", "--iterations", "12", "--evaluations", "4"];
+        string job;
+        string? storage;
+        using (var child = CliProcess.Start(["run", .. request, "--out", _out]))
+        {
+            var connection = await child.StorageAsync(TimeSpan.FromSeconds(60));
+            storage = CliProcess.EnvironmentStorage;
+            job = (await child.WaitForLineAsync("job: ", TimeSpan.FromSeconds(60))).Trim();
+            await WaitForCheckpointAsync(connection, job, chunk: 1, TimeSpan.FromSeconds(120));
+
+            using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", child.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync();
+            }
+
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await child.Process.WaitForExitAsync(timeout.Token);
+            Assert.NotEqual(0, child.Process.ExitCode);
+            Assert.Contains($"run --resume {job}", child.Error);
+            Assert.DoesNotContain(" at ", child.Error);
+        }
+
+        var resumed = await CliProcess.RunInProcessAsync(["run", "--resume", job, "--out", _out, .. Storage(storage)]);
+        Assert.True(resumed.ExitCode == 0, $"resume exit {resumed.ExitCode}: {resumed.Error}");
+        var uninterrupted = await CliProcess.RunInProcessAsync(["run", .. request, "--out", Path.Combine(_out, "whole"), .. Storage(storage)]);
+        Assert.True(uninterrupted.ExitCode == 0, $"exit {uninterrupted.ExitCode}: {uninterrupted.Error}");
+
+        var resumedFinal = Path.Combine(_out, job, "p0-sample-swirls", "final.png");
+        var wholeFinal = Assert.Single(Directory.GetFiles(Path.Combine(_out, "whole"), "final.png", SearchOption.AllDirectories));
+        Assert.Equal(await File.ReadAllBytesAsync(wholeFinal), await File.ReadAllBytesAsync(resumedFinal));
+    }
+
+    private static string[] Storage(string? connection) => connection is null ? [] : ["--storage", connection];
+
+    private static async Task WaitForCheckpointAsync(string connection, string job, int chunk, TimeSpan timeout)
+    {
+        var blob = BlobClients.FromConnectionString(connection).GetBlobContainerClient("work")
+            .GetBlobClient($"{job}/p0-sample-swirls/state-{chunk:0000}.bin");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!(await blob.ExistsAsync()).Value)
+        {
+            Assert.True(clock.Elapsed < timeout, $"checkpoint {blob.Name} did not appear within {timeout}");
+            await Task.Delay(100);
+        }
+    }
+
+    private static double MeanAbsoluteDifference(Image<Rgb24> a, Image<Rgb24> b)
+    {
+        double sum = 0;
+        for (var y = 0; y < a.Height; y++)
+        {
+            for (var x = 0; x < a.Width; x++)
+            {
+                var (p, q) = (a[x, y], b[x, y]);
+                sum += Math.Abs(p.R - q.R) + Math.Abs(p.G - q.G) + Math.Abs(p.B - q.B);
+            }
+        }
+
+        return sum / (3.0 * a.Width * a.Height);
+    }
+}
