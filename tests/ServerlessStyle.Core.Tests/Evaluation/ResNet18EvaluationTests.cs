@@ -50,3 +50,29 @@ public sealed class ResNet18EvaluationTests(ITestOutputHelper output)
         Assert.True(Math.Abs(analytic - numeric) <= Tolerance * Math.Abs(numeric), $"analytic {analytic:g6} vs numeric {numeric:g6}");
     }
 }
+
+/// <summary>ResNet18's default weights leave the style term in charge, the failure that made results merely blurred.</summary>
+public sealed class ResNet18DefaultWeightsTests
+{
+    [Fact]
+    public void DefaultWeights_RealPhotoAndPaintingAtStart_StyleTermOutweighsContentAndTv()
+    {
+        var network = ResNet18.Load();
+        var content = ServerlessStyle.Core.Imaging.ImageLoader.LoadToHeight(File.ReadAllBytes(TestPaths.SharedImage("content/chelsea.png")), 96);
+        var style = ServerlessStyle.Core.Imaging.ImageLoader.LoadExact(File.ReadAllBytes(TestPaths.SharedImage("styles/starry_night.jpg")), content.Height, content.Width);
+        using var evaluator = new StyleEvaluator(new EvaluatorOptions());
+        var targets = evaluator.ComputeTargets(network, content, [(style, 1.0)]);
+        var gradient = new float[content.Length];
+
+        // At the start point (the content image) the content term is 0 and the normalised style term is the style weight.
+        var start = evaluator.Evaluate(network, targets, network.DefaultWeights, content.Data, gradient);
+        Assert.Equal(network.DefaultWeights.Style, start.Style, 1e-3 * network.DefaultWeights.Style);
+        Assert.True(start.TotalVariation < start.Style / 2, $"TV {start.TotalVariation} should not rival style {start.Style} at the start");
+
+        // One pixel-sized step along the gradient: the content term it adds stays small against the style term.
+        var step = 1.0f / MathF.Max(1e-12f, gradient.Max(MathF.Abs));
+        var moved = content.Data.Select((v, i) => v - (step * gradient[i])).ToArray();
+        var after = evaluator.Evaluate(network, targets, network.DefaultWeights, moved, gradient);
+        Assert.True(after.Content < after.Style, $"content {after.Content} should stay below style {after.Style} after one step");
+    }
+}

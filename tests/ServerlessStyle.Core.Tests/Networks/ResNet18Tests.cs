@@ -76,7 +76,6 @@ public sealed class ResNet18Tests
         Assert.Equal(["ReLU253_Output_0", "ReLU283_Output_0", "ReLU315_Output_0"], Network.StyleLayers.Select(s => s.Tensor));
         Assert.Equal("ReLU347_Output_0", Network.ContentLayer);
         Assert.True(Network.NormalizeStyleLayersAtStart);
-        Assert.Equal(new LossWeights(1.0, 10.0, 1e-4), Network.DefaultWeights);
         Assert.Equal([103.06f, 115.90f, 123.15f], Network.Input.Mean);
     }
 
