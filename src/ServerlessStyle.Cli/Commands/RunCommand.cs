@@ -55,6 +55,10 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         [Description("Blob storage to use. Default: $ServerlessStyle__Storage__ConnectionString, $AZURITE_CONNECTION_STRING, else an Azurite the runner starts itself.")]
         public string? Storage { get; init; }
 
+        [CommandOption("--serve [PORT]")]
+        [Description("Serve the job's page (every iteration's image, the live loss chart) on 127.0.0.1:PORT while it runs, and after it until Ctrl-C (no PORT: a free one).")]
+        public FlagValue<int>? Serve { get; init; }
+
         [CommandOption("--resume <JOB>")]
         [Description("Continue a stopped job from its last checkpoint (the request comes from results/{job}/job.json).")]
         public string? Resume { get; init; }

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using ServerlessStyle.Cli.Commands;
 using ServerlessStyle.Core.Storage;
+using ServerlessStyle.Core.Viewer;
 using ServerlessStyle.Core.Workflow;
 using Spectre.Console;
 
@@ -36,6 +37,7 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
         var jobId = plan?.Input.JobId ?? settings.Resume!;
         var (connection, azurite) = await ConnectAsync(settings, cancellationToken).ConfigureAwait(false);
         LocalDurableHost? host = null;
+        JobViewServer? viewer = null;
         try
         {
             var store = new BlobStore(BlobClients.FromConnectionString(connection));
@@ -57,10 +59,29 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
             }
 
             output.WriteLine($"job: {jobId}");
+            if (settings.Serve is { IsSet: true } serve)
+            {
+                viewer = await JobViewServer.StartAsync(store, Containers, serve.Value, cancellationToken).ConfigureAwait(false);
+                output.WriteLine($"view: {viewer.ViewUri(jobId)}");
+            }
+
             host = await LocalDurableHost.StartAsync(Configuration(connection, settings, plan.EngineNetwork), cancellationToken).ConfigureAwait(false);
             await host.ScheduleAsync(plan.Input, cancellationToken).ConfigureAwait(false);
             var progress = await RunProgress.FollowAsync(console, ct => host.GetProgressAsync(jobId, ct), cancellationToken).ConfigureAwait(false);
-            return await FinishAsync(store, progress, settings.Out, cancellationToken).ConfigureAwait(false);
+            var code = await FinishAsync(store, progress, settings.Out, cancellationToken).ConfigureAwait(false);
+            if (viewer is not null)
+            {
+                output.WriteLine($"still serving {viewer.ViewUri(jobId)}; press Ctrl-C to stop.");
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+
+            return code;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -72,6 +93,11 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
         }
         finally
         {
+            if (viewer is not null)
+            {
+                await viewer.DisposeAsync().ConfigureAwait(false);
+            }
+
             if (host is not null)
             {
                 await host.DisposeAsync().ConfigureAwait(false);
