@@ -94,11 +94,14 @@ public sealed class Pipeline
     public Task<string> UploadSampleAsync(string logicalContainer, string name, string sample) =>
         UploadAsync(logicalContainer, name, File.ReadAllBytes(TestPaths.SharedImage(sample)));
 
-    /// <summary>Runs a StyleJob to its end; <paramref name="decorate"/> wraps the real work (fault injection, counting).</summary>
-    public async Task<OrchestrationMetadata> RunJobAsync(JobInput input, Func<IStyleWork, IStyleWork>? decorate = null)
+    /// <summary>
+    /// Runs a StyleJob to its end; <paramref name="decorate"/> wraps the real work (fault injection, counting) and may
+    /// ask this pipeline for another <see cref="StyleWork"/>, a second worker with nothing in memory.
+    /// </summary>
+    public async Task<OrchestrationMetadata> RunJobAsync(JobInput input, Func<Pipeline, IStyleWork, IStyleWork>? decorate = null)
     {
         IStyleWork work = CreateWork();
-        work = decorate?.Invoke(work) ?? work;
+        work = decorate?.Invoke(this, work) ?? work;
         await using var host = await DurableTaskTestHost.StartAsync(
             registry => registry.AddStyleWorkflow(),
             new DurableTaskTestHostOptions

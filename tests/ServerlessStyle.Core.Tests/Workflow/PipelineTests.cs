@@ -20,7 +20,7 @@ public sealed class PipelineTests(EngineFixture fixture)
     private static readonly string[] PairIds = ["p0-starry_night", "p1-the_scream"];
 
     /// <summary>Uploads the images and runs the standard job in a fresh pipeline, with the work optionally wrapped.</summary>
-    private async Task<JobRun> RunStandardJobAsync(Func<IStyleWork, IStyleWork>? decorate = null)
+    private async Task<JobRun> RunStandardJobAsync(Func<Pipeline, IStyleWork, IStyleWork>? decorate = null)
     {
         var pipeline = new Pipeline(fixture.Engine);
         var content = await pipeline.UploadSampleAsync("uploads", "j1/chelsea.png", "content/chelsea.png");
@@ -96,10 +96,11 @@ public sealed class PipelineTests(EngineFixture fixture)
     public async Task RunChunk_FaultBeforeOneChunkAndCrashAfterAnother_CompletesBitwiseEqualToUninterruptedWithoutRecomputing()
     {
         var baseline = await UninterruptedAsync();
-        // Pair 0: chunk 1 throws before it starts. Pair 1: chunk 1 computes, writes state-0002, then the activity "crashes".
+        // Pair 0: chunk 1 throws before it starts and its worker is gone: the retry runs on a fresh worker that reads the
+        // targets and state-0001 from the blobs. Pair 1: chunk 1 computes, writes state-0002, then the activity "crashes".
         FaultyStyleWork? work = null;
 
-        var (pipeline, input, job) = await RunStandardJobAsync(real => work = new FaultyStyleWork(real, iteration: 1));
+        var (pipeline, input, job) = await RunStandardJobAsync((p, real) => work = new FaultyStyleWork(real, p.CreateWork(), iteration: 1));
 
         CompletedSummary(job);
         Assert.Equal((1, 1), (work!.FaultsBefore, work.CrashesAfter));
@@ -121,10 +122,11 @@ public sealed class PipelineTests(EngineFixture fixture)
     }
 
     /// <summary>
-    /// The real work with two injected faults at chunk <c>iteration</c>: pair 0 throws once before the real call, pair 1
-    /// throws once after it (the state is written, the activity never reports back). Records every outcome returned by the real work.
+    /// The real work with two injected faults at chunk <c>iteration</c>: pair 0 throws once before the real call and from
+    /// then on runs on <paramref name="replacement"/> (another worker); pair 1 throws once after the real call (the state
+    /// is written, the activity never reports back). Records every outcome returned by the real work.
     /// </summary>
-    private sealed class FaultyStyleWork(IStyleWork real, int iteration) : IStyleWork
+    private sealed class FaultyStyleWork(IStyleWork real, IStyleWork replacement, int iteration) : IStyleWork
     {
         private int _faultsBefore;
         private int _crashesAfter;
@@ -147,7 +149,8 @@ public sealed class PipelineTests(EngineFixture fixture)
                 throw new TimeoutException($"injected fault before chunk {input.Iteration}");
             }
 
-            var outcome = await real.RunChunkAsync(input, cancellationToken);
+            var worker = input.Pair.Index == 0 && _faultsBefore > 0 ? replacement : real;
+            var outcome = await worker.RunChunkAsync(input, cancellationToken);
             Outcomes.Enqueue((input.Pair.Index, outcome));
             if (target && input.Pair.Index == 1 && Interlocked.CompareExchange(ref _crashesAfter, 1, 0) == 0)
             {
@@ -157,7 +160,8 @@ public sealed class PipelineTests(EngineFixture fixture)
             return outcome;
         }
 
-        public Task<PairResult> FinalizeAsync(PairInput input, CancellationToken cancellationToken = default) => real.FinalizeAsync(input, cancellationToken);
+        public Task<PairResult> FinalizeAsync(PairInput input, CancellationToken cancellationToken = default) =>
+            (input.Pair.Index == 0 && _faultsBefore > 0 ? replacement : real).FinalizeAsync(input, cancellationToken);
 
         public Task WriteSummaryAsync(JobSummary summary, CancellationToken cancellationToken = default) => real.WriteSummaryAsync(summary, cancellationToken);
     }
