@@ -6,9 +6,18 @@ using ServerlessStyle.Core.Storage;
 
 namespace ServerlessStyle.Core.Workflow;
 
-/// <summary>One chunk of a benchmark job: the activity's wall time and the part of it spent inside loss evaluations.</summary>
-public sealed record ChunkTiming(int Iteration, int Evaluations, double WallSeconds, double EvaluationSeconds)
+/// <summary>
+/// One chunk of a benchmark job: the activity's wall time, the optimiser loop inside it (<see cref="ChunkOutcome.Seconds"/>)
+/// and the loss evaluations inside that loop.
+/// </summary>
+public sealed record ChunkTiming(int Iteration, int Evaluations, double WallSeconds, double LoopSeconds, double EvaluationSeconds)
 {
+    /// <summary>L-BFGS steps and line search between evaluations.</summary>
+    public double OptimizerSeconds => LoopSeconds - EvaluationSeconds;
+
+    /// <summary>Everything outside the optimiser loop: state and targets I/O, PNG, loss log, outcome.</summary>
+    public double StorageSeconds => WallSeconds - LoopSeconds;
+
     /// <summary>What the chunk spent outside the loss evaluations (state I/O, PNG, loss log), as a share of its wall time.</summary>
     public double OverheadShare => WallSeconds <= 0 ? 0 : (WallSeconds - EvaluationSeconds) / WallSeconds;
 }
@@ -32,7 +41,7 @@ public static class PipelineBenchmark
         using var engine = new StyleEngine(
             Options.Create(new EngineOptions { Network = network }), Options.Create(limits),
             NullLogger<StyleEngine>.Instance, NullLogger<Evaluation.StyleEvaluator>.Instance);
-        var work = new StyleWork(store, engine, Options.Create(storage), Options.Create(limits), NullLogger<StyleWork>.Instance);
+        var work = new StyleWork(store, engine, Options.Create(storage), Options.Create(limits), new WriterLogger<StyleWork>(log));
         try
         {
             foreach (var (container, name, bytes) in new[] { (storage.Uploads, "bench/content.png", content), (storage.Styles, "style.jpg", style) })
@@ -56,7 +65,7 @@ public static class PipelineBenchmark
             var clock = Stopwatch.StartNew();
             await work.PrepareTargetsAsync(pair, cancellationToken).ConfigureAwait(false);
             log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"targets: {clock.Elapsed.TotalSeconds:F3} s (network loaded, sessions built)"));
-            log.WriteLine("chunk  evals  wall_s  eval_s  rest_s  rest_%");
+            log.WriteLine("chunk  evals  wall_s  eval_s  optim_s  io_s  rest_%");
 
             var chunks = new List<ChunkTiming>();
             var done = 0;
@@ -67,11 +76,11 @@ public static class PipelineBenchmark
                 var wall = clock.Elapsed.TotalSeconds;
                 var count = outcome.Evaluations - done;
                 done = outcome.Evaluations;
-                var chunk = new ChunkTiming(i, count, wall, outcome.SecondsPerEvaluation * count);
+                var chunk = new ChunkTiming(i, count, wall, outcome.Seconds, outcome.SecondsPerEvaluation * count);
                 chunks.Add(chunk);
                 log.WriteLine(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"{i,5}  {count,5}  {wall,6:F3}  {chunk.EvaluationSeconds,6:F3}  {wall - chunk.EvaluationSeconds,6:F3}  {100 * chunk.OverheadShare,6:F2}"));
+                    $"{i,5}  {count,5}  {wall,6:F3}  {chunk.EvaluationSeconds,6:F3}  {chunk.OptimizerSeconds,7:F3}  {chunk.StorageSeconds,5:F3}  {100 * chunk.OverheadShare,6:F2}"));
             }
 
             await work.FinalizeAsync(pair with { NextChunk = iterations }, cancellationToken).ConfigureAwait(false);
@@ -87,5 +96,17 @@ public static class PipelineBenchmark
                 await store.Service.GetBlobContainerClient(storage.Container(container)).DeleteIfExistsAsync(cancellationToken: CancellationToken.None).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>Writes StyleWork's per-phase lines to the benchmark's output.</summary>
+    private sealed class WriterLogger<T>(TextWriter writer) : Microsoft.Extensions.Logging.ILogger<T>
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => logLevel >= Microsoft.Extensions.Logging.LogLevel.Information;
+
+        public void Log<TState>(
+            Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception,
+            Func<TState, Exception?, string> formatter) => writer.WriteLine("  " + formatter(state, exception));
     }
 }

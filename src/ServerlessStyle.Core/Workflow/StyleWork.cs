@@ -125,6 +125,7 @@ public sealed class StyleWork(
             return JsonSerializer.Deserialize<ChunkOutcome>(stored.Content.ToString(), JsonRequestParserOptions)! with { Reused = true, Seconds = 0 };
         }
 
+        var phase = Stopwatch.StartNew();
         var network = engine.GetNetwork(request.Network);
         var targets = await LoadTargetsAsync(jobId, pair.PairId, cancellationToken).ConfigureAwait(false);
         // Taken, not shared: the optimiser advances it in place, so a failed attempt must not leave it for the retry.
@@ -133,6 +134,7 @@ public sealed class StyleWork(
             ? cached
             : await ReadStateAsync(stateName, 3 * targets.Height * targets.Width, cancellationToken).ConfigureAwait(false);
         var weights = Weights(request, network);
+        var loadSeconds = phase.Elapsed.TotalSeconds;
 
         var rows = new StringBuilder();
         var evaluation = state.Evaluations;
@@ -152,6 +154,7 @@ public sealed class StyleWork(
 
         // The image of an iteration is the optimiser's accepted iterate, never a line-search trial point.
         var image = BlobLayout.IterationImage(jobId, pair.PairId, i);
+        phase.Restart();
         var png = ImageWriter.ToPng(new ImageTensor(targets.Height, targets.Width, result.State.X));
         var count = result.Losses.Count;
         var outcome = new ChunkOutcome(
@@ -163,12 +166,18 @@ public sealed class StyleWork(
             store.UploadAsync(Work, outcomeBlob, BinaryData.FromString(JsonSerializer.Serialize(outcome, JsonRequestParserOptions)), cancellationToken))
             .ConfigureAwait(false);
 
+        var outputSeconds = phase.Elapsed.TotalSeconds;
+        phase.Restart();
+
         // Written last, whole or not at all: its presence is what tells a re-run that this chunk is done.
         if (await WriteStateAsync(nextState, result.State, cancellationToken).ConfigureAwait(false))
         {
             Remember(_states, nextState, result.State);
         }
 
+        logger.LogInformation(
+            "Chunk {Iteration} of {PairId}: load {Load:F3} s ({How}), optimiser loop {Loop:F3} s of which evaluations {Evaluations:F3} s, outputs {Outputs:F3} s, checkpoint {Checkpoint:F3} s",
+            i, pair.PairId, loadSeconds, cached is null ? "state from blob" : "state in memory", computeSeconds, evaluationSeconds, outputSeconds, phase.Elapsed.TotalSeconds);
         return outcome;
     }
 
