@@ -23,6 +23,7 @@ public sealed class StyleJobFunctionsTests
     private readonly Mock<DurableTaskClient> client = new("test");
     private readonly List<(TaskName Name, JobInput Input, string InstanceId)> scheduled = [];
     private readonly HashSet<string> existing = [];
+    private readonly Dictionary<string, string> written = [];
 
     public StyleJobFunctionsTests()
     {
@@ -39,7 +40,7 @@ public sealed class StyleJobFunctionsTests
             });
     }
 
-    private static StyleJobFunctions Functions(params string[] styleBlobs)
+    private StyleJobFunctions Functions(params string[] styleBlobs)
     {
         var storage = Options.Create(new StorageOptions());
         var intake = new JobIntake(new BlobStore(StylesContainer(styleBlobs)), storage, Options.Create(new LimitsOptions()),
@@ -47,8 +48,11 @@ public sealed class StyleJobFunctionsTests
         return new StyleJobFunctions(intake, NullLogger<StyleJobFunctions>.Instance);
     }
 
-    /// <summary>A blob service whose styles container lists <paramref name="names"/> (the only storage call a starter makes).</summary>
-    private static BlobServiceClient StylesContainer(string[] names)
+    /// <summary>
+    /// A blob service whose styles container lists <paramref name="names"/> (what a starter reads) and whose results
+    /// container records uploads in <see cref="written"/> (a rejected inbox drop writes its job.json there).
+    /// </summary>
+    private BlobServiceClient StylesContainer(string[] names)
     {
         var container = new Mock<BlobContainerClient>();
         container.Setup(c => c.ExistsAsync(It.IsAny<CancellationToken>())).ReturnsAsync(Response.FromValue(true, Mock.Of<Response>()));
@@ -57,6 +61,17 @@ public sealed class StyleJobFunctionsTests
                 [Azure.Page<BlobItem>.FromValues(names.Select(n => BlobsModelFactory.BlobItem(name: n)).ToArray(), null, Mock.Of<Response>())]));
         var service = new Mock<BlobServiceClient>();
         service.Setup(s => s.GetBlobContainerClient("styles")).Returns(container.Object);
+        var results = new Mock<BlobContainerClient>();
+        results.Setup(c => c.GetBlobClient(It.IsAny<string>())).Returns((string name) =>
+        {
+            var blob = new Mock<BlobClient>();
+            blob.Setup(b => b.UploadAsync(It.IsAny<BinaryData>(), It.IsAny<bool>(), It.IsAny<CancellationToken>()))
+                .Callback((BinaryData data, bool _, CancellationToken _) => written[name] = data.ToString())
+                .ReturnsAsync(Response.FromValue(
+                    BlobsModelFactory.BlobContentInfo(new ETag("0x2"), DateTimeOffset.UnixEpoch, null, null, null, null, 0), Mock.Of<Response>()));
+            return blob.Object;
+        });
+        service.Setup(s => s.GetBlobContainerClient("results")).Returns(results.Object);
         return service.Object;
     }
 
@@ -119,11 +134,16 @@ public sealed class StyleJobFunctionsTests
     }
 
     [Fact]
-    public async Task InboxStart_MissingStyle_StartsNothing()
+    public async Task InboxStart_MissingStyle_StartsNothingAndWritesFailedJobJson()
     {
         await Functions("starry_night.jpg").StyleJob_InboxStart(InboxBlob("the_scream/cat.jpg", "0x1"), client.Object, CancellationToken.None);
 
         Assert.Empty(scheduled);
+        var (name, json) = Assert.Single(written);
+        Assert.Equal(BlobLayout.JobJson(JobIds.FromBlob("inbox", "the_scream/cat.jpg", "0x1")), name);
+        using var job = JsonDocument.Parse(json);
+        Assert.Equal("Failed", job.RootElement.GetProperty("state").GetString());
+        Assert.Contains("the_scream", job.RootElement.GetProperty("reason").GetString());
     }
 
     [Fact]

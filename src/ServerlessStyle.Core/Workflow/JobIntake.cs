@@ -17,20 +17,47 @@ public sealed class JobIntake(BlobStore store, IOptions<StorageOptions> storage,
     /// <summary>
     /// An inbox blob <c>{styles}/{file}</c> (name inside the inbox container): the styles segment names library styles
     /// joined by '+', the metadata may set the other request fields; the id hashes container, name and ETag.
+    /// A rejected drop still gets a job: <c>results/{id}/job.json</c> says Failed and why, then the
+    /// <see cref="JobRequestException"/> is rethrown (the drop starts nothing).
     /// </summary>
     public async Task<JobInput> FromInboxBlobAsync(
         string blobName, string etag, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken = default)
     {
-        var slash = blobName.IndexOf('/');
-        if (slash <= 0 || slash == blobName.Length - 1)
-        {
-            throw new JobRequestException("blob", $"'{blobName}' is not inbox/{{styles}}/{{file}}");
-        }
-
-        var styles = await ResolveStylesAsync(blobName[..slash], cancellationToken).ConfigureAwait(false);
-        var request = JobRequestParser.FromMetadata(metadata, $"inbox/{blobName}", styles, limits.Value);
         var jobId = JobIds.FromBlob(storage.Value.Container(storage.Value.Inbox), blobName, etag);
-        return new JobInput(jobId, request, workflow.Value.ToSettings());
+        try
+        {
+            var slash = blobName.IndexOf('/');
+            if (slash <= 0 || slash == blobName.Length - 1)
+            {
+                throw new JobRequestException("blob", $"'{blobName}' is not inbox/{{styles}}/{{file}}");
+            }
+
+            var styles = await ResolveStylesAsync(blobName[..slash], cancellationToken).ConfigureAwait(false);
+            var request = JobRequestParser.FromMetadata(metadata, $"inbox/{blobName}", styles, limits.Value);
+            return new JobInput(jobId, request, workflow.Value.ToSettings());
+        }
+        catch (JobRequestException e)
+        {
+            await WriteRejectedAsync(jobId, $"inbox/{blobName}", e, cancellationToken).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Writes job.json as Failed for a request that never became an orchestration, so its id still tells the user why.</summary>
+    private async Task WriteRejectedAsync(string jobId, string source, JobRequestException error, CancellationToken cancellationToken)
+    {
+        var results = storage.Value.Container(storage.Value.Results);
+        await store.EnsureContainerAsync(results, cancellationToken).ConfigureAwait(false);
+        var job = new JsonObject
+        {
+            ["jobId"] = jobId,
+            ["state"] = nameof(JobState.Failed),
+            ["reason"] = error.Message,
+            ["source"] = source,
+            ["pairs"] = new JsonArray(),
+        };
+        await store.UploadAsync(results, BlobLayout.JobJson(jobId), BinaryData.FromString(job.ToJsonString(new JsonSerializerOptions { WriteIndented = true })), cancellationToken)
+            .ConfigureAwait(false);
     }
 
     /// <summary>A JSON request v1; the id comes from the Idempotency-Key when there is one.</summary>

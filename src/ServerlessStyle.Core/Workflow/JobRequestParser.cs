@@ -220,7 +220,8 @@ public static partial class JobRequestParser
             return new JobRequestException(field, "unknown field (names are camelCase, as in request version 1)", e);
         }
 
-        return new JobRequestException(FieldOf(e.Path), "invalid value or type: " + FirstSentence(e.Message), e);
+        // System.Text.Json reports syntax errors and type mismatches alike; its first sentence says which.
+        return new JobRequestException(FieldOf(e.Path), "not valid JSON or a value of the wrong type: " + FirstSentence(e.Message), e);
     }
 
     private static string FieldOf(string? path) =>

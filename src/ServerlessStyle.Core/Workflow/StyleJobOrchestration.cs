@@ -100,8 +100,9 @@ public static class WorkflowRetry
     }
 
     /// <summary>
-    /// The message of the innermost failure: a sub-orchestration's failure wraps the activity's, whose message is the
-    /// one a user can act on.
+    /// The message a user can act on: that of the outermost <see cref="JobRequestException"/> (it names the field and the
+    /// blob; what it wraps, such as the image decoder's message, does not), else that of the innermost failure (a
+    /// sub-orchestration's failure wraps the activity's).
     /// </summary>
     public static string Reason(TaskFailureDetails? failure)
     {
@@ -110,7 +111,7 @@ public static class WorkflowRetry
             return "unknown failure";
         }
 
-        while (failure.InnerFailure is not null)
+        while (failure.InnerFailure is not null && failure.ErrorType != typeof(JobRequestException).FullName)
         {
             failure = failure.InnerFailure;
         }

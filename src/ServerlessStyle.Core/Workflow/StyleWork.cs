@@ -7,7 +7,6 @@ using System.Text.Json.Nodes;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
-using Azure.Storage.Blobs.Specialized;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ServerlessStyle.Core.Evaluation;
@@ -29,8 +28,12 @@ public sealed class StyleWork(
 {
     private static readonly JsonSerializerOptions Json = new(JobRequestParser.JsonOptions) { WriteIndented = true };
 
-    // Targets are read at every chunk; a pair's chunks usually run in the same process, so keep a few in memory.
+    // A pair's chunks usually run one after another in the same process: keep its targets and the state the last chunk
+    // wrote in memory, so the next chunk downloads neither. Bounded: pairs that fail or move to another worker leave
+    // entries behind, so a full cache is emptied rather than grown.
+    private const int MaxCachedPairs = 8;
     private readonly ConcurrentDictionary<string, StyleTargets> _targets = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, OptimizerState> _states = new(StringComparer.Ordinal);
 
     private static JsonSerializerOptions JsonRequestParserOptions => JobRequestParser.JsonOptions;
 
@@ -99,9 +102,13 @@ public sealed class StyleWork(
             await store.UploadAsync(Work, BlobLayout.Targets(jobId, pair.PairId), BinaryData.FromBytes(buffer.ToArray()), cancellationToken).ConfigureAwait(false);
         }
 
-        _targets[BlobLayout.Targets(jobId, pair.PairId)] = targets;
+        Remember(_targets, BlobLayout.Targets(jobId, pair.PairId), targets);
         var state = OptimizerState.Create(ToOptimizerSettings(request.Optimizer), content.Data);
-        await WriteStateAsync(state0, state, cancellationToken).ConfigureAwait(false);
+        if (await WriteStateAsync(state0, state, cancellationToken).ConfigureAwait(false))
+        {
+            Remember(_states, state0, state);
+        }
+
         await store.UploadAsync(Results, BlobLayout.LossLog(jobId, pair.PairId), BinaryData.FromString(BlobLayout.LossCsvHeader + "\n"), cancellationToken).ConfigureAwait(false);
         return new PairPrepared(pair.PairId, AlreadyPresent: false);
     }
@@ -118,10 +125,16 @@ public sealed class StyleWork(
             return JsonSerializer.Deserialize<ChunkOutcome>(stored.Content.ToString(), JsonRequestParserOptions)! with { Reused = true, Seconds = 0 };
         }
 
+        var phase = Stopwatch.StartNew();
         var network = engine.GetNetwork(request.Network);
         var targets = await LoadTargetsAsync(jobId, pair.PairId, cancellationToken).ConfigureAwait(false);
-        var state = await ReadStateAsync(BlobLayout.State(jobId, pair.PairId, i), 3 * targets.Height * targets.Width, cancellationToken).ConfigureAwait(false);
+        // Taken, not shared: the optimiser advances it in place, so a failed attempt must not leave it for the retry.
+        var stateName = BlobLayout.State(jobId, pair.PairId, i);
+        var state = _states.TryRemove(stateName, out var cached)
+            ? cached
+            : await ReadStateAsync(stateName, 3 * targets.Height * targets.Width, cancellationToken).ConfigureAwait(false);
         var weights = Weights(request, network);
+        var loadSeconds = phase.Elapsed.TotalSeconds;
 
         var rows = new StringBuilder();
         var evaluation = state.Evaluations;
@@ -141,18 +154,30 @@ public sealed class StyleWork(
 
         // The image of an iteration is the optimiser's accepted iterate, never a line-search trial point.
         var image = BlobLayout.IterationImage(jobId, pair.PairId, i);
+        phase.Restart();
         var png = ImageWriter.ToPng(new ImageTensor(targets.Height, targets.Width, result.State.X));
-        await store.UploadAsync(Results, image, BinaryData.FromBytes(png), cancellationToken).ConfigureAwait(false);
-        await AppendLossRowsAsync(jobId, pair.PairId, i, rows.ToString(), cancellationToken).ConfigureAwait(false);
-
         var count = result.Losses.Count;
         var outcome = new ChunkOutcome(
             i, result.State.Evaluations, result.State.Loss ?? (count > 0 ? result.Losses[^1] : double.NaN), $"{Storage.Results}/{image}",
             computeSeconds, count > 0 ? evaluationSeconds / count : 0, result.State.Converged, Reused: false);
-        await store.UploadAsync(Work, outcomeBlob, BinaryData.FromString(JsonSerializer.Serialize(outcome, JsonRequestParserOptions)), cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(
+            store.UploadAsync(Results, image, BinaryData.FromBytes(png), cancellationToken),
+            AppendLossRowsAsync(jobId, pair.PairId, i, rows.ToString(), cancellationToken),
+            store.UploadAsync(Work, outcomeBlob, BinaryData.FromString(JsonSerializer.Serialize(outcome, JsonRequestParserOptions)), cancellationToken))
+            .ConfigureAwait(false);
 
-        // Written last: its presence is what tells a re-run that this chunk is done.
-        await WriteStateAsync(nextState, result.State, cancellationToken).ConfigureAwait(false);
+        var outputSeconds = phase.Elapsed.TotalSeconds;
+        phase.Restart();
+
+        // Written last, whole or not at all: its presence is what tells a re-run that this chunk is done.
+        if (await WriteStateAsync(nextState, result.State, cancellationToken).ConfigureAwait(false))
+        {
+            Remember(_states, nextState, result.State);
+        }
+
+        logger.LogInformation(
+            "Chunk {Iteration} of {PairId}: load {Load:F3} s ({How}), optimiser loop {Loop:F3} s of which evaluations {Evaluations:F3} s, outputs {Outputs:F3} s, checkpoint {Checkpoint:F3} s",
+            i, pair.PairId, loadSeconds, cached is null ? "state from blob" : "state in memory", computeSeconds, evaluationSeconds, outputSeconds, phase.Elapsed.TotalSeconds);
         return outcome;
     }
 
@@ -166,6 +191,7 @@ public sealed class StyleWork(
         var png = ImageWriter.ToPng(new ImageTensor(targets.Height, targets.Width, state.X));
         await store.UploadAsync(Results, final, BinaryData.FromBytes(png), cancellationToken).ConfigureAwait(false);
         _targets.TryRemove(BlobLayout.Targets(jobId, pair.PairId), out _);
+        _states.TryRemove(BlobLayout.State(jobId, pair.PairId, input.NextChunk), out _);
         return new PairResult(
             pair.PairId, $"{Storage.Results}/{final}", $"{Storage.Results}/{BlobLayout.LossLog(jobId, pair.PairId)}",
             input.NextChunk, state.Evaluations, state.Loss ?? double.NaN);
@@ -248,7 +274,7 @@ public sealed class StyleWork(
             ?? throw new InvalidOperationException($"{Work}/{name} is missing: PrepareTargets did not run for this pair.");
         using var stream = blob.Content.ToStream();
         var targets = StyleTargets.ReadFrom(stream);
-        _targets[name] = targets;
+        Remember(_targets, name, targets);
         return targets;
     }
 
@@ -259,22 +285,27 @@ public sealed class StyleWork(
         return await CheckpointCodec.ReadAsync(stream, length, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Streams a checkpoint into a new blob; an existing one (an earlier attempt's) is left as it is.</summary>
-    private async Task WriteStateAsync(string name, OptimizerState state, CancellationToken cancellationToken)
+    /// <summary>Streams a checkpoint into a new blob; false when an earlier attempt's is there already (it is kept).</summary>
+    private async Task<bool> WriteStateAsync(string name, OptimizerState state, CancellationToken cancellationToken)
     {
-        var blob = store.Service.GetBlobContainerClient(Work).GetBlockBlobClient(name);
-        try
+        var blob = store.Service.GetBlobContainerClient(Work).GetBlobClient(name);
+        if (await ImmutableBlobWriter.TryCreateAsync(blob, (stream, ct) => CheckpointCodec.WriteAsync(stream, state, ct), cancellationToken).ConfigureAwait(false))
         {
-            await using var stream = await blob.OpenWriteAsync(overwrite: true, new BlockBlobOpenWriteOptions
-            {
-                OpenConditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
-            }, cancellationToken).ConfigureAwait(false);
-            await CheckpointCodec.WriteAsync(stream, state, cancellationToken).ConfigureAwait(false);
+            return true;
         }
-        catch (RequestFailedException e) when (e.Status is 409 or 412)
+
+        logger.LogInformation("Checkpoint {Name} was already written by an earlier attempt; kept it.", name);
+        return false;
+    }
+
+    private static void Remember<T>(ConcurrentDictionary<string, T> cache, string key, T value)
+    {
+        if (cache.Count >= MaxCachedPairs)
         {
-            logger.LogInformation("Checkpoint {Name} was already written by an earlier attempt; kept it.", name);
+            cache.Clear();
         }
+
+        cache[key] = value;
     }
 
     /// <summary>Rewrites loss.csv with this chunk's rows after the earlier chunks' rows (a re-run replaces its own rows).</summary>

@@ -1,0 +1,49 @@
+using System.ComponentModel;
+using ServerlessStyle.Core.Storage;
+using ServerlessStyle.Core.Workflow;
+using Spectre.Console.Cli;
+
+namespace ServerlessStyle.Cli.Commands;
+
+/// <summary><c>bench-pipeline</c>: the share of a chunk activity spent outside loss evaluations, against Azurite.</summary>
+internal sealed class BenchPipelineCommand : AsyncCommand<BenchPipelineCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--content <FILE>")]
+        [Description("Content image (default ../shared/images/content/chelsea.png).")]
+        public string Content { get; init; } = Path.Combine("..", "shared", "images", "content", "chelsea.png");
+
+        [CommandOption("--style <FILE>")]
+        [Description("Style image (default ../shared/images/styles/starry_night.jpg).")]
+        public string Style { get; init; } = Path.Combine("..", "shared", "images", "styles", "starry_night.jpg");
+
+        [CommandOption("--network <NAME>")]
+        [Description("resnet18 | random-vgg19 | vgg19 | a model path (default resnet18).")]
+        public string Network { get; init; } = "resnet18";
+
+        [CommandOption("--height <PX>")]
+        public int Height { get; init; } = 224;
+
+        [CommandOption("--iterations <N>")]
+        public int Iterations { get; init; } = 3;
+
+        [CommandOption("--evaluations <N>")]
+        public int Evaluations { get; init; } = 20;
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var connection = Environment.GetEnvironmentVariable("AZURITE_CONNECTION_STRING");
+        if (string.IsNullOrWhiteSpace(connection))
+        {
+            throw new InvalidOperationException("AZURITE_CONNECTION_STRING is not set; run it under scripts/with-azurite.sh.");
+        }
+
+        var store = new BlobStore(BlobClients.FromConnectionString(connection));
+        await PipelineBenchmark.RunAsync(
+            store, await File.ReadAllBytesAsync(settings.Content, cancellationToken), await File.ReadAllBytesAsync(settings.Style, cancellationToken),
+            settings.Network, settings.Height, settings.Iterations, settings.Evaluations, Console.Out, cancellationToken);
+        return 0;
+    }
+}

@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using ServerlessStyle.Core.Storage;
+
+namespace ServerlessStyle.Core.Workflow;
+
+/// <summary>
+/// One chunk of a benchmark job: the activity's wall time, the optimiser loop inside it (<see cref="ChunkOutcome.Seconds"/>)
+/// and the loss evaluations inside that loop.
+/// </summary>
+public sealed record ChunkTiming(int Iteration, int Evaluations, double WallSeconds, double LoopSeconds, double EvaluationSeconds)
+{
+    /// <summary>L-BFGS steps and line search between evaluations.</summary>
+    public double OptimizerSeconds => LoopSeconds - EvaluationSeconds;
+
+    /// <summary>Everything outside the optimiser loop: state and targets I/O, PNG, loss log, outcome.</summary>
+    public double StorageSeconds => WallSeconds - LoopSeconds;
+
+    /// <summary>What the chunk spent outside the loss evaluations (state I/O, PNG, loss log), as a share of its wall time.</summary>
+    public double OverheadShare => WallSeconds <= 0 ? 0 : (WallSeconds - EvaluationSeconds) / WallSeconds;
+}
+
+/// <summary>The chunks of a benchmark job and the median overhead share over them.</summary>
+public sealed record PipelineBenchmarkResult(IReadOnlyList<ChunkTiming> Chunks, double MedianOverheadShare);
+
+/// <summary>
+/// Measures what a chunk activity spends besides computing the loss: runs one real job (<see cref="StyleWork"/> over the
+/// given storage, the real engine) chunk by chunk and times each RunChunk call around the whole activity body.
+/// Durable's own dispatch is not in it: that cost depends on the backend (Azure Storage queues, the in-process host).
+/// </summary>
+public static class PipelineBenchmark
+{
+    public static async Task<PipelineBenchmarkResult> RunAsync(
+        BlobStore store, byte[] content, byte[] style, string network, int height, int iterations, int evaluationsPerIteration,
+        TextWriter log, CancellationToken cancellationToken = default)
+    {
+        var storage = new StorageOptions { ContainerPrefix = $"bench{Guid.NewGuid():N}"[..13] + "-" };
+        var limits = new LimitsOptions { AllowTestNetworks = true };
+        using var engine = new StyleEngine(
+            Options.Create(new EngineOptions { Network = network }), Options.Create(limits),
+            NullLogger<StyleEngine>.Instance, NullLogger<Evaluation.StyleEvaluator>.Instance);
+        var work = new StyleWork(store, engine, Options.Create(storage), Options.Create(limits), new WriterLogger<StyleWork>(log));
+        try
+        {
+            foreach (var (container, name, bytes) in new[] { (storage.Uploads, "bench/content.png", content), (storage.Styles, "style.jpg", style) })
+            {
+                await store.EnsureContainerAsync(storage.Container(container), cancellationToken).ConfigureAwait(false);
+                await store.UploadAsync(storage.Container(container), name, BinaryData.FromBytes(bytes), cancellationToken).ConfigureAwait(false);
+            }
+
+            var request = new JobRequest
+            {
+                Content = ["uploads/bench/content.png"],
+                Styles = [new StyleInput("styles/style.jpg")],
+                Height = height,
+                Iterations = iterations,
+                EvaluationsPerIteration = evaluationsPerIteration,
+                Network = NetworkChoice.Auto,
+            };
+            var job = new JobInput("bench", request, new WorkflowSettings());
+            var plan = await work.ValidateJobAsync(job, cancellationToken).ConfigureAwait(false);
+            var pair = new PairInput(job.JobId, plan.Pairs[0], request, job.Settings);
+            var clock = Stopwatch.StartNew();
+            await work.PrepareTargetsAsync(pair, cancellationToken).ConfigureAwait(false);
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"targets: {clock.Elapsed.TotalSeconds:F3} s (network loaded, sessions built)"));
+            log.WriteLine("chunk  evals  wall_s  eval_s  optim_s  io_s  rest_%");
+
+            var chunks = new List<ChunkTiming>();
+            var done = 0;
+            for (var i = 0; i < iterations; i++)
+            {
+                clock.Restart();
+                var outcome = await work.RunChunkAsync(new ChunkInput(job.JobId, plan.Pairs[0], request, i), cancellationToken).ConfigureAwait(false);
+                var wall = clock.Elapsed.TotalSeconds;
+                var count = outcome.Evaluations - done;
+                done = outcome.Evaluations;
+                var chunk = new ChunkTiming(i, count, wall, outcome.Seconds, outcome.SecondsPerEvaluation * count);
+                chunks.Add(chunk);
+                log.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"{i,5}  {count,5}  {wall,6:F3}  {chunk.EvaluationSeconds,6:F3}  {chunk.OptimizerSeconds,7:F3}  {chunk.StorageSeconds,5:F3}  {100 * chunk.OverheadShare,6:F2}"));
+            }
+
+            await work.FinalizeAsync(pair with { NextChunk = iterations }, cancellationToken).ConfigureAwait(false);
+            var shares = chunks.Select(c => c.OverheadShare).Order().ToArray();
+            var median = shares.Length % 2 == 1 ? shares[shares.Length / 2] : (shares[shares.Length / 2 - 1] + shares[shares.Length / 2]) / 2;
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"median rest share over {chunks.Count} chunks: {100 * median:F2} % (target < 5 %)"));
+            return new PipelineBenchmarkResult(chunks, median);
+        }
+        finally
+        {
+            foreach (var container in new[] { storage.Uploads, storage.Styles, storage.Results, storage.Work })
+            {
+                await store.Service.GetBlobContainerClient(storage.Container(container)).DeleteIfExistsAsync(cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Writes StyleWork's per-phase lines to the benchmark's output.</summary>
+    private sealed class WriterLogger<T>(TextWriter writer) : Microsoft.Extensions.Logging.ILogger<T>
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => logLevel >= Microsoft.Extensions.Logging.LogLevel.Information;
+
+        public void Log<TState>(
+            Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception,
+            Func<TState, Exception?, string> formatter) => writer.WriteLine("  " + formatter(state, exception));
+    }
+}

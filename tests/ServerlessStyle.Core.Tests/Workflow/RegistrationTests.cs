@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using ServerlessStyle.Core.Tests.Storage;
+using ServerlessStyle.Core.Workflow;
+
+namespace ServerlessStyle.Core.Tests.Workflow;
+
+/// <summary>AddServerlessStyle is what the Functions app and the local runner register: its graph must resolve to the real work.</summary>
+public sealed class RegistrationTests
+{
+    [Fact]
+    public void AddServerlessStyle_WithConnectionString_ResolvesRealWorkActivitiesAndIntake()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["ServerlessStyle:Storage:ConnectionString"] = Azurite.ConnectionString })
+            .Build();
+        using var services = new ServiceCollection()
+            .AddSingleton<IConfiguration>(configuration)
+            .AddLogging()
+            .AddServerlessStyle()
+            .BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+
+        Assert.IsType<StyleWork>(services.GetRequiredService<IStyleWork>());
+        Assert.NotNull(services.GetRequiredService<StyleActivities>());
+        Assert.NotNull(services.GetRequiredService<JobIntake>());
+        Assert.Same(services.GetRequiredService<StyleEngine>(), services.GetRequiredService<StyleEngine>());
+    }
+}
