@@ -38,11 +38,17 @@ public enum OptimizerKind
     [JsonStringEnumMemberName("adam")] Adam,
 }
 
-/// <summary>Where the optimisation starts.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<InitKind>))]
-public enum InitKind
+/// <summary>The named start points of <see cref="JobRequest.Init"/>; any other value is a blob name.</summary>
+public static class InitChoices
 {
-    [JsonStringEnumMemberName("content")] Content,
+    /// <summary>The content image at the output size (the Keras example's start point).</summary>
+    public const string Content = "content";
+
+    /// <summary>Uniform noise over 0..255 per channel, drawn from <see cref="JobRequest.Seed"/>.</summary>
+    public const string Noise = "noise";
+
+    /// <summary>The pair's first style image (the heaviest in a blend) resized to exactly the output size.</summary>
+    public const string Style = "style";
 }
 
 /// <summary>A style image and its weight in a blend.</summary>
@@ -88,9 +94,17 @@ public sealed record JobRequest
 
     public OptimizerSettings Optimizer { get; init; } = new();
 
-    public InitKind Init { get; init; } = InitKind.Content;
+    /// <summary>content | noise | style | a blob name (uploads/..., styles/..., inbox/...) resized to the output size.</summary>
+    public string Init { get; init; } = InitChoices.Content;
 
+    /// <summary>Makes every random choice (the noise start point) reproducible.</summary>
     public int Seed { get; init; }
+
+    /// <summary>Saved images keep the content's colours: the result's luminance with the content's chroma (YCbCr).</summary>
+    public bool PreserveColors { get; init; }
+
+    /// <summary>The style image's size relative to the output size before its Grams are taken (1: exactly the output size).</summary>
+    public double StyleScale { get; init; } = 1.0;
 }
 
 /// <summary>Reads a string or an array of strings as a list, so <c>"content": "a.jpg"</c> and <c>["a.jpg"]</c> both work.</summary>

@@ -71,7 +71,7 @@ public static partial class JobRequestParser
     private static readonly string[] MetadataFields =
     [
         "version", "styleMode", "height", "iterations", "evaluationsPerIteration", "contentWeight", "styleWeight",
-        "tvWeight", "network", "optimizer", "init", "seed",
+        "tvWeight", "network", "optimizer", "init", "seed", "preserveColors", "styleScale",
     ];
 
     private static readonly string[] StringFields = ["styleMode", "network", "init"];
@@ -125,10 +125,16 @@ public static partial class JobRequestParser
         {
             ValidateBlobName(request.Styles[i].Blob, $"styles[{i}].blob");
             var weight = request.Styles[i].Weight;
-            if (!double.IsFinite(weight) || weight <= 0)
+            if (!double.IsFinite(weight) || weight < 0)
             {
-                throw new JobRequestException($"styles[{i}].weight", $"{Format(weight)} is out of range; allowed: a finite number > 0");
+                throw new JobRequestException($"styles[{i}].weight", $"{Format(weight)} is out of range; allowed: a finite number >= 0");
             }
+        }
+
+        // A blend normalises the weights by their sum; a style of weight 0 simply contributes nothing.
+        if (request.Styles.Sum(s => s.Weight) <= 0)
+        {
+            throw new JobRequestException("styles", "the style weights sum to 0; allowed: weights >= 0 with a positive sum");
         }
 
         var pairs = request.StyleMode == StyleMode.Each ? request.Content.Count * request.Styles.Count : request.Content.Count;
@@ -150,7 +156,28 @@ public static partial class JobRequestParser
         }
 
         Range("optimizer.history", request.Optimizer.History, 1, limits.MaxOptimizerHistory);
+
+        if (request.Init is not (InitChoices.Content or InitChoices.Noise or InitChoices.Style))
+        {
+            if (request.Init is null || !request.Init.Contains('/', StringComparison.Ordinal))
+            {
+                throw new JobRequestException("init", $"'{request.Init}' is not a start point; allowed: content, noise, style or a blob name such as uploads/job/start.png");
+            }
+
+            ValidateBlobName(request.Init, "init");
+        }
+
+        if (!double.IsFinite(request.StyleScale) || request.StyleScale < MinStyleScale || request.StyleScale > MaxStyleScale)
+        {
+            throw new JobRequestException("styleScale", $"{Format(request.StyleScale)} is out of range; allowed: {Format(MinStyleScale)}..{Format(MaxStyleScale)}");
+        }
     }
+
+    /// <summary>Smallest <see cref="JobRequest.StyleScale"/>: below it a style image at small heights has too few positions for the deep layers.</summary>
+    public const double MinStyleScale = 0.25;
+
+    /// <summary>Largest <see cref="JobRequest.StyleScale"/>: the style image's pixels grow with its square.</summary>
+    public const double MaxStyleScale = 4.0;
 
     /// <summary>
     /// A blob name inside this account's input containers (<c>uploads/...</c>, <c>styles/...</c>, <c>inbox/...</c>):
