@@ -35,12 +35,16 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
         var request = new JobRequest
         {
             Content = contents,
-            Styles = styles.Select(s => new StyleInput(s)).ToArray(),
+            Styles = styles.Select((s, i) => new StyleInput(s, settings.StyleWeight.Length > 0 ? settings.StyleWeight[i] : 1.0)).ToArray(),
             StyleMode = settings.StyleMode == "blend" ? StyleMode.Blend : StyleMode.Each,
             Height = settings.Height ?? new JobRequest().Height,
             Iterations = settings.Iterations ?? new JobRequest().Iterations,
             EvaluationsPerIteration = settings.Evaluations ?? new JobRequest().EvaluationsPerIteration,
             Network = network,
+            PreserveColors = settings.PreserveColors,
+            Init = Init(settings.Init, jobId, uploads),
+            Seed = settings.Seed ?? 0,
+            StyleScale = settings.StyleScale ?? 1.0,
         };
         try
         {
@@ -107,6 +111,24 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
         return blobs;
     }
 
+    /// <summary>A named start point as it is; a path is read, checked and uploaded next to the other inputs.</summary>
+    private static string Init(string? option, string jobId, List<UploadFile> uploads)
+    {
+        if (option is null or InitChoices.Content or InitChoices.Noise or InitChoices.Style)
+        {
+            return option ?? InitChoices.Content;
+        }
+
+        if (!File.Exists(option))
+        {
+            throw new CliUsageException($"--init {option}: not content, noise or style, and no such file.");
+        }
+
+        var blob = $"uploads/{jobId}/init/{BlobLayout.SafeFileName(Path.GetFileName(option))}";
+        uploads.Add(new UploadFile(blob, Read(option, "--init")));
+        return blob;
+    }
+
     private static byte[] Read(string path, string option)
     {
         if (!File.Exists(path))
@@ -156,6 +178,9 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
         "height" => "--height",
         "iterations" => "--iterations",
         "evaluationsPerIteration" => "--evaluations",
+        "init" => "--init",
+        "styleScale" => "--style-scale",
+        _ when field.EndsWith(".weight", StringComparison.Ordinal) => "--style-weight",
         _ when field.StartsWith("content", StringComparison.Ordinal) => "--content",
         _ when field.StartsWith("styles", StringComparison.Ordinal) => "--style",
         _ => field,
