@@ -15,6 +15,9 @@ public sealed class RunArtisticOptionsTests
     [InlineData(new[] { "run", "--style-scale", "9" }, "--style-scale: 9 is out of range; allowed: 0.25..4")]
     [InlineData(new[] { "run", "--init", "/nonexistent/start.png" }, "--init /nonexistent/start.png: not content, noise or style, and no such file.")]
     [InlineData(new[] { "run", "--style-weight", "1" }, "--style-weight given 1 times for 0 --style")]
+    [InlineData(new[] { "run", "--scales", "64,x" }, "--scales '64,x': 'x' is not a whole number")]
+    [InlineData(new[] { "run", "--scales", "128,64" }, "--scales: 64 is not above 128")]
+    [InlineData(new[] { "run", "--scales", "64,128", "--stage-iterations", "3" }, "--stage-iterations: 1 counts for 2 scales")]
     [InlineData(new[] { "run", "--resume", "job-1", "--preserve-colors" }, "--resume continues the job as it was requested")]
     public async Task Run_BadControl_ExitsNonZeroNamingTheOption(string[] args, string expected)
     {
@@ -38,6 +41,8 @@ public sealed class RunArtisticOptionsTests
             Init = Sample("content/coffee.png"),
             Seed = 4,
             StyleScale = 0.5,
+            Scales = "64, 128",
+            StageIterations = "4,2",
             Network = "random-vgg19",
         };
 
@@ -47,6 +52,8 @@ public sealed class RunArtisticOptionsTests
         Assert.Equal([2.0, 0.0], request.Styles.Select(s => s.Weight));
         Assert.Equal((StyleMode.Blend, true, 4, 0.5), (request.StyleMode, request.PreserveColors, request.Seed, request.StyleScale));
         Assert.Equal("uploads/job-1/init/coffee.png", request.Init);
+        Assert.Equal([64, 128], request.Scales!);
+        Assert.Equal([4, 2], request.StageIterations!);
         Assert.Contains(plan.Uploads, u => u.Blob == request.Init);
     }
 }

@@ -55,6 +55,14 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         [Description("Style image size relative to the output size before its Grams are taken, 0.25..4 (default 1).")]
         public double? StyleScale { get; init; }
 
+        [CommandOption("--scales <HEIGHTS>")]
+        [Description("Coarse to fine: ascending heights, comma-separated (e.g. 128,256,512); each stage starts from the previous result upscaled; the last is the output height.")]
+        public string? Scales { get; init; }
+
+        [CommandOption("--stage-iterations <COUNTS>")]
+        [Description("Iterations of each --scales stage, comma-separated (default --iterations for every stage).")]
+        public string? StageIterations { get; init; }
+
         [CommandOption("--network <NET>")]
         [Description("auto | vgg19 | resnet18 | random-vgg19 | a path to a .onnx or Keras .h5 VGG19 (default auto).")]
         public string Network { get; init; } = "auto";
@@ -111,7 +119,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             }
 
             if (Resume is not null && (Content.Length > 0 || Style.Length > 0 || Height is not null || Iterations is not null || Evaluations is not null || StyleMode is not null
-                || StyleWeight.Length > 0 || PreserveColors || Init is not null || Seed is not null || StyleScale is not null))
+                || StyleWeight.Length > 0 || PreserveColors || Init is not null || Seed is not null || StyleScale is not null || Scales is not null || StageIterations is not null))
             {
                 return ValidationResult.Error("--resume continues the job as it was requested; leave out --content, --style, --height, --iterations, --evaluations, --style-mode and the artistic controls.");
             }

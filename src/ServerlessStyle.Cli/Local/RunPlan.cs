@@ -45,6 +45,8 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
             Init = Init(settings.Init, jobId, uploads),
             Seed = settings.Seed ?? 0,
             StyleScale = settings.StyleScale ?? 1.0,
+            Scales = IntList(settings.Scales, "--scales"),
+            StageIterations = IntList(settings.StageIterations, "--stage-iterations"),
         };
         try
         {
@@ -109,6 +111,26 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
         }
 
         return blobs;
+    }
+
+    private static int[]? IntList(string? option, string name)
+    {
+        if (option is null)
+        {
+            return null;
+        }
+
+        var parts = option.Split(',', StringSplitOptions.TrimEntries);
+        var values = new int[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out values[i]))
+            {
+                throw new CliUsageException($"{name} '{option}': '{parts[i]}' is not a whole number; give comma-separated numbers such as 128,256,512.");
+            }
+        }
+
+        return values;
     }
 
     /// <summary>A named start point as it is; a path is read, checked and uploaded next to the other inputs.</summary>
@@ -180,6 +202,8 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
         "evaluationsPerIteration" => "--evaluations",
         "init" => "--init",
         "styleScale" => "--style-scale",
+        _ when field.StartsWith("scales", StringComparison.Ordinal) => "--scales",
+        _ when field.StartsWith("stageIterations", StringComparison.Ordinal) => "--stage-iterations",
         _ when field.EndsWith(".weight", StringComparison.Ordinal) => "--style-weight",
         _ when field.StartsWith("content", StringComparison.Ordinal) => "--content",
         _ when field.StartsWith("styles", StringComparison.Ordinal) => "--style",

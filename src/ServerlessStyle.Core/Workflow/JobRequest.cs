@@ -105,6 +105,15 @@ public sealed record JobRequest
 
     /// <summary>The style image's size relative to the output size before its Grams are taken (1: exactly the output size).</summary>
     public double StyleScale { get; init; } = 1.0;
+
+    /// <summary>
+    /// Coarse-to-fine heights, ascending (e.g. 128, 256, 512); each stage starts from the previous stage's result
+    /// upscaled. When set, the last scale is the output height and <see cref="Height"/> is not used.
+    /// </summary>
+    public IReadOnlyList<int>? Scales { get; init; }
+
+    /// <summary>Iterations of each stage of <see cref="Scales"/>, one per scale; omitted, every stage runs <see cref="Iterations"/>.</summary>
+    public IReadOnlyList<int>? StageIterations { get; init; }
 }
 
 /// <summary>Reads a string or an array of strings as a list, so <c>"content": "a.jpg"</c> and <c>["a.jpg"]</c> both work.</summary>

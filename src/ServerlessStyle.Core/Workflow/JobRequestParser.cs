@@ -72,6 +72,7 @@ public static partial class JobRequestParser
     [
         "version", "styleMode", "height", "iterations", "evaluationsPerIteration", "contentWeight", "styleWeight",
         "tvWeight", "network", "optimizer", "init", "seed", "preserveColors", "styleScale",
+        "scales", "stageIterations",
     ];
 
     private static readonly string[] StringFields = ["styleMode", "network", "init"];
@@ -167,9 +168,54 @@ public static partial class JobRequestParser
             ValidateBlobName(request.Init, "init");
         }
 
+        ValidateStages(request, limits);
+
         if (!double.IsFinite(request.StyleScale) || request.StyleScale < MinStyleScale || request.StyleScale > MaxStyleScale)
         {
             throw new JobRequestException("styleScale", $"{Format(request.StyleScale)} is out of range; allowed: {Format(MinStyleScale)}..{Format(MaxStyleScale)}");
+        }
+    }
+
+    /// <summary>Most stages in <see cref="JobRequest.Scales"/>: each one recomputes the targets and adds its iterations.</summary>
+    public const int MaxStages = 8;
+
+    private static void ValidateStages(JobRequest request, LimitsOptions limits)
+    {
+        if (request.Scales is not { } scales)
+        {
+            if (request.StageIterations is not null)
+            {
+                throw new JobRequestException("stageIterations", "needs scales: one iteration count per scale");
+            }
+
+            return;
+        }
+
+        if (scales.Count is 0 or > MaxStages)
+        {
+            throw new JobRequestException("scales", $"{scales.Count} scales; allowed: 1..{MaxStages} heights, ascending");
+        }
+
+        for (var k = 0; k < scales.Count; k++)
+        {
+            Range($"scales[{k}]", scales[k], limits.MinHeight, limits.MaxHeight);
+            if (k > 0 && scales[k] <= scales[k - 1])
+            {
+                throw new JobRequestException($"scales[{k}]", $"{scales[k]} is not above {scales[k - 1]}; allowed: heights in ascending order (coarse to fine)");
+            }
+        }
+
+        if (request.StageIterations is { } iterations)
+        {
+            if (iterations.Count != scales.Count)
+            {
+                throw new JobRequestException("stageIterations", $"{iterations.Count} counts for {scales.Count} scales; allowed: one per scale");
+            }
+
+            for (var k = 0; k < iterations.Count; k++)
+            {
+                Range($"stageIterations[{k}]", iterations[k], 1, limits.MaxIterations);
+            }
         }
     }
 

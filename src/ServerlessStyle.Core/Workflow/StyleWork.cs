@@ -102,7 +102,7 @@ public sealed class StyleWork(
             styles.Add((ImageLoader.LoadExact(bytes, styleHeight, styleWidth, Limits), style.Weight));
         }
 
-        var start = await StartPointAsync(request, pair, content, cancellationToken).ConfigureAwait(false);
+        var start = await StartPointAsync(jobId, request, pair, content, cancellationToken).ConfigureAwait(false);
         var targets = engine.Evaluator.ComputeTargets(network, content, styles, start);
         using (var buffer = new MemoryStream())
         {
@@ -239,11 +239,21 @@ public sealed class StyleWork(
          Math.Max(1, (int)Math.Round(width * styleScale, MidpointRounding.AwayFromZero)));
 
     /// <summary>
-    /// The optimiser's first point at the content's size: the content (Keras), uniform noise from the seed, the pair's
+    /// The optimiser's first point at the content's size: a later stage's previous result, the content (Keras), uniform noise from the seed, the pair's
     /// heaviest style (the first on ties) or an image blob, both resized to exactly the output size.
     /// </summary>
-    private async Task<ImageTensor> StartPointAsync(JobRequest request, PairPlan pair, ImageTensor content, CancellationToken cancellationToken)
+    private async Task<ImageTensor> StartPointAsync(string jobId, JobRequest request, PairPlan pair, ImageTensor content, CancellationToken cancellationToken)
     {
+        if (pair.Start is { } previous)
+        {
+            // A later coarse-to-fine stage: the previous stage's result as its image shows it (clipped, rounded, before
+            // any colour preservation), upscaled with the same resampler as every input.
+            var before = await LoadTargetsAsync(jobId, previous.PairId, cancellationToken).ConfigureAwait(false);
+            var last = await ReadStateAsync(BlobLayout.State(jobId, previous.PairId, previous.Chunk), 3 * before.Height * before.Width, cancellationToken).ConfigureAwait(false);
+            var png = ImageWriter.ToPng(new ImageTensor(before.Height, before.Width, last.X));
+            return ImageLoader.LoadExact(png, content.Height, content.Width, Limits);
+        }
+
         switch (request.Init)
         {
             case InitChoices.Content:

@@ -16,6 +16,12 @@ public sealed class ArtisticRequestTests
     [InlineData(""" "styleScale": 0.1 """, "styleScale")]
     [InlineData(""" "styleScale": 5 """, "styleScale")]
     [InlineData(""" "preserveColors": "yes" """, "preserveColors")]
+    [InlineData(""" "scales": [] """, "scales")]
+    [InlineData(""" "scales": [64, 64] """, "scales[1]")]
+    [InlineData(""" "scales": [16, 64] """, "scales[0]")]
+    [InlineData(""" "scales": [64, 128], "stageIterations": [5] """, "stageIterations")]
+    [InlineData(""" "scales": [64, 128], "stageIterations": [5, 0] """, "stageIterations[1]")]
+    [InlineData(""" "stageIterations": [5] """, "stageIterations")]
     public void Parse_BadControl_NamesTheField(string field, string expected)
     {
         var e = Assert.Throws<JobRequestException>(() => JobRequestParser.Parse($"{{ {Base}, {field} }}", Limits));
