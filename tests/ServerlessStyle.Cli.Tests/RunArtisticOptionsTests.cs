@@ -18,6 +18,9 @@ public sealed class RunArtisticOptionsTests
     [InlineData(new[] { "run", "--scales", "64,x" }, "--scales '64,x': 'x' is not a whole number")]
     [InlineData(new[] { "run", "--scales", "128,64" }, "--scales: 64 is not above 128")]
     [InlineData(new[] { "run", "--scales", "64,128", "--stage-iterations", "3" }, "--stage-iterations: 1 counts for 2 scales")]
+    [InlineData(new[] { "run", "--pooling", "min" }, "--pooling 'min' is not max or avg.")]
+    [InlineData(new[] { "run", "--style-layers", "block1_conv1:x" }, "--style-layers 'block1_conv1:x': 'block1_conv1:x' is not NAME or NAME:WEIGHT")]
+    [InlineData(new[] { "run", "--content-layers", "a,b" }, "--content-layers: 2 layers; allowed: 1..1")]
     [InlineData(new[] { "run", "--resume", "job-1", "--preserve-colors" }, "--resume continues the job as it was requested")]
     public async Task Run_BadControl_ExitsNonZeroNamingTheOption(string[] args, string expected)
     {
@@ -43,6 +46,9 @@ public sealed class RunArtisticOptionsTests
             StyleScale = 0.5,
             Scales = "64, 128",
             StageIterations = "4,2",
+            StyleLayers = "block1_conv1:2, block2_conv1",
+            ContentLayers = "block4_conv2:0.5",
+            Pooling = "avg",
             Network = "random-vgg19",
         };
 
@@ -54,6 +60,9 @@ public sealed class RunArtisticOptionsTests
         Assert.Equal("uploads/job-1/init/coffee.png", request.Init);
         Assert.Equal([64, 128], request.Scales!);
         Assert.Equal([4, 2], request.StageIterations!);
+        Assert.Equal([new LayerWeight("block1_conv1", 2), new LayerWeight("block2_conv1", 1)], request.StyleLayers!);
+        Assert.Equal([new LayerWeight("block4_conv2", 0.5)], request.ContentLayers!);
+        Assert.Equal(PoolingChoice.Avg, request.Pooling);
         Assert.Contains(plan.Uploads, u => u.Blob == request.Init);
     }
 }

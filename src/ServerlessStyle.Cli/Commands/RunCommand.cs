@@ -63,6 +63,18 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         [Description("Iterations of each --scales stage, comma-separated (default --iterations for every stage).")]
         public string? StageIterations { get; init; }
 
+        [CommandOption("--style-layers <LAYERS>")]
+        [Description("Style taps of the network with weights, comma-separated NAME:WEIGHT (e.g. block1_conv1:1,block2_conv1:0.5); the weight defaults to 1.")]
+        public string? StyleLayers { get; init; }
+
+        [CommandOption("--content-layers <LAYER>")]
+        [Description("The content tap, NAME[:WEIGHT] (e.g. block4_conv2); the weight multiplies the content weight.")]
+        public string? ContentLayers { get; init; }
+
+        [CommandOption("--pooling <KIND>")]
+        [Description("max | avg: average pooling replaces every max pooling of a vgg19 network (default max).")]
+        public string? Pooling { get; init; }
+
         [CommandOption("--network <NET>")]
         [Description("auto | vgg19 | resnet18 | random-vgg19 | a path to a .onnx or Keras .h5 VGG19 (default auto).")]
         public string Network { get; init; } = "auto";
@@ -113,13 +125,19 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
                 return ValidationResult.Error($"--network '{Network}' is not auto, vgg19, resnet18, random-vgg19 or a path to a .onnx or .h5 file.");
             }
 
+            if (Pooling is not (null or "max" or "avg"))
+            {
+                return ValidationResult.Error($"--pooling '{Pooling}' is not max or avg.");
+            }
+
             if (StyleWeight.Length > 0 && StyleWeight.Length != Style.Length)
             {
                 return ValidationResult.Error($"--style-weight given {StyleWeight.Length} times for {Style.Length} --style; give one per --style, in the same order.");
             }
 
             if (Resume is not null && (Content.Length > 0 || Style.Length > 0 || Height is not null || Iterations is not null || Evaluations is not null || StyleMode is not null
-                || StyleWeight.Length > 0 || PreserveColors || Init is not null || Seed is not null || StyleScale is not null || Scales is not null || StageIterations is not null))
+                || StyleWeight.Length > 0 || PreserveColors || Init is not null || Seed is not null || StyleScale is not null || Scales is not null || StageIterations is not null
+                || StyleLayers is not null || ContentLayers is not null || Pooling is not null))
             {
                 return ValidationResult.Error("--resume continues the job as it was requested; leave out --content, --style, --height, --iterations, --evaluations, --style-mode and the artistic controls.");
             }

@@ -47,6 +47,9 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
             StyleScale = settings.StyleScale ?? 1.0,
             Scales = IntList(settings.Scales, "--scales"),
             StageIterations = IntList(settings.StageIterations, "--stage-iterations"),
+            StyleLayers = Layers(settings.StyleLayers, "--style-layers"),
+            ContentLayers = Layers(settings.ContentLayers, "--content-layers"),
+            Pooling = settings.Pooling == "avg" ? PoolingChoice.Avg : PoolingChoice.Max,
         };
         try
         {
@@ -111,6 +114,30 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
         }
 
         return blobs;
+    }
+
+    private static LayerWeight[]? Layers(string? option, string name)
+    {
+        if (option is null)
+        {
+            return null;
+        }
+
+        return option.Split(',', StringSplitOptions.TrimEntries).Select(part =>
+        {
+            var colon = part.LastIndexOf(':');
+            if (colon < 0)
+            {
+                return new LayerWeight(part);
+            }
+
+            if (!double.TryParse(part[(colon + 1)..], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var weight))
+            {
+                throw new CliUsageException($"{name} '{option}': '{part}' is not NAME or NAME:WEIGHT with a number as the weight.");
+            }
+
+            return new LayerWeight(part[..colon], weight);
+        }).ToArray();
     }
 
     private static int[]? IntList(string? option, string name)
@@ -204,6 +231,9 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
         "styleScale" => "--style-scale",
         _ when field.StartsWith("scales", StringComparison.Ordinal) => "--scales",
         _ when field.StartsWith("stageIterations", StringComparison.Ordinal) => "--stage-iterations",
+        _ when field.StartsWith("styleLayers", StringComparison.Ordinal) => "--style-layers",
+        _ when field.StartsWith("contentLayers", StringComparison.Ordinal) => "--content-layers",
+        "pooling" => "--pooling",
         _ when field.EndsWith(".weight", StringComparison.Ordinal) => "--style-weight",
         _ when field.StartsWith("content", StringComparison.Ordinal) => "--content",
         _ when field.StartsWith("styles", StringComparison.Ordinal) => "--style",

@@ -51,6 +51,17 @@ public static class InitChoices
     public const string Style = "style";
 }
 
+/// <summary>A tensor of the loss network (a style or content tap) and its weight.</summary>
+public sealed record LayerWeight(string Name, double Weight = 1.0);
+
+/// <summary>The pooling of a VGG19 loss network.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<PoolingChoice>))]
+public enum PoolingChoice
+{
+    [JsonStringEnumMemberName("max")] Max,
+    [JsonStringEnumMemberName("avg")] Avg,
+}
+
 /// <summary>A style image and its weight in a blend.</summary>
 public sealed record StyleInput(string Blob, double Weight = 1.0);
 
@@ -111,6 +122,15 @@ public sealed record JobRequest
     /// upscaled. When set, the last scale is the output height and <see cref="Height"/> is not used.
     /// </summary>
     public IReadOnlyList<int>? Scales { get; init; }
+
+    /// <summary>Style taps and their weights, replacing the network's own (names are the network's tensor names).</summary>
+    public IReadOnlyList<LayerWeight>? StyleLayers { get; init; }
+
+    /// <summary>The content tap, replacing the network's own: one entry, its weight multiplies contentWeight.</summary>
+    public IReadOnlyList<LayerWeight>? ContentLayers { get; init; }
+
+    /// <summary>max (the network's own) or avg: every MaxPool of a VGG19 loss network becomes an AveragePool.</summary>
+    public PoolingChoice Pooling { get; init; } = PoolingChoice.Max;
 
     /// <summary>Iterations of each stage of <see cref="Scales"/>, one per scale; omitted, every stage runs <see cref="Iterations"/>.</summary>
     public IReadOnlyList<int>? StageIterations { get; init; }

@@ -72,10 +72,10 @@ public static partial class JobRequestParser
     [
         "version", "styleMode", "height", "iterations", "evaluationsPerIteration", "contentWeight", "styleWeight",
         "tvWeight", "network", "optimizer", "init", "seed", "preserveColors", "styleScale",
-        "scales", "stageIterations",
+        "scales", "stageIterations", "styleLayers", "contentLayers", "pooling",
     ];
 
-    private static readonly string[] StringFields = ["styleMode", "network", "init"];
+    private static readonly string[] StringFields = ["styleMode", "network", "init", "pooling"];
 
     private static JsonNode? MetadataValue(string name, string value)
     {
@@ -169,10 +169,51 @@ public static partial class JobRequestParser
         }
 
         ValidateStages(request, limits);
+        ValidateLayers(request.StyleLayers, "styleLayers", MaxStyleLayers);
+        ValidateLayers(request.ContentLayers, "contentLayers", 1);
+        if (request.Pooling == PoolingChoice.Avg && request.Network == NetworkChoice.ResNet18)
+        {
+            throw new JobRequestException("pooling", "'avg' is for vgg19 networks; resnet18 keeps its max pooling (average pooling looked worse with it)");
+        }
 
         if (!double.IsFinite(request.StyleScale) || request.StyleScale < MinStyleScale || request.StyleScale > MaxStyleScale)
         {
             throw new JobRequestException("styleScale", $"{Format(request.StyleScale)} is out of range; allowed: {Format(MinStyleScale)}..{Format(MaxStyleScale)}");
+        }
+    }
+
+    /// <summary>Most style layers a request may list.</summary>
+    public const int MaxStyleLayers = 16;
+
+    // Names are checked against the network's tensors when the job is validated with the engine (StyleWork).
+    private static void ValidateLayers(IReadOnlyList<LayerWeight>? layers, string field, int max)
+    {
+        if (layers is null)
+        {
+            return;
+        }
+
+        if (layers.Count == 0 || layers.Count > max)
+        {
+            throw new JobRequestException(field, $"{layers.Count} layers; allowed: 1..{max} (the content loss taps one layer)");
+        }
+
+        for (var i = 0; i < layers.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(layers[i].Name))
+            {
+                throw new JobRequestException($"{field}[{i}].name", "a tensor name of the loss network is required");
+            }
+
+            if (!double.IsFinite(layers[i].Weight) || layers[i].Weight < 0)
+            {
+                throw new JobRequestException($"{field}[{i}].weight", $"{Format(layers[i].Weight)} is out of range; allowed: a finite number >= 0");
+            }
+        }
+
+        if (layers.Sum(l => l.Weight) <= 0)
+        {
+            throw new JobRequestException(field, "the layer weights sum to 0; allowed: weights >= 0 with a positive sum");
         }
     }
 

@@ -48,7 +48,7 @@ public sealed class StyleWork(
     {
         var request = input.Request;
         JobRequestParser.Validate(request, limits.Value);
-        engine.GetNetwork(request.Network);
+        engine.GetNetwork(request);
         for (var i = 0; i < request.Content.Count; i++)
         {
             await LoadImageAsync(request.Content[i], request.Content.Count == 1 ? "content" : $"content[{i}]", cancellationToken).ConfigureAwait(false);
@@ -88,7 +88,7 @@ public sealed class StyleWork(
             return new PairPrepared(pair.PairId, AlreadyPresent: true);
         }
 
-        var network = engine.GetNetwork(request.Network);
+        var network = engine.GetNetwork(request);
         var contentImage = await LoadImageAsync(pair.Content, "content", cancellationToken).ConfigureAwait(false);
         var content = ImageLoader.LoadToHeight(contentImage, request.Height, Limits);
 
@@ -134,7 +134,7 @@ public sealed class StyleWork(
         }
 
         var phase = Stopwatch.StartNew();
-        var network = engine.GetNetwork(request.Network);
+        var network = engine.GetNetwork(request);
         var targets = await LoadTargetsAsync(jobId, pair.PairId, cancellationToken).ConfigureAwait(false);
         // Taken, not shared: the optimiser advances it in place, so a failed attempt must not leave it for the retry.
         var stateName = BlobLayout.State(jobId, pair.PairId, i);
@@ -410,7 +410,7 @@ public sealed class StyleWork(
     private static string OutcomeBlob(string jobId, string pairId, int iteration) => BlobLayout.ChunkOutcome(jobId, pairId, iteration);
 
     private static LossWeights Weights(JobRequest request, LossNetwork network) => new(
-        request.ContentWeight ?? network.DefaultWeights.Content,
+        (request.ContentWeight ?? network.DefaultWeights.Content) * (request.ContentLayers?[0].Weight ?? 1.0),
         request.StyleWeight ?? network.DefaultWeights.Style,
         request.TvWeight ?? network.DefaultWeights.TotalVariation);
 

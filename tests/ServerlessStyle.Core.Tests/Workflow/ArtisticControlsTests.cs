@@ -227,4 +227,58 @@ public sealed class ArtisticControlsTests(EngineFixture fixture)
         // Content features do not depend on the style's size.
         Assert.Equal(one.ContentFeatures, half.ContentFeatures);
     }
+
+    [Fact]
+    public async Task Layers_RequestTaps_TargetsUseThoseTensorsAndWeights()
+    {
+        var inputs = await UploadAsync();
+        var request = Request(inputs) with
+        {
+            StyleLayers = [new LayerWeight("block1_conv1", 2), new LayerWeight("block2_conv1", 0.5)],
+            ContentLayers = [new LayerWeight("block4_conv2")],
+        };
+        await inputs.Work.PrepareTargetsAsync(Pair("layers", inputs.Content, request));
+
+        var targets = await TargetsAsync(inputs, "layers");
+        // The random VGG19 keeps the Keras plain sum (no normalisation at the start), so the weights are the request's.
+        Assert.Equal([2.0, 0.5], targets.StyleLayerWeights);
+        // Gram sizes are channels squared: 64 for block1, 128 for block2.
+        Assert.Equal([64 * 64, 128 * 128], targets.Grams.Select(g => g.Length));
+        // block4_conv2 at 32x48 is after three pools: 512 channels x 4 x 6.
+        Assert.Equal(512 * 4 * 6, targets.ContentFeatures.Length);
+    }
+
+    [Theory]
+    [InlineData("styleLayers[1].name")]
+    [InlineData("contentLayers[0].name")]
+    [InlineData("pooling")]
+    public async Task ValidateJob_BadLayerOrPooling_NamesTheField(string field)
+    {
+        var inputs = await UploadAsync();
+        var request = field switch
+        {
+            "styleLayers[1].name" => Request(inputs) with { StyleLayers = [new LayerWeight("block1_conv1"), new LayerWeight("conv9")] },
+            "contentLayers[0].name" => Request(inputs) with { ContentLayers = [new LayerWeight("nope")] },
+            _ => Request(inputs) with { Network = NetworkChoice.ResNet18, Pooling = PoolingChoice.Avg },
+        };
+
+        var e = await Assert.ThrowsAsync<JobRequestException>(() => inputs.Work.ValidateJobAsync(new JobInput("j", request, Pipeline.FastRetries)));
+        Assert.Equal(field, e.Field);
+    }
+
+    [Fact]
+    public async Task Pooling_Avg_RunsAChunkWithAFiniteLowerLoss()
+    {
+        var inputs = await UploadAsync();
+        var pair = Pair("avg", inputs.Content, Request(inputs, evaluations: 6) with { Pooling = PoolingChoice.Avg });
+        await inputs.Work.PrepareTargetsAsync(pair);
+        var outcome = await inputs.Work.RunChunkAsync(new ChunkInput("j", pair.Pair, pair.Request, 0));
+
+        var rows = System.Text.Encoding.UTF8.GetString(await inputs.Pipeline.ReadAsync(inputs.Pipeline.Results, BlobLayout.LossLog("j", "avg")))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+            .Select(l => double.Parse(l.Split(',')[5], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.True(double.IsFinite(outcome.Loss));
+        // The line search may still be on its first step after a few evaluations; some trial point must be lower.
+        Assert.True(rows.Min() < rows[0], $"no evaluation went below the start's loss {rows[0]}: {string.Join(", ", rows)}");
+    }
 }

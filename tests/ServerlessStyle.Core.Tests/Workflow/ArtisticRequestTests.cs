@@ -22,6 +22,12 @@ public sealed class ArtisticRequestTests
     [InlineData(""" "scales": [64, 128], "stageIterations": [5] """, "stageIterations")]
     [InlineData(""" "scales": [64, 128], "stageIterations": [5, 0] """, "stageIterations[1]")]
     [InlineData(""" "stageIterations": [5] """, "stageIterations")]
+    [InlineData(""" "styleLayers": [] """, "styleLayers")]
+    [InlineData(""" "styleLayers": [ { "name": "block1_conv1", "weight": -1 } ] """, "styleLayers[0].weight")]
+    [InlineData(""" "styleLayers": [ { "name": "block1_conv1", "weight": 0 } ] """, "styleLayers")]
+    [InlineData(""" "contentLayers": [ { "name": "a" }, { "name": "b" } ] """, "contentLayers")]
+    [InlineData(""" "pooling": "min" """, "pooling")]
+    [InlineData(""" "pooling": "avg", "network": "resnet18" """, "pooling")]
     public void Parse_BadControl_NamesTheField(string field, string expected)
     {
         var e = Assert.Throws<JobRequestException>(() => JobRequestParser.Parse($"{{ {Base}, {field} }}", Limits));
@@ -52,8 +58,9 @@ public sealed class ArtisticRequestTests
     [Fact]
     public void FromMetadata_Controls_UseTheJsonNames()
     {
-        var metadata = new Dictionary<string, string> { ["init"] = "noise", ["seed"] = "5", ["preservecolors"] = "true", ["styleScale"] = "2" };
+        var metadata = new Dictionary<string, string> { ["init"] = "noise", ["seed"] = "5", ["preservecolors"] = "true", ["styleScale"] = "2", ["pooling"] = "avg", ["styleLayers"] = """[{"name":"block1_conv1","weight":2}]""" };
         var request = JobRequestParser.FromMetadata(metadata, "inbox/a/photo.jpg", ["styles/a.jpg"], Limits);
         Assert.Equal((InitChoices.Noise, 5, true, 2.0), (request.Init, request.Seed, request.PreserveColors, request.StyleScale));
+        Assert.Equal((PoolingChoice.Avg, new LayerWeight("block1_conv1", 2)), (request.Pooling, Assert.Single(request.StyleLayers!)));
     }
 }
