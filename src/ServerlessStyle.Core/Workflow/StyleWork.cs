@@ -102,8 +102,10 @@ public sealed class StyleWork(
             styles.Add((ImageLoader.LoadExact(bytes, styleHeight, styleWidth, Limits), style.Weight));
         }
 
+        // Layer normalisation (resnet18) is measured at the content whatever the start point: init changes where the
+        // optimiser starts, not the loss it minimises (at an init of the style itself every layer's loss would be 0).
         var start = await StartPointAsync(jobId, request, pair, content, cancellationToken).ConfigureAwait(false);
-        var targets = engine.Evaluator.ComputeTargets(network, content, styles, start);
+        var targets = engine.Evaluator.ComputeTargets(network, content, styles);
         using (var buffer = new MemoryStream())
         {
             targets.WriteTo(buffer);
