@@ -130,6 +130,12 @@ public static partial class JobRequestParser
             {
                 throw new JobRequestException($"styles[{i}].weight", $"{Format(weight)} is out of range; allowed: a finite number >= 0");
             }
+
+            // In "each" mode a style is a result of its own: at weight 0 it would have no style loss at all.
+            if (weight == 0 && request.StyleMode == StyleMode.Each)
+            {
+                throw new JobRequestException($"styles[{i}].weight", "0 leaves this style's own result without style; allowed: > 0 in styleMode each (0 is for blend)");
+            }
         }
 
         // A blend normalises the weights by their sum; a style of weight 0 simply contributes nothing.

@@ -35,6 +35,14 @@ public sealed class ArtisticRequestTests
     }
 
     [Fact]
+    public void Parse_WeightZeroInEachMode_NamesTheWeight()
+    {
+        var json = """{ "content": "uploads/a.jpg", "styles": [ { "blob": "styles/a.jpg" }, { "blob": "styles/b.jpg", "weight": 0 } ] }""";
+        var e = Assert.Throws<JobRequestException>(() => JobRequestParser.Parse(json, Limits));
+        Assert.Equal("styles[1].weight", e.Field);
+    }
+
+    [Fact]
     public void Parse_StyleWeightsAllZero_NamesStyles()
     {
         var json = """{ "content": "uploads/a.jpg", "styleMode": "blend", "styles": [ { "blob": "styles/a.jpg", "weight": 0 }, { "blob": "styles/b.jpg", "weight": 0 } ] }""";

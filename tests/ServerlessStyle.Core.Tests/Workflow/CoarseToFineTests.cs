@@ -54,6 +54,11 @@ public sealed class CoarseToFineTests(EngineFixture fixture)
         var start = await CheckpointCodec.ReadAsync(stream, 3 * 48 * 72);
         Assert.Equal(ImageLoader.LoadExact(first, 48, 72).Data, start.X);
 
+        // job.json records the request with its controls, as sent.
+        var recorded = System.Text.Json.Nodes.JsonNode.Parse(await pipeline.ReadAsync(pipeline.Results, BlobLayout.JobJson(jobId)))!["request"]!;
+        Assert.Equal("[32,48]", recorded["scales"]!.ToJsonString());
+        Assert.Equal("[2,1]", recorded["stageIterations"]!.ToJsonString());
+
         var pair = Assert.Single(job.ReadOutputAs<JobSummary>()!.Pairs);
         Assert.Equal(PairId, pair.PairId);
         Assert.EndsWith($"{jobId}/{stage1}/final.png", pair.Result!.FinalImage, StringComparison.Ordinal);

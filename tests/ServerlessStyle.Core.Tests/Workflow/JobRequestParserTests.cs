@@ -79,7 +79,7 @@ public sealed class JobRequestParserTests
     [InlineData("""{ "content": "uploads/a.jpg", "styles": [] }""", "styles")]
     [InlineData("""{ "content": "uploads/a.jpg", "styles": null }""", "styles")]
     [InlineData("""{ "content": "uploads/a.jpg", "styles": [ { "weight": 2 } ] }""", "styles[0]")]
-    [InlineData("""{ "content": "uploads/a.jpg", "styles": [ { "blob": "styles/a.jpg", "weight": -1 } ] }""", "styles[0].weight")]
+    [InlineData("""{ "content": "uploads/a.jpg", "styles": [ { "blob": "styles/a.jpg", "weight": 0 } ] }""", "styles[0].weight")]
     [InlineData("""{ "content": 5, "styles": [ { "blob": "styles/a.jpg" } ] }""", "content")]
     [InlineData("""[1, 2]""", "$")]
     public void Parse_MissingOrEmptyInputs_ThrowsNamingField(string json, string expectedField)
