@@ -35,6 +35,46 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         [Description("each: one result per style; blend: one result from all styles.")]
         public string? StyleMode { get; init; }
 
+        [CommandOption("--style-weight <W>")]
+        [Description("The weight of each --style in a blend, in the same order (default 1 each; 0 leaves a style out).")]
+        public double[] StyleWeight { get; init; } = [];
+
+        [CommandOption("--preserve-colors")]
+        [Description("Keep the content's colours: the stylised luminance with the content's chroma (YCbCr), in every saved image.")]
+        public bool PreserveColors { get; init; }
+
+        [CommandOption("--init <INIT>")]
+        [Description("Where the optimisation starts: content (default) | noise | style | a path to an image (resized to the output size).")]
+        public string? Init { get; init; }
+
+        [CommandOption("--seed <N>")]
+        [Description("Seed of every random choice (the noise start point); the same seed gives the same image (default 0).")]
+        public int? Seed { get; init; }
+
+        [CommandOption("--style-scale <S>")]
+        [Description("Style image size relative to the output size before its Grams are taken, 0.25..4 (default 1).")]
+        public double? StyleScale { get; init; }
+
+        [CommandOption("--scales <HEIGHTS>")]
+        [Description("Coarse to fine: ascending heights, comma-separated (e.g. 128,256,512); each stage starts from the previous result upscaled; the last is the output height.")]
+        public string? Scales { get; init; }
+
+        [CommandOption("--stage-iterations <COUNTS>")]
+        [Description("Iterations of each --scales stage, comma-separated (default --iterations for every stage).")]
+        public string? StageIterations { get; init; }
+
+        [CommandOption("--style-layers <LAYERS>")]
+        [Description("Style taps of the network with weights, comma-separated NAME:WEIGHT (e.g. block1_conv1:1,block2_conv1:0.5); the weight defaults to 1.")]
+        public string? StyleLayers { get; init; }
+
+        [CommandOption("--content-layers <LAYER>")]
+        [Description("The content tap, NAME[:WEIGHT] (e.g. block4_conv2); the weight multiplies the content weight.")]
+        public string? ContentLayers { get; init; }
+
+        [CommandOption("--pooling <KIND>")]
+        [Description("max | avg: average pooling replaces every max pooling of a vgg19 network (default max).")]
+        public string? Pooling { get; init; }
+
         [CommandOption("--network <NET>")]
         [Description("auto | vgg19 | resnet18 | random-vgg19 | a path to a .onnx or Keras .h5 VGG19 (default auto).")]
         public string Network { get; init; } = "auto";
@@ -85,9 +125,21 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
                 return ValidationResult.Error($"--network '{Network}' is not auto, vgg19, resnet18, random-vgg19 or a path to a .onnx or .h5 file.");
             }
 
-            if (Resume is not null && (Content.Length > 0 || Style.Length > 0 || Height is not null || Iterations is not null || Evaluations is not null || StyleMode is not null))
+            if (Pooling is not (null or "max" or "avg"))
             {
-                return ValidationResult.Error("--resume continues the job as it was requested; leave out --content, --style, --height, --iterations, --evaluations and --style-mode.");
+                return ValidationResult.Error($"--pooling '{Pooling}' is not max or avg.");
+            }
+
+            if (StyleWeight.Length > 0 && StyleWeight.Length != Style.Length)
+            {
+                return ValidationResult.Error($"--style-weight given {StyleWeight.Length} times for {Style.Length} --style; give one per --style, in the same order.");
+            }
+
+            if (Resume is not null && (Content.Length > 0 || Style.Length > 0 || Height is not null || Iterations is not null || Evaluations is not null || StyleMode is not null
+                || StyleWeight.Length > 0 || PreserveColors || Init is not null || Seed is not null || StyleScale is not null || Scales is not null || StageIterations is not null
+                || StyleLayers is not null || ContentLayers is not null || Pooling is not null))
+            {
+                return ValidationResult.Error("--resume continues the job as it was requested; leave out --content, --style, --height, --iterations, --evaluations, --style-mode and the artistic controls.");
             }
 
             return ValidationResult.Success();

@@ -35,12 +35,21 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
         var request = new JobRequest
         {
             Content = contents,
-            Styles = styles.Select(s => new StyleInput(s)).ToArray(),
+            Styles = styles.Select((s, i) => new StyleInput(s, settings.StyleWeight.Length > 0 ? settings.StyleWeight[i] : 1.0)).ToArray(),
             StyleMode = settings.StyleMode == "blend" ? StyleMode.Blend : StyleMode.Each,
             Height = settings.Height ?? new JobRequest().Height,
             Iterations = settings.Iterations ?? new JobRequest().Iterations,
             EvaluationsPerIteration = settings.Evaluations ?? new JobRequest().EvaluationsPerIteration,
             Network = network,
+            PreserveColors = settings.PreserveColors,
+            Init = Init(settings.Init, jobId, uploads),
+            Seed = settings.Seed ?? 0,
+            StyleScale = settings.StyleScale ?? 1.0,
+            Scales = IntList(settings.Scales, "--scales"),
+            StageIterations = IntList(settings.StageIterations, "--stage-iterations"),
+            StyleLayers = Layers(settings.StyleLayers, "--style-layers"),
+            ContentLayers = Layers(settings.ContentLayers, "--content-layers"),
+            Pooling = settings.Pooling == "avg" ? PoolingChoice.Avg : PoolingChoice.Max,
         };
         try
         {
@@ -107,6 +116,68 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
         return blobs;
     }
 
+    private static LayerWeight[]? Layers(string? option, string name)
+    {
+        if (option is null)
+        {
+            return null;
+        }
+
+        return option.Split(',', StringSplitOptions.TrimEntries).Select(part =>
+        {
+            var colon = part.LastIndexOf(':');
+            if (colon < 0)
+            {
+                return new LayerWeight(part);
+            }
+
+            if (!double.TryParse(part[(colon + 1)..], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var weight))
+            {
+                throw new CliUsageException($"{name} '{option}': '{part}' is not NAME or NAME:WEIGHT with a number as the weight.");
+            }
+
+            return new LayerWeight(part[..colon], weight);
+        }).ToArray();
+    }
+
+    private static int[]? IntList(string? option, string name)
+    {
+        if (option is null)
+        {
+            return null;
+        }
+
+        var parts = option.Split(',', StringSplitOptions.TrimEntries);
+        var values = new int[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out values[i]))
+            {
+                throw new CliUsageException($"{name} '{option}': '{parts[i]}' is not a whole number; give comma-separated numbers such as 128,256,512.");
+            }
+        }
+
+        return values;
+    }
+
+    /// <summary>A named start point as it is; a path is read, checked and uploaded next to the other inputs.</summary>
+    private static string Init(string? option, string jobId, List<UploadFile> uploads)
+    {
+        if (option is null or InitChoices.Content or InitChoices.Noise or InitChoices.Style)
+        {
+            return option ?? InitChoices.Content;
+        }
+
+        if (!File.Exists(option))
+        {
+            throw new CliUsageException($"--init {option}: not content, noise or style, and no such file.");
+        }
+
+        var blob = $"uploads/{jobId}/init/{BlobLayout.SafeFileName(Path.GetFileName(option))}";
+        uploads.Add(new UploadFile(blob, Read(option, "--init")));
+        return blob;
+    }
+
     private static byte[] Read(string path, string option)
     {
         if (!File.Exists(path))
@@ -156,6 +227,14 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
         "height" => "--height",
         "iterations" => "--iterations",
         "evaluationsPerIteration" => "--evaluations",
+        "init" => "--init",
+        "styleScale" => "--style-scale",
+        _ when field.StartsWith("scales", StringComparison.Ordinal) => "--scales",
+        _ when field.StartsWith("stageIterations", StringComparison.Ordinal) => "--stage-iterations",
+        _ when field.StartsWith("styleLayers", StringComparison.Ordinal) => "--style-layers",
+        _ when field.StartsWith("contentLayers", StringComparison.Ordinal) => "--content-layers",
+        "pooling" => "--pooling",
+        _ when field.EndsWith(".weight", StringComparison.Ordinal) => "--style-weight",
         _ when field.StartsWith("content", StringComparison.Ordinal) => "--content",
         _ when field.StartsWith("styles", StringComparison.Ordinal) => "--style",
         _ => field,

@@ -44,7 +44,7 @@ public static class StyleGraphBuilder
         for (var l = 0; l < style.Count; l++)
         {
             var (gram, _) = GramOf(ctx, style[l]);
-            ctx.Nodes.Add(Node("Identity", [gram], [Gram(l)], $"ss/gram_{l}"));
+            ctx.Nodes.Add(Node("Identity", [gram], [Gram(l)], ctx.Fresh("gram_identity")));
             outputs.Add(FloatValue(Gram(l), ctx.Shape(gram)));
         }
 

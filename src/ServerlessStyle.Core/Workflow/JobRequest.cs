@@ -38,11 +38,28 @@ public enum OptimizerKind
     [JsonStringEnumMemberName("adam")] Adam,
 }
 
-/// <summary>Where the optimisation starts.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<InitKind>))]
-public enum InitKind
+/// <summary>The named start points of <see cref="JobRequest.Init"/>; any other value is a blob name.</summary>
+public static class InitChoices
 {
-    [JsonStringEnumMemberName("content")] Content,
+    /// <summary>The content image at the output size (the Keras example's start point).</summary>
+    public const string Content = "content";
+
+    /// <summary>Uniform noise over 0..255 per channel, drawn from <see cref="JobRequest.Seed"/>.</summary>
+    public const string Noise = "noise";
+
+    /// <summary>The pair's first style image (the heaviest in a blend) resized to exactly the output size.</summary>
+    public const string Style = "style";
+}
+
+/// <summary>A tensor of the loss network (a style or content tap) and its weight.</summary>
+public sealed record LayerWeight(string Name, double Weight = 1.0);
+
+/// <summary>The pooling of a VGG19 loss network.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<PoolingChoice>))]
+public enum PoolingChoice
+{
+    [JsonStringEnumMemberName("max")] Max,
+    [JsonStringEnumMemberName("avg")] Avg,
 }
 
 /// <summary>A style image and its weight in a blend.</summary>
@@ -88,9 +105,35 @@ public sealed record JobRequest
 
     public OptimizerSettings Optimizer { get; init; } = new();
 
-    public InitKind Init { get; init; } = InitKind.Content;
+    /// <summary>content | noise | style | a blob name (uploads/..., styles/..., inbox/...) resized to the output size.</summary>
+    public string Init { get; init; } = InitChoices.Content;
 
+    /// <summary>Makes every random choice (the noise start point) reproducible.</summary>
     public int Seed { get; init; }
+
+    /// <summary>Saved images keep the content's colours: the result's luminance with the content's chroma (YCbCr).</summary>
+    public bool PreserveColors { get; init; }
+
+    /// <summary>The style image's size relative to the output size before its Grams are taken (1: exactly the output size).</summary>
+    public double StyleScale { get; init; } = 1.0;
+
+    /// <summary>
+    /// Coarse-to-fine heights, ascending (e.g. 128, 256, 512); each stage starts from the previous stage's result
+    /// upscaled. When set, the last scale is the output height and <see cref="Height"/> is not used.
+    /// </summary>
+    public IReadOnlyList<int>? Scales { get; init; }
+
+    /// <summary>Style taps and their weights, replacing the network's own (names are the network's tensor names).</summary>
+    public IReadOnlyList<LayerWeight>? StyleLayers { get; init; }
+
+    /// <summary>The content tap, replacing the network's own: one entry, its weight multiplies contentWeight.</summary>
+    public IReadOnlyList<LayerWeight>? ContentLayers { get; init; }
+
+    /// <summary>max (the network's own) or avg: every MaxPool of a VGG19 loss network becomes an AveragePool.</summary>
+    public PoolingChoice Pooling { get; init; } = PoolingChoice.Max;
+
+    /// <summary>Iterations of each stage of <see cref="Scales"/>, one per scale; omitted, every stage runs <see cref="Iterations"/>.</summary>
+    public IReadOnlyList<int>? StageIterations { get; init; }
 }
 
 /// <summary>Reads a string or an array of strings as a list, so <c>"content": "a.jpg"</c> and <c>["a.jpg"]</c> both work.</summary>

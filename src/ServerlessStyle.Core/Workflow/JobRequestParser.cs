@@ -71,10 +71,11 @@ public static partial class JobRequestParser
     private static readonly string[] MetadataFields =
     [
         "version", "styleMode", "height", "iterations", "evaluationsPerIteration", "contentWeight", "styleWeight",
-        "tvWeight", "network", "optimizer", "init", "seed",
+        "tvWeight", "network", "optimizer", "init", "seed", "preserveColors", "styleScale",
+        "scales", "stageIterations", "styleLayers", "contentLayers", "pooling",
     ];
 
-    private static readonly string[] StringFields = ["styleMode", "network", "init"];
+    private static readonly string[] StringFields = ["styleMode", "network", "init", "pooling"];
 
     private static JsonNode? MetadataValue(string name, string value)
     {
@@ -125,10 +126,22 @@ public static partial class JobRequestParser
         {
             ValidateBlobName(request.Styles[i].Blob, $"styles[{i}].blob");
             var weight = request.Styles[i].Weight;
-            if (!double.IsFinite(weight) || weight <= 0)
+            if (!double.IsFinite(weight) || weight < 0)
             {
-                throw new JobRequestException($"styles[{i}].weight", $"{Format(weight)} is out of range; allowed: a finite number > 0");
+                throw new JobRequestException($"styles[{i}].weight", $"{Format(weight)} is out of range; allowed: a finite number >= 0");
             }
+
+            // In "each" mode a style is a result of its own: at weight 0 it would have no style loss at all.
+            if (weight == 0 && request.StyleMode == StyleMode.Each)
+            {
+                throw new JobRequestException($"styles[{i}].weight", "0 leaves this style's own result without style; allowed: > 0 in styleMode each (0 is for blend)");
+            }
+        }
+
+        // A blend normalises the weights by their sum; a style of weight 0 simply contributes nothing.
+        if (request.Styles.Sum(s => s.Weight) <= 0)
+        {
+            throw new JobRequestException("styles", "the style weights sum to 0; allowed: weights >= 0 with a positive sum");
         }
 
         var pairs = request.StyleMode == StyleMode.Each ? request.Content.Count * request.Styles.Count : request.Content.Count;
@@ -150,7 +163,114 @@ public static partial class JobRequestParser
         }
 
         Range("optimizer.history", request.Optimizer.History, 1, limits.MaxOptimizerHistory);
+
+        if (request.Init is not (InitChoices.Content or InitChoices.Noise or InitChoices.Style))
+        {
+            if (request.Init is null || !request.Init.Contains('/', StringComparison.Ordinal))
+            {
+                throw new JobRequestException("init", $"'{request.Init}' is not a start point; allowed: content, noise, style or a blob name such as uploads/job/start.png");
+            }
+
+            ValidateBlobName(request.Init, "init");
+        }
+
+        ValidateStages(request, limits);
+        ValidateLayers(request.StyleLayers, "styleLayers", MaxStyleLayers);
+        ValidateLayers(request.ContentLayers, "contentLayers", 1);
+        if (request.Pooling == PoolingChoice.Avg && request.Network == NetworkChoice.ResNet18)
+        {
+            throw new JobRequestException("pooling", "'avg' is for vgg19 networks; resnet18 keeps its max pooling (average pooling looked worse with it)");
+        }
+
+        if (!double.IsFinite(request.StyleScale) || request.StyleScale < MinStyleScale || request.StyleScale > MaxStyleScale)
+        {
+            throw new JobRequestException("styleScale", $"{Format(request.StyleScale)} is out of range; allowed: {Format(MinStyleScale)}..{Format(MaxStyleScale)}");
+        }
     }
+
+    /// <summary>Most style layers a request may list.</summary>
+    public const int MaxStyleLayers = 16;
+
+    // Names are checked against the network's tensors when the job is validated with the engine (StyleWork).
+    private static void ValidateLayers(IReadOnlyList<LayerWeight>? layers, string field, int max)
+    {
+        if (layers is null)
+        {
+            return;
+        }
+
+        if (layers.Count == 0 || layers.Count > max)
+        {
+            throw new JobRequestException(field, $"{layers.Count} layers; allowed: 1..{max} (the content loss taps one layer)");
+        }
+
+        for (var i = 0; i < layers.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(layers[i].Name))
+            {
+                throw new JobRequestException($"{field}[{i}].name", "a tensor name of the loss network is required");
+            }
+
+            if (!double.IsFinite(layers[i].Weight) || layers[i].Weight < 0)
+            {
+                throw new JobRequestException($"{field}[{i}].weight", $"{Format(layers[i].Weight)} is out of range; allowed: a finite number >= 0");
+            }
+        }
+
+        if (layers.Sum(l => l.Weight) <= 0)
+        {
+            throw new JobRequestException(field, "the layer weights sum to 0; allowed: weights >= 0 with a positive sum");
+        }
+    }
+
+    /// <summary>Most stages in <see cref="JobRequest.Scales"/>: each one recomputes the targets and adds its iterations.</summary>
+    public const int MaxStages = 8;
+
+    private static void ValidateStages(JobRequest request, LimitsOptions limits)
+    {
+        if (request.Scales is not { } scales)
+        {
+            if (request.StageIterations is not null)
+            {
+                throw new JobRequestException("stageIterations", "needs scales: one iteration count per scale");
+            }
+
+            return;
+        }
+
+        if (scales.Count is 0 or > MaxStages)
+        {
+            throw new JobRequestException("scales", $"{scales.Count} scales; allowed: 1..{MaxStages} heights, ascending");
+        }
+
+        for (var k = 0; k < scales.Count; k++)
+        {
+            Range($"scales[{k}]", scales[k], limits.MinHeight, limits.MaxHeight);
+            if (k > 0 && scales[k] <= scales[k - 1])
+            {
+                throw new JobRequestException($"scales[{k}]", $"{scales[k]} is not above {scales[k - 1]}; allowed: heights in ascending order (coarse to fine)");
+            }
+        }
+
+        if (request.StageIterations is { } iterations)
+        {
+            if (iterations.Count != scales.Count)
+            {
+                throw new JobRequestException("stageIterations", $"{iterations.Count} counts for {scales.Count} scales; allowed: one per scale");
+            }
+
+            for (var k = 0; k < iterations.Count; k++)
+            {
+                Range($"stageIterations[{k}]", iterations[k], 1, limits.MaxIterations);
+            }
+        }
+    }
+
+    /// <summary>Smallest <see cref="JobRequest.StyleScale"/>: below it a style image at small heights has too few positions for the deep layers.</summary>
+    public const double MinStyleScale = 0.25;
+
+    /// <summary>Largest <see cref="JobRequest.StyleScale"/>: the style image's pixels grow with its square.</summary>
+    public const double MaxStyleScale = 4.0;
 
     /// <summary>
     /// A blob name inside this account's input containers (<c>uploads/...</c>, <c>styles/...</c>, <c>inbox/...</c>):

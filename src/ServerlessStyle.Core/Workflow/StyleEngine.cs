@@ -16,6 +16,7 @@ public sealed class StyleEngine : IDisposable
     private readonly LimitsOptions _limits;
     private readonly ILogger<StyleEngine> _logger;
     private readonly ConcurrentDictionary<string, Lazy<LossNetwork>> _networks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<LossNetwork>> _variants = new(StringComparer.Ordinal);
 
     public StyleEngine(IOptions<EngineOptions> options, IOptions<LimitsOptions> limits, ILogger<StyleEngine> logger, ILogger<StyleEvaluator> evaluatorLogger)
     {
@@ -40,6 +41,52 @@ public sealed class StyleEngine : IDisposable
             _ => throw new JobRequestException("network", $"unknown network {choice}."),
         };
         return _networks.GetOrAdd(spec, s => new Lazy<LossNetwork>(() => Load(s))).Value;
+    }
+
+    /// <summary>
+    /// The loss network of a request: the named network with the request's taps and pooling; bad tap names and
+    /// pooling a network cannot change throw <see cref="JobRequestException"/> naming the field.
+    /// </summary>
+    public LossNetwork GetNetwork(JobRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var network = GetNetwork(request.Network);
+        if (request.StyleLayers is null && request.ContentLayers is null && request.Pooling == PoolingChoice.Max)
+        {
+            return network;
+        }
+
+        var names = LossNetworkVariants.TensorNames(network);
+        Check(request.StyleLayers, "styleLayers");
+        Check(request.ContentLayers, "contentLayers");
+        var style = request.StyleLayers?.Select(l => new StyleLayer(l.Name, l.Weight)).ToArray() ?? network.StyleLayers;
+        var content = request.ContentLayers?[0].Name ?? network.ContentLayer;
+        var pooled = request.Pooling == PoolingChoice.Avg;
+        // Average pooling is a VGG19 option (Gatys et al.); with resnet18 it looked worse (DESIGN.md section 5).
+        if (pooled && (network.Name == "resnet18" || !network.Graph.Node.Any(n => n.OpType == "MaxPool")))
+        {
+            throw new JobRequestException("pooling", $"'avg' is for vgg19 networks; {network.Name} keeps its own pooling");
+        }
+
+        // The evaluator caches compiled graphs by network name, so each variant's name spells out what differs.
+        var name = $"{network.Name}[{(pooled ? "avg" : "max")};style={string.Join(',', style.Select(s => $"{s.Tensor}:{s.Weight:R}"))};content={content}]";
+        return _variants.GetOrAdd(name, n => new Lazy<LossNetwork>(() =>
+        {
+            var variant = pooled ? LossNetworkVariants.WithAveragePooling(network, n) : network;
+            return LossNetworkVariants.WithLayers(variant, n, style, content);
+        })).Value;
+
+        void Check(IReadOnlyList<LayerWeight>? layers, string field)
+        {
+            for (var i = 0; i < (layers?.Count ?? 0); i++)
+            {
+                if (!names.Contains(layers![i].Name))
+                {
+                    var examples = string.Join(", ", network.StyleLayers.Select(s => s.Tensor).Append(network.ContentLayer));
+                    throw new JobRequestException($"{field}[{i}].name", $"'{layers[i].Name}' is not a tensor of {network.Name}; its default taps are {examples}");
+                }
+            }
+        }
     }
 
     private LossNetwork Load(string spec)

@@ -5,8 +5,9 @@ namespace ServerlessStyle.Core.Workflow;
 
 /// <summary>
 /// The StylePair orchestration: PrepareTargets -> RunChunk once per iteration (retried on transient faults) -> Finalize.
-/// Every <see cref="WorkflowSettings.ChunksPerGeneration"/> chunks it continues as new with the next chunk index, so
-/// its history stays bounded however many iterations a job asks for.
+/// A request with scales runs that chain once per stage, coarse to fine, each stage starting from the previous one's
+/// last checkpoint. Every <see cref="WorkflowSettings.ChunksPerGeneration"/> chunks it continues as new with the stage
+/// and next chunk index, so its history stays bounded however many iterations a job asks for.
 /// </summary>
 public static class StylePairOrchestration
 {
@@ -14,36 +15,80 @@ public static class StylePairOrchestration
     {
         var logger = context.CreateReplaySafeLogger(nameof(StylePairOrchestration));
         var retry = WorkflowRetry.Options(input.Settings);
-        var total = input.Request.Iterations;
-        var last = input.LastOutcome;
-        context.SetCustomStatus(Status(input, input.NextChunk, last));
-
-        if (input.NextChunk == 0 && input.Generation == 0)
+        var budget = Math.Max(1, input.Settings.ChunksPerGeneration);
+        var stages = Stages.Of(input.Request);
+        if (stages.Count == 0)
         {
-            await context.CallActivityAsync<PairPrepared>(StyleActivityNames.PrepareTargets, input, retry);
+            var (result, _) = await RunChainAsync(context, input, input, budget, [], logger, retry);
+            return result!;
         }
 
-        var chunk = input.NextChunk;
-        var perGeneration = Math.Max(1, input.Settings.ChunksPerGeneration);
-        while (chunk < total && last?.Converged != true)
+        var current = input;
+        for (var k = input.Stage; k < stages.Count; k++)
         {
-            if (chunk - input.NextChunk >= perGeneration)
+            var stage = Stages.StageInput(current, stages[k]);
+            var (result, used) = await RunChainAsync(context, current, stage, budget, stages, logger, retry);
+            if (result is null)
             {
-                logger.LogInformation("Pair {PairId}: continuing as new at chunk {Chunk}", input.Pair.PairId, chunk);
-                context.ContinueAsNew(input with { NextChunk = chunk, Generation = input.Generation + 1, LastOutcome = last });
                 return null!;
             }
 
-            last = await context.CallActivityAsync<ChunkOutcome>(
-                StyleActivityNames.RunChunk, new ChunkInput(input.JobId, input.Pair, input.Request, chunk), retry);
-            chunk++;
-            context.SetCustomStatus(Status(input, chunk, last));
+            if (k == stages.Count - 1)
+            {
+                // The pair's result is its last stage's: final image and loss log in that stage's folder.
+                return result with { PairId = input.Pair.PairId };
+            }
+
+            budget -= used;
+            current = current with { Stage = k + 1, NextChunk = 0, LastOutcome = null, StageStart = new StageStart(stage.Pair.PairId, result.Iterations) };
         }
 
-        return await context.CallActivityAsync<PairResult>(
-            StyleActivityNames.Finalize, input with { NextChunk = chunk, LastOutcome = last }, retry);
+        throw new InvalidOperationException($"Pair {input.Pair.PairId} has no stage {input.Stage}.");
     }
 
-    private static PairStatus Status(PairInput input, int done, ChunkOutcome? last) =>
-        new(input.Pair.PairId, done, input.Request.Iterations, last?.Loss, last?.Image, last?.SecondsPerEvaluation, input.Generation);
+    /// <summary>
+    /// One chain of chunks for <paramref name="stage"/> (the whole pair when there are no stages); null when the chunk
+    /// budget of this generation ran out and it continued as new with <paramref name="pair"/> advanced.
+    /// </summary>
+    private static async Task<(PairResult? Result, int Chunks)> RunChainAsync(
+        TaskOrchestrationContext context, PairInput pair, PairInput stage, int budget, IReadOnlyList<StagePlan> stages,
+        ILogger logger, TaskOptions retry)
+    {
+        var last = pair.LastOutcome;
+        context.SetCustomStatus(Status(pair, stages, pair.NextChunk, last));
+        if (pair.NextChunk == 0 && budget > 0)
+        {
+            await context.CallActivityAsync<PairPrepared>(StyleActivityNames.PrepareTargets, stage, retry);
+        }
+
+        var chunk = pair.NextChunk;
+        var used = 0;
+        while (chunk < stage.Request.Iterations && last?.Converged != true)
+        {
+            if (used >= budget)
+            {
+                logger.LogInformation("Pair {PairId}: continuing as new at stage {Stage}, chunk {Chunk}", pair.Pair.PairId, pair.Stage, chunk);
+                context.ContinueAsNew(pair with { NextChunk = chunk, Generation = pair.Generation + 1, LastOutcome = last });
+                return (null, used);
+            }
+
+            last = await context.CallActivityAsync<ChunkOutcome>(
+                StyleActivityNames.RunChunk, new ChunkInput(stage.JobId, stage.Pair, stage.Request, chunk), retry);
+            chunk++;
+            used++;
+            context.SetCustomStatus(Status(pair, stages, chunk, last));
+        }
+
+        var result = await context.CallActivityAsync<PairResult>(
+            StyleActivityNames.Finalize, stage with { NextChunk = chunk, LastOutcome = last }, retry);
+        return (result, used);
+    }
+
+    /// <summary>Progress over the whole pair: earlier stages count with their planned iterations.</summary>
+    private static PairStatus Status(PairInput input, IReadOnlyList<StagePlan> stages, int done, ChunkOutcome? last)
+    {
+        var total = stages.Count == 0 ? input.Request.Iterations : stages.Sum(s => s.Iterations);
+        var before = stages.Take(input.Stage).Sum(s => s.Iterations);
+        return new(input.Pair.PairId, before + done, total, last?.Loss, last?.Image, last?.SecondsPerEvaluation, input.Generation);
+    }
 }

@@ -48,7 +48,7 @@ public sealed class StyleWork(
     {
         var request = input.Request;
         JobRequestParser.Validate(request, limits.Value);
-        engine.GetNetwork(request.Network);
+        engine.GetNetwork(request);
         for (var i = 0; i < request.Content.Count; i++)
         {
             await LoadImageAsync(request.Content[i], request.Content.Count == 1 ? "content" : $"content[{i}]", cancellationToken).ConfigureAwait(false);
@@ -57,6 +57,11 @@ public sealed class StyleWork(
         for (var i = 0; i < request.Styles.Count; i++)
         {
             await LoadImageAsync(request.Styles[i].Blob, $"styles[{i}].blob", cancellationToken).ConfigureAwait(false);
+        }
+
+        if (request.Init is not (InitChoices.Content or InitChoices.Noise or InitChoices.Style))
+        {
+            await LoadImageAsync(request.Init, "init", cancellationToken).ConfigureAwait(false);
         }
 
         var plan = JobPlan.Create(input.JobId, request);
@@ -83,18 +88,23 @@ public sealed class StyleWork(
             return new PairPrepared(pair.PairId, AlreadyPresent: true);
         }
 
-        var network = engine.GetNetwork(request.Network);
+        var network = engine.GetNetwork(request);
         var contentImage = await LoadImageAsync(pair.Content, "content", cancellationToken).ConfigureAwait(false);
         var content = ImageLoader.LoadToHeight(contentImage, request.Height, Limits);
 
-        // Keras resizes the style image to exactly the output size before taking its Grams.
+        // Keras resizes the style image to exactly the output size before taking its Grams; styleScale resizes it
+        // relative to that size (ComputeTargets rescales a Gram of another size by the ratio of positions).
+        var (styleHeight, styleWidth) = StyleSize(content.Height, content.Width, request.StyleScale);
         var styles = new List<(ImageTensor Image, double Weight)>();
         foreach (var style in pair.Styles)
         {
             var bytes = await LoadImageAsync(style.Blob, "styles", cancellationToken).ConfigureAwait(false);
-            styles.Add((ImageLoader.LoadExact(bytes, content.Height, content.Width, Limits), style.Weight));
+            styles.Add((ImageLoader.LoadExact(bytes, styleHeight, styleWidth, Limits), style.Weight));
         }
 
+        // Layer normalisation (resnet18) is measured at the content whatever the start point: init changes where the
+        // optimiser starts, not the loss it minimises (at an init of the style itself every layer's loss would be 0).
+        var start = await StartPointAsync(jobId, request, pair, content, cancellationToken).ConfigureAwait(false);
         var targets = engine.Evaluator.ComputeTargets(network, content, styles);
         using (var buffer = new MemoryStream())
         {
@@ -103,7 +113,7 @@ public sealed class StyleWork(
         }
 
         Remember(_targets, BlobLayout.Targets(jobId, pair.PairId), targets);
-        var state = OptimizerState.Create(ToOptimizerSettings(request.Optimizer), content.Data);
+        var state = OptimizerState.Create(ToOptimizerSettings(request.Optimizer), start.Data);
         if (await WriteStateAsync(state0, state, cancellationToken).ConfigureAwait(false))
         {
             Remember(_states, state0, state);
@@ -126,7 +136,7 @@ public sealed class StyleWork(
         }
 
         var phase = Stopwatch.StartNew();
-        var network = engine.GetNetwork(request.Network);
+        var network = engine.GetNetwork(request);
         var targets = await LoadTargetsAsync(jobId, pair.PairId, cancellationToken).ConfigureAwait(false);
         // Taken, not shared: the optimiser advances it in place, so a failed attempt must not leave it for the retry.
         var stateName = BlobLayout.State(jobId, pair.PairId, i);
@@ -155,7 +165,7 @@ public sealed class StyleWork(
         // The image of an iteration is the optimiser's accepted iterate, never a line-search trial point.
         var image = BlobLayout.IterationImage(jobId, pair.PairId, i);
         phase.Restart();
-        var png = ImageWriter.ToPng(new ImageTensor(targets.Height, targets.Width, result.State.X));
+        var png = await ToPngAsync(request, pair, new ImageTensor(targets.Height, targets.Width, result.State.X), cancellationToken).ConfigureAwait(false);
         var count = result.Losses.Count;
         var outcome = new ChunkOutcome(
             i, result.State.Evaluations, result.State.Loss ?? (count > 0 ? result.Losses[^1] : double.NaN), $"{Storage.Results}/{image}",
@@ -188,7 +198,7 @@ public sealed class StyleWork(
         var targets = await LoadTargetsAsync(jobId, pair.PairId, cancellationToken).ConfigureAwait(false);
         var state = await ReadStateAsync(BlobLayout.State(jobId, pair.PairId, input.NextChunk), 3 * targets.Height * targets.Width, cancellationToken).ConfigureAwait(false);
         var final = BlobLayout.FinalImage(jobId, pair.PairId);
-        var png = ImageWriter.ToPng(new ImageTensor(targets.Height, targets.Width, state.X));
+        var png = await ToPngAsync(input.Request, pair, new ImageTensor(targets.Height, targets.Width, state.X), cancellationToken).ConfigureAwait(false);
         await store.UploadAsync(Results, final, BinaryData.FromBytes(png), cancellationToken).ConfigureAwait(false);
         _targets.TryRemove(BlobLayout.Targets(jobId, pair.PairId), out _);
         _states.TryRemove(BlobLayout.State(jobId, pair.PairId, input.NextChunk), out _);
@@ -223,6 +233,72 @@ public sealed class StyleWork(
         {
             logger.LogWarning(e, "Job {JobId}: no contact sheet: {Reason}", jobId, e.Message);
         }
+    }
+
+    /// <summary>The style images' size for a style scale: the output size times the scale, rounded, at least 1 px.</summary>
+    public static (int Height, int Width) StyleSize(int height, int width, double styleScale) =>
+        (Math.Max(1, (int)Math.Round(height * styleScale, MidpointRounding.AwayFromZero)),
+         Math.Max(1, (int)Math.Round(width * styleScale, MidpointRounding.AwayFromZero)));
+
+    /// <summary>
+    /// The optimiser's first point at the content's size: a later stage's previous result, the content (Keras), uniform noise from the seed, the pair's
+    /// heaviest style (the first on ties) or an image blob, both resized to exactly the output size.
+    /// </summary>
+    private async Task<ImageTensor> StartPointAsync(string jobId, JobRequest request, PairPlan pair, ImageTensor content, CancellationToken cancellationToken)
+    {
+        if (pair.Start is { } previous)
+        {
+            // A later coarse-to-fine stage: the previous stage's result as its image shows it (clipped, rounded, before
+            // any colour preservation), upscaled with the same resampler as every input.
+            var before = await LoadTargetsAsync(jobId, previous.PairId, cancellationToken).ConfigureAwait(false);
+            var last = await ReadStateAsync(BlobLayout.State(jobId, previous.PairId, previous.Chunk), 3 * before.Height * before.Width, cancellationToken).ConfigureAwait(false);
+            var png = ImageWriter.ToPng(new ImageTensor(before.Height, before.Width, last.X));
+            return ImageLoader.LoadExact(png, content.Height, content.Width, Limits);
+        }
+
+        switch (request.Init)
+        {
+            case InitChoices.Content:
+                return content;
+            case InitChoices.Noise:
+                return Noise(content.Height, content.Width, request.Seed);
+            case InitChoices.Style:
+                var heaviest = pair.Styles.First(s => s.Weight == pair.Styles.Max(t => t.Weight));
+                var style = await LoadImageAsync(heaviest.Blob, "styles", cancellationToken).ConfigureAwait(false);
+                return ImageLoader.LoadExact(style, content.Height, content.Width, Limits);
+            default:
+                var bytes = await LoadImageAsync(request.Init, "init", cancellationToken).ConfigureAwait(false);
+                return ImageLoader.LoadExact(bytes, content.Height, content.Width, Limits);
+        }
+    }
+
+    /// <summary>Uniform noise over 0..255 per channel in the optimisation space; the same seed gives the same image.</summary>
+    public static ImageTensor Noise(int height, int width, int seed)
+    {
+        // Random(seed) is the stable legacy generator: its sequence for a seed does not change between .NET versions.
+        var random = new Random(seed);
+        var plane = height * width;
+        var data = new float[3 * plane];
+        for (var i = 0; i < data.Length; i++)
+        {
+            data[i] = random.NextSingle() * 255f - CaffeSpace.Mean[i / plane];
+        }
+
+        return new ImageTensor(height, width, data);
+    }
+
+    /// <summary>A saved image: the state as it is, or with the content's colours when the request asks for them.</summary>
+    private async Task<byte[]> ToPngAsync(JobRequest request, PairPlan pair, ImageTensor image, CancellationToken cancellationToken)
+    {
+        if (!request.PreserveColors)
+        {
+            return ImageWriter.ToPng(image);
+        }
+
+        // Read again rather than stored in work/: the same bytes resized the same way give the same tensor.
+        var bytes = await LoadImageAsync(pair.Content, "content", cancellationToken).ConfigureAwait(false);
+        var content = ImageLoader.LoadExact(bytes, image.Height, image.Width, Limits);
+        return ImageWriter.ToPng(ColorPreservation.Apply(image, content));
     }
 
     private ImageLimits Limits => new() { MaxBytes = limits.Value.MaxInputBytes, MaxPixels = limits.Value.MaxInputPixels };
@@ -336,7 +412,7 @@ public sealed class StyleWork(
     private static string OutcomeBlob(string jobId, string pairId, int iteration) => BlobLayout.ChunkOutcome(jobId, pairId, iteration);
 
     private static LossWeights Weights(JobRequest request, LossNetwork network) => new(
-        request.ContentWeight ?? network.DefaultWeights.Content,
+        (request.ContentWeight ?? network.DefaultWeights.Content) * (request.ContentLayers?[0].Weight ?? 1.0),
         request.StyleWeight ?? network.DefaultWeights.Style,
         request.TvWeight ?? network.DefaultWeights.TotalVariation);
 

@@ -10,8 +10,11 @@ public sealed record WorkflowSettings(
 /// <summary>The StyleJob orchestration's input.</summary>
 public sealed record JobInput(string JobId, JobRequest Request, WorkflowSettings Settings);
 
-/// <summary>One (content, styles) combination that becomes one result image and one StylePair orchestration.</summary>
-public sealed record PairPlan(int Index, string PairId, string Content, IReadOnlyList<StyleInput> Styles);
+/// <summary>
+/// One (content, styles) combination that becomes one result image and one StylePair orchestration;
+/// <see cref="Start"/> is set only on a later stage of a coarse-to-fine pair: where that stage begins.
+/// </summary>
+public sealed record PairPlan(int Index, string PairId, string Content, IReadOnlyList<StyleInput> Styles, StageStart? Start = null);
 
 /// <summary>What ValidateJob found: the pairs to run.</summary>
 public sealed record JobPlan(string JobId, IReadOnlyList<PairPlan> Pairs)
@@ -45,11 +48,12 @@ public sealed record JobPlan(string JobId, IReadOnlyList<PairPlan> Pairs)
 
 /// <summary>
 /// The StylePair orchestration's input. <see cref="NextChunk"/> and <see cref="Generation"/> advance across
-/// ContinueAsNew; <see cref="LastOutcome"/> carries the latest progress into the next generation's status.
+/// ContinueAsNew; <see cref="LastOutcome"/> carries the latest progress into the next generation's status;
+/// <see cref="Stage"/> and <see cref="StageStart"/> say which coarse-to-fine stage the pair is in and where it began.
 /// </summary>
 public sealed record PairInput(
     string JobId, PairPlan Pair, JobRequest Request, WorkflowSettings Settings,
-    int NextChunk = 0, int Generation = 0, ChunkOutcome? LastOutcome = null);
+    int NextChunk = 0, int Generation = 0, ChunkOutcome? LastOutcome = null, int Stage = 0, StageStart? StageStart = null);
 
 /// <summary>PrepareTargets' answer: whether the targets were computed now or found from an earlier attempt.</summary>
 public sealed record PairPrepared(string PairId, bool AlreadyPresent);

@@ -1,0 +1,75 @@
+using ServerlessStyle.Core.Onnx;
+
+namespace ServerlessStyle.Core.Networks;
+
+/// <summary>Variants of a loss network: other style and content taps with their weights, average instead of max pooling.</summary>
+public static class LossNetworkVariants
+{
+    /// <summary>Every tensor a node of the network's forward graph produces: the names a style or content tap may use.</summary>
+    public static IReadOnlySet<string> TensorNames(LossNetwork network)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        return network.Graph.Node.SelectMany(n => n.Output).Where(o => o.Length > 0).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// The network with other taps; <paramref name="name"/> must differ from every other variant's, since the
+    /// evaluator caches its compiled graphs by network name.
+    /// </summary>
+    public static LossNetwork WithLayers(LossNetwork network, string name, IReadOnlyList<StyleLayer> styleLayers, string contentLayer)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(styleLayers);
+        var names = TensorNames(network);
+        foreach (var tap in styleLayers.Select(s => s.Tensor).Append(contentLayer))
+        {
+            if (!names.Contains(tap))
+            {
+                throw new ArgumentException($"{network.Name} has no tensor '{tap}'.", nameof(styleLayers));
+            }
+        }
+
+        return Copy(network, name, network.Graph, styleLayers, contentLayer);
+    }
+
+    /// <summary>
+    /// The network with every MaxPool node replaced by an AveragePool of the same window, strides and pads (padding
+    /// not counted, as in Gatys et al.); the gradient builder has a rule for AveragePool.
+    /// </summary>
+    public static LossNetwork WithAveragePooling(LossNetwork network, string name)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        var graph = network.Graph.Clone();
+        foreach (var node in graph.Node.Where(n => n.OpType == "MaxPool"))
+        {
+            if (node.Attribute.FirstOrDefault(a => a.Name == "dilations") is { } dilations && dilations.Ints.Any(d => d != 1))
+            {
+                throw new ArgumentException($"{network.Name}: MaxPool '{node.Name}' is dilated; AveragePool has no dilations before opset 19.", nameof(network));
+            }
+
+            node.OpType = "AveragePool";
+            // storage_order and dilations belong to MaxPool only; an Indices output has no AveragePool counterpart.
+            var kept = node.Attribute.Where(a => a.Name is not ("storage_order" or "dilations")).ToList();
+            node.Attribute.Clear();
+            node.Attribute.AddRange(kept);
+            while (node.Output.Count > 1)
+            {
+                node.Output.RemoveAt(node.Output.Count - 1);
+            }
+        }
+
+        return Copy(network, name, graph, network.StyleLayers, network.ContentLayer);
+    }
+
+    private static LossNetwork Copy(LossNetwork network, string name, GraphProto graph, IReadOnlyList<StyleLayer> styleLayers, string contentLayer) => new()
+    {
+        Name = name,
+        Graph = graph,
+        InputName = network.InputName,
+        Input = network.Input,
+        StyleLayers = styleLayers,
+        ContentLayer = contentLayer,
+        DefaultWeights = network.DefaultWeights,
+        NormalizeStyleLayersAtStart = network.NormalizeStyleLayersAtStart,
+    };
+}

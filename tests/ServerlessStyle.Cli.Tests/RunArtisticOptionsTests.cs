@@ -1,0 +1,68 @@
+using ServerlessStyle.Cli.Commands;
+using ServerlessStyle.Cli.Local;
+using ServerlessStyle.Core.Workflow;
+
+namespace ServerlessStyle.Cli.Tests;
+
+/// <summary>The artistic controls on the command line: kebab-case of the request's JSON names, checked before any storage is touched.</summary>
+[Collection(CliCollection.Name)]
+public sealed class RunArtisticOptionsTests
+{
+    private static string Sample(string relative) =>
+        Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "..", "shared", "images", relative));
+
+    [Theory]
+    [InlineData(new[] { "run", "--style-scale", "9" }, "--style-scale: 9 is out of range; allowed: 0.25..4")]
+    [InlineData(new[] { "run", "--init", "/nonexistent/start.png" }, "--init /nonexistent/start.png: not content, noise or style, and no such file.")]
+    [InlineData(new[] { "run", "--style-weight", "1" }, "--style-weight given 1 times for 0 --style")]
+    [InlineData(new[] { "run", "--scales", "64,x" }, "--scales '64,x': 'x' is not a whole number")]
+    [InlineData(new[] { "run", "--scales", "128,64" }, "--scales: 64 is not above 128")]
+    [InlineData(new[] { "run", "--scales", "64,128", "--stage-iterations", "3" }, "--stage-iterations: 1 counts for 2 scales")]
+    [InlineData(new[] { "run", "--pooling", "min" }, "--pooling 'min' is not max or avg.")]
+    [InlineData(new[] { "run", "--style-layers", "block1_conv1:x" }, "--style-layers 'block1_conv1:x': 'block1_conv1:x' is not NAME or NAME:WEIGHT")]
+    [InlineData(new[] { "run", "--content-layers", "a,b" }, "--content-layers: 2 layers; allowed: 1..1")]
+    [InlineData(new[] { "run", "--resume", "job-1", "--preserve-colors" }, "--resume continues the job as it was requested")]
+    public async Task Run_BadControl_ExitsNonZeroNamingTheOption(string[] args, string expected)
+    {
+        var (code, _, error) = await CliProcess.RunInProcessAsync(args);
+
+        Assert.NotEqual(0, code);
+        Assert.Contains(expected, error);
+        Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public void Create_Controls_AreCarriedIntoTheRequest()
+    {
+        var settings = new RunCommand.Settings
+        {
+            Content = [Sample("content/chelsea.png")],
+            Style = [Sample("styles/starry_night.jpg"), Sample("styles/the_scream.jpg")],
+            StyleWeight = [2, 0],
+            StyleMode = "blend",
+            PreserveColors = true,
+            Init = Sample("content/coffee.png"),
+            Seed = 4,
+            StyleScale = 0.5,
+            Scales = "64, 128",
+            StageIterations = "4,2",
+            StyleLayers = "block1_conv1:2, block2_conv1",
+            ContentLayers = "block4_conv2:0.5",
+            Pooling = "avg",
+            Network = "random-vgg19",
+        };
+
+        var plan = RunPlan.Create(settings, "job-1", new WorkflowSettings());
+
+        var request = plan.Input.Request;
+        Assert.Equal([2.0, 0.0], request.Styles.Select(s => s.Weight));
+        Assert.Equal((StyleMode.Blend, true, 4, 0.5), (request.StyleMode, request.PreserveColors, request.Seed, request.StyleScale));
+        Assert.Equal("uploads/job-1/init/coffee.png", request.Init);
+        Assert.Equal([64, 128], request.Scales!);
+        Assert.Equal([4, 2], request.StageIterations!);
+        Assert.Equal([new LayerWeight("block1_conv1", 2), new LayerWeight("block2_conv1", 1)], request.StyleLayers!);
+        Assert.Equal([new LayerWeight("block4_conv2", 0.5)], request.ContentLayers!);
+        Assert.Equal(PoolingChoice.Avg, request.Pooling);
+        Assert.Contains(plan.Uploads, u => u.Blob == request.Init);
+    }
+}
