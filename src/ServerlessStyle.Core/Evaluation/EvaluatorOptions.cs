@@ -28,6 +28,9 @@ public sealed class EvaluatorOptions
     /// 224x224 on 2 cores: median 540-565 ms against 619-635 ms with ConvTranspose).
     /// </summary>
     public ConvInputGradient ConvGradient { get; set; } = ConvInputGradient.FlippedConv;
+
+    /// <summary>When set, evaluation sessions write ONNX Runtime's per-node profile to files starting with this prefix.</summary>
+    public string? ProfilePrefix { get; set; }
 }
 
 /// <summary>Thrown when CUDA was required but its execution provider cannot load.</summary>

@@ -57,9 +57,19 @@ public static class StyleGraphBuilder
     /// style_layer_weights [L]. Outputs: loss, content_loss, style_loss, tv_loss (weighted scalars) and gradient
     /// d loss / d image [1,3,H,W].
     /// </summary>
-    public static StyleGraph BuildEvaluation(LossNetwork network, int height, int width, ConvInputGradient convGradient = ConvInputGradient.ConvTranspose)
+    public static StyleGraph BuildEvaluation(LossNetwork network, int height, int width, ConvInputGradient convGradient = ConvInputGradient.ConvTranspose) =>
+        BuildEvaluation(network, height, width, convGradient, out _);
+
+    /// <summary>The evaluation graph's nodes with every tensor's shape, for cost counts.</summary>
+    internal static GraphContext EvaluationContext(LossNetwork network, int height, int width, ConvInputGradient convGradient)
     {
-        var ctx = new GraphContext(convGradient);
+        BuildEvaluation(network, height, width, convGradient, out var ctx);
+        return ctx;
+    }
+
+    private static StyleGraph BuildEvaluation(LossNetwork network, int height, int width, ConvInputGradient convGradient, out GraphContext context)
+    {
+        var ctx = context = new GraphContext(convGradient);
         var (_, content, style) = Taps(ctx, network, height, width);
         var inputs = new List<ValueInfoProto>
         {
