@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using Microsoft.ML.OnnxRuntime;
 using ServerlessStyle.Core.Evaluation;
 using ServerlessStyle.Core.Graph;
 using ServerlessStyle.Core.Networks;
@@ -30,6 +31,22 @@ internal class EngineSettings : CommandSettings
     [Description("How Conv input gradients are built: flipped-conv (default) or conv-transpose.")]
     public string ConvGradient { get; init; } = "flipped-conv";
 
+    [CommandOption("--opt-level <LEVEL>")]
+    [Description("ONNX Runtime graph optimisation: all (default), extended, basic or none.")]
+    public string OptLevel { get; init; } = "all";
+
+    [CommandOption("--no-arena")]
+    [Description("Disable ONNX Runtime's CPU memory arena.")]
+    public bool NoArena { get; init; }
+
+    [CommandOption("--no-mem-pattern")]
+    [Description("Disable ONNX Runtime's memory pattern planning.")]
+    public bool NoMemPattern { get; init; }
+
+    [CommandOption("--no-spin")]
+    [Description("Let idle ONNX Runtime threads sleep instead of spin-waiting.")]
+    public bool NoSpin { get; init; }
+
     [CommandOption("--models <DIR>")]
     [Description("Where imported networks live (default: $SERVERLESS_STYLE_MODELS or ~/.serverless-style/models).")]
     public string? Models { get; init; }
@@ -51,6 +68,11 @@ internal class EngineSettings : CommandSettings
             return ValidationResult.Error($"--conv-gradient '{ConvGradient}' is not flipped-conv or conv-transpose.");
         }
 
+        if (OptLevel is not ("all" or "extended" or "basic" or "none"))
+        {
+            return ValidationResult.Error($"--opt-level '{OptLevel}' is not all, extended, basic or none.");
+        }
+
         return Threads < 0 ? ValidationResult.Error($"--threads {Threads} is negative.") : ValidationResult.Success();
     }
 
@@ -62,5 +84,15 @@ internal class EngineSettings : CommandSettings
         Provider = Provider switch { "cuda" => ExecutionProvider.Cuda, "auto" => ExecutionProvider.Auto, _ => ExecutionProvider.Cpu },
         IntraOpThreads = Threads,
         ConvGradient = ConvGradient == "conv-transpose" ? ConvInputGradient.ConvTranspose : ConvInputGradient.FlippedConv,
+        OptimizationLevel = OptLevel switch
+        {
+            "extended" => GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+            "basic" => GraphOptimizationLevel.ORT_ENABLE_BASIC,
+            "none" => GraphOptimizationLevel.ORT_DISABLE_ALL,
+            _ => GraphOptimizationLevel.ORT_ENABLE_ALL,
+        },
+        MemoryArena = !NoArena,
+        MemoryPattern = !NoMemPattern,
+        Spinning = !NoSpin,
     };
 }

@@ -236,8 +236,9 @@ public sealed class StyleEvaluator : IDisposable
         using var sessionOptions = CreateSessionOptions(key.Provider);
         if (_options.ProfilePrefix is { } prefix && key.Kind == GraphKind.Evaluation)
         {
-            sessionOptions.EnableProfiling = true;
+            // The prefix must be set first: enabling profiling passes the current prefix to ONNX Runtime.
             sessionOptions.ProfileOutputPathPrefix = prefix;
+            sessionOptions.EnableProfiling = true;
         }
 
         var session = new InferenceSession(graph.Model.ToByteArray(), sessionOptions);
@@ -249,11 +250,17 @@ public sealed class StyleEvaluator : IDisposable
     {
         var options = new SessionOptions
         {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            GraphOptimizationLevel = _options.OptimizationLevel,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            EnableMemoryPattern = true,
+            EnableMemoryPattern = _options.MemoryPattern,
+            EnableCpuMemArena = _options.MemoryArena,
             IntraOpNumThreads = _options.IntraOpThreads,
         };
+        if (!_options.Spinning)
+        {
+            options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        }
+
         if (provider == ExecutionProvider.Cuda)
         {
             options.AppendExecutionProvider_CUDA(_options.CudaDeviceId);

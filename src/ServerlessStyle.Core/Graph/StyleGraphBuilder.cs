@@ -110,9 +110,11 @@ public static class StyleGraphBuilder
             var coefficient = ctx.Emit("Mul", [styleScale, layerWeight], [], "style_coefficient");
             styleTerms.Add(ctx.Emit("Mul", [SumOfSquares(ctx, diff, "style"), coefficient], [], "style_term"));
             var fourCoefficient = ctx.Emit("Mul", [coefficient, ctx.Scalar(4f, "four")], [], "four_coefficient");
-            var dFlat = ctx.Emit("MatMul", [diff, flat], ctx.Shape(flat), "d_gram");
-            var dFlatScaled = ctx.Emit("Mul", [dFlat, fourCoefficient], ctx.Shape(flat), "d_gram_scaled");
-            AddTapGradient(style[l], BackwardRules.ReshapeTo(ctx, dFlatScaled, ctx.Shape(style[l])));
+
+            // Scaling the C x C difference before the MatMul costs C^2 multiplies instead of C * h * w after it.
+            var diffScaled = ctx.Emit("Mul", [diff, fourCoefficient], gramShape, "gram_diff_scaled");
+            var dFlat = ctx.Emit("MatMul", [diffScaled, flat], ctx.Shape(flat), "d_gram");
+            AddTapGradient(style[l], BackwardRules.ReshapeTo(ctx, dFlat, ctx.Shape(style[l])));
         }
 
         var styleLoss = styleTerms.Count switch
