@@ -81,6 +81,30 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
     }
 }
 
+/// <summary><c>bench-gemm</c>: float32 n x n matrix products through ONNX Runtime, the peak rate the engine's GFLOP/s is compared with.</summary>
+internal sealed class BenchGemmCommand : Command<BenchGemmCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--size <N>")]
+        public int N { get; init; } = 2048;
+
+        [CommandOption("--threads <N>")]
+        [Description("ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose.")]
+        public int Threads { get; init; }
+
+        public override ValidationResult Validate() =>
+            N is < 16 or > 8192 || Threads < 0 ? ValidationResult.Error($"--size {N} must be 16..8192 and --threads {Threads} non-negative.") : ValidationResult.Success();
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var gflops = GemmBenchmark.Run(settings.N, settings.Threads);
+        Console.Out.WriteLine(JsonSerializer.Serialize(new { n = settings.N, threads = settings.Threads, gflops = Math.Round(gflops, 1) }));
+        return 0;
+    }
+}
+
 /// <summary>
 /// <c>bench-optimizer</c>: issue 4's comparison. L-BFGS with its memory kept across iterations against the seed's restart
 /// after every iteration, on random VGG19 with the same images, size and evaluation budget, losses side by side.

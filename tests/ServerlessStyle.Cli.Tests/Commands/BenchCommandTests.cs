@@ -60,4 +60,13 @@ public sealed class BenchCommandTests
         Assert.InRange(json.GetProperty("finalMemoryKept").GetDouble(), 0, start * 0.999);
         Assert.InRange(json.GetProperty("finalRestart").GetDouble(), 0, start * 0.999);
     }
+
+    [Fact]
+    public void BenchGemm_SmallMatrices_PrintsAPositiveRate()
+    {
+        var json = CliRunner.RunJson("bench-gemm", "--size", "64");
+
+        Assert.Equal(64, json.GetProperty("n").GetInt32());
+        Assert.True(json.GetProperty("gflops").GetDouble() > 0);
+    }
 }
