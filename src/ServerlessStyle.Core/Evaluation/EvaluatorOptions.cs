@@ -1,3 +1,4 @@
+using Microsoft.ML.OnnxRuntime;
 using ServerlessStyle.Core.Graph;
 
 namespace ServerlessStyle.Core.Evaluation;
@@ -28,6 +29,21 @@ public sealed class EvaluatorOptions
     /// 224x224 on 2 cores: median 540-565 ms against 619-635 ms with ConvTranspose).
     /// </summary>
     public ConvInputGradient ConvGradient { get; set; } = ConvInputGradient.FlippedConv;
+
+    /// <summary>ONNX Runtime's graph optimisation level (ALL adds the NCHWc layout transformations on CPU).</summary>
+    public GraphOptimizationLevel OptimizationLevel { get; set; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
+
+    /// <summary>ONNX Runtime's CPU memory arena (keeps freed buffers for the next run).</summary>
+    public bool MemoryArena { get; set; } = true;
+
+    /// <summary>ONNX Runtime's memory pattern (plans one allocation per run from the first run's sizes).</summary>
+    public bool MemoryPattern { get; set; } = true;
+
+    /// <summary>Whether idle ONNX Runtime worker threads spin-wait for work (faster on an idle machine, wasteful on a busy one).</summary>
+    public bool Spinning { get; set; } = true;
+
+    /// <summary>When set, evaluation sessions write ONNX Runtime's per-node profile to files starting with this prefix.</summary>
+    public string? ProfilePrefix { get; set; }
 }
 
 /// <summary>Thrown when CUDA was required but its execution provider cannot load.</summary>

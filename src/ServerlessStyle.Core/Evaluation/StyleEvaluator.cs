@@ -188,6 +188,12 @@ public sealed class StyleEvaluator : IDisposable
         return new LossTerms(scalars[0], scalars[1], scalars[2], scalars[3]);
     }
 
+    /// <summary>Ends profiling of the evaluation sessions (see <see cref="EvaluatorOptions.ProfilePrefix"/>) and returns the profile files.</summary>
+    public IReadOnlyList<string> EndProfiling() =>
+        _options.ProfilePrefix is null
+            ? []
+            : _sessions.Where(s => s.Key.Kind == GraphKind.Evaluation && s.Value.IsValueCreated).Select(s => s.Value.Value.Session.EndProfiling()).ToList();
+
     public void Dispose()
     {
         if (_disposed)
@@ -228,6 +234,13 @@ public sealed class StyleEvaluator : IDisposable
             ? StyleGraphBuilder.BuildTargets(network, key.Height, key.Width)
             : StyleGraphBuilder.BuildEvaluation(network, key.Height, key.Width, _options.ConvGradient);
         using var sessionOptions = CreateSessionOptions(key.Provider);
+        if (_options.ProfilePrefix is { } prefix && key.Kind == GraphKind.Evaluation)
+        {
+            // The prefix must be set first: enabling profiling passes the current prefix to ONNX Runtime.
+            sessionOptions.ProfileOutputPathPrefix = prefix;
+            sessionOptions.EnableProfiling = true;
+        }
+
         var session = new InferenceSession(graph.Model.ToByteArray(), sessionOptions);
         _logger.LogDebug("Built the {Kind} session of {Network} at {Height}x{Width} on {Provider}.", key.Kind, key.Network, key.Height, key.Width, key.Provider);
         return new CompiledGraph(session, graph);
@@ -237,11 +250,17 @@ public sealed class StyleEvaluator : IDisposable
     {
         var options = new SessionOptions
         {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            GraphOptimizationLevel = _options.OptimizationLevel,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            EnableMemoryPattern = true,
+            EnableMemoryPattern = _options.MemoryPattern,
+            EnableCpuMemArena = _options.MemoryArena,
             IntraOpNumThreads = _options.IntraOpThreads,
         };
+        if (!_options.Spinning)
+        {
+            options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        }
+
         if (provider == ExecutionProvider.Cuda)
         {
             options.AppendExecutionProvider_CUDA(_options.CudaDeviceId);

@@ -57,9 +57,19 @@ public static class StyleGraphBuilder
     /// style_layer_weights [L]. Outputs: loss, content_loss, style_loss, tv_loss (weighted scalars) and gradient
     /// d loss / d image [1,3,H,W].
     /// </summary>
-    public static StyleGraph BuildEvaluation(LossNetwork network, int height, int width, ConvInputGradient convGradient = ConvInputGradient.ConvTranspose)
+    public static StyleGraph BuildEvaluation(LossNetwork network, int height, int width, ConvInputGradient convGradient = ConvInputGradient.ConvTranspose) =>
+        BuildEvaluation(network, height, width, convGradient, out _);
+
+    /// <summary>The evaluation graph's nodes with every tensor's shape, for cost counts.</summary>
+    internal static GraphContext EvaluationContext(LossNetwork network, int height, int width, ConvInputGradient convGradient)
     {
-        var ctx = new GraphContext(convGradient);
+        BuildEvaluation(network, height, width, convGradient, out var ctx);
+        return ctx;
+    }
+
+    private static StyleGraph BuildEvaluation(LossNetwork network, int height, int width, ConvInputGradient convGradient, out GraphContext context)
+    {
+        var ctx = context = new GraphContext(convGradient);
         var (_, content, style) = Taps(ctx, network, height, width);
         var inputs = new List<ValueInfoProto>
         {
@@ -100,9 +110,11 @@ public static class StyleGraphBuilder
             var coefficient = ctx.Emit("Mul", [styleScale, layerWeight], [], "style_coefficient");
             styleTerms.Add(ctx.Emit("Mul", [SumOfSquares(ctx, diff, "style"), coefficient], [], "style_term"));
             var fourCoefficient = ctx.Emit("Mul", [coefficient, ctx.Scalar(4f, "four")], [], "four_coefficient");
-            var dFlat = ctx.Emit("MatMul", [diff, flat], ctx.Shape(flat), "d_gram");
-            var dFlatScaled = ctx.Emit("Mul", [dFlat, fourCoefficient], ctx.Shape(flat), "d_gram_scaled");
-            AddTapGradient(style[l], BackwardRules.ReshapeTo(ctx, dFlatScaled, ctx.Shape(style[l])));
+
+            // Scaling the C x C difference before the MatMul costs C^2 multiplies instead of C * h * w after it.
+            var diffScaled = ctx.Emit("Mul", [diff, fourCoefficient], gramShape, "gram_diff_scaled");
+            var dFlat = ctx.Emit("MatMul", [diffScaled, flat], ctx.Shape(flat), "d_gram");
+            AddTapGradient(style[l], BackwardRules.ReshapeTo(ctx, dFlat, ctx.Shape(style[l])));
         }
 
         var styleLoss = styleTerms.Count switch

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# One run of the engine benchmark against PyTorch (issue 7): same weights, same loss, same machine, side by side.
+# Prints the agreement check at one point, the GEMM peak and a table per size. Usage: bench/run.sh [SIZES...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZES=("${@:-224 512 1024}")
+read -r -a SIZES <<< "${SIZES[*]}"
+THREADS="${THREADS:-$(nproc)}"
+PY=/usr/bin/python3
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+
+dotnet build -c Release src/ServerlessStyle.Cli -v quiet -nologo > "$WORK/build.log" || { cat "$WORK/build.log"; exit 1; }
+CLI=src/ServerlessStyle.Cli/bin/Release/net10.0/serverless-style
+TORCH="$PY bench/torch_style_loss.py --onnx $WORK/random_vgg19.onnx --threads $THREADS"
+CONTENT=../shared/images/content/chelsea.png
+STYLE=../shared/images/styles/starry_night.jpg
+runs_for() { case "$1" in 224) echo 7 ;; 512) echo 5 ;; *) echo 3 ;; esac; }
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+$CLI export-random-vgg19 "$WORK/random_vgg19.onnx" > /dev/null
+
+# Agreement at one point away from the content image (so all three terms and their gradients are active).
+$CLI eval --network random-vgg19 --content $CONTENT --style $STYLE --height 224 --width 224 --inputs-out "$WORK/at" > /dev/null
+$PY - "$WORK/at" <<'PY'
+import sys, numpy as np
+folder = sys.argv[1]
+c = np.load(f"{folder}/content.npy")
+np.save(f"{folder}/x_moved.npy", (c + 20 * np.sin(0.37 * np.arange(c.size)).reshape(c.shape)).astype(np.float32))
+PY
+$CLI eval --network random-vgg19 --content $CONTENT --style $STYLE --height 224 --width 224 -x "$WORK/at/x_moved.npy" \
+  --grad-out "$WORK/grad.npy" --inputs-out "$WORK/at" > "$WORK/ours.json"
+echo "check (ours vs PyTorch float64 at 224x224): $($TORCH check --inputs "$WORK/at" --ours-json "$WORK/ours.json" --ours-grad "$WORK/grad.npy")"
+
+# Peak: the faster of PyTorch's sgemm (its BLAS) and ONNX Runtime's (MLAS, what our convolutions run on), 2048^3.
+TORCH_GEMM="$($TORCH gemm --n 2048)"
+ORT_GEMM="$($CLI bench-gemm --size 2048 --threads "$THREADS")"
+PEAK=$($PY -c "import json,sys; print(max(json.loads(a)['gflops'] for a in sys.argv[1:]))" "$TORCH_GEMM" "$ORT_GEMM")
+echo "gemm: torch $TORCH_GEMM; onnxruntime $ORT_GEMM; peak used: $PEAK GFLOP/s"
+
+printf '\n| size | project ms (median) | PyTorch ms (median) | ratio | project GFLOP/s | %% of peak | project peak RSS MB | PyTorch peak RSS MB |\n|---|---|---|---|---|---|---|---|\n'
+for size in "${SIZES[@]}"; do
+  runs=$(runs_for "$size")
+  ours="$($CLI bench --network random-vgg19 --height "$size" --width "$size" --evaluations "$runs" --threads "$THREADS")"
+  theirs="$($TORCH time --size "$size" --runs "$runs")"
+  $PY - "$size" "$ours" "$theirs" "$PEAK" <<'PY'
+import json, sys
+size, ours, theirs, peak = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), float(sys.argv[4])
+ratio = ours["medianMs"] / theirs["medianMs"]
+print(f"| {size} | {ours['medianMs']:.0f} (min {ours['minMs']:.0f}) | {theirs['medianMs']:.0f} (min {theirs['minMs']:.0f}) | {ratio:.2f} | "
+      f"{ours['gflops']:.0f} | {100 * ours['gflops'] / peak:.0f}% | {ours['peakRssMb']:.0f} | {theirs['peakRssMb']:.0f} |")
+PY
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

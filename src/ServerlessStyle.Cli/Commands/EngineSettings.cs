@@ -1,0 +1,98 @@
+using System.ComponentModel;
+using Microsoft.ML.OnnxRuntime;
+using ServerlessStyle.Core.Evaluation;
+using ServerlessStyle.Core.Graph;
+using ServerlessStyle.Core.Networks;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace ServerlessStyle.Cli.Commands;
+
+/// <summary>Options of the engine commands (eval, bench): which network and where it runs.</summary>
+internal class EngineSettings : CommandSettings
+{
+    [CommandOption("--network <SPEC>")]
+    [Description("vgg19, resnet18, random-vgg19, or a path to a .onnx or Keras .h5 file.")]
+    public string Network { get; init; } = "random-vgg19";
+
+    [CommandOption("--preprocess <KIND>")]
+    [Description("Override the network's input normalisation: caffe or torch (needed for an ONNX VGG19 file).")]
+    public string? Preprocess { get; init; }
+
+    [CommandOption("--provider <PROVIDER>")]
+    [Description("cpu, cuda or auto (CUDA when its libraries load, else CPU).")]
+    public string Provider { get; init; } = "cpu";
+
+    [CommandOption("--threads <N>")]
+    [Description("ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose.")]
+    public int Threads { get; init; }
+
+    [CommandOption("--conv-gradient <KIND>")]
+    [Description("How Conv input gradients are built: flipped-conv (default) or conv-transpose.")]
+    public string ConvGradient { get; init; } = "flipped-conv";
+
+    [CommandOption("--opt-level <LEVEL>")]
+    [Description("ONNX Runtime graph optimisation: all (default), extended, basic or none.")]
+    public string OptLevel { get; init; } = "all";
+
+    [CommandOption("--no-arena")]
+    [Description("Disable ONNX Runtime's CPU memory arena.")]
+    public bool NoArena { get; init; }
+
+    [CommandOption("--no-mem-pattern")]
+    [Description("Disable ONNX Runtime's memory pattern planning.")]
+    public bool NoMemPattern { get; init; }
+
+    [CommandOption("--no-spin")]
+    [Description("Let idle ONNX Runtime threads sleep instead of spin-waiting.")]
+    public bool NoSpin { get; init; }
+
+    [CommandOption("--models <DIR>")]
+    [Description("Where imported networks live (default: $SERVERLESS_STYLE_MODELS or ~/.serverless-style/models).")]
+    public string? Models { get; init; }
+
+    public override ValidationResult Validate()
+    {
+        if (Preprocess is not null and not ("caffe" or "torch"))
+        {
+            return ValidationResult.Error($"--preprocess '{Preprocess}' is not caffe or torch.");
+        }
+
+        if (Provider is not ("cpu" or "cuda" or "auto"))
+        {
+            return ValidationResult.Error($"--provider '{Provider}' is not cpu, cuda or auto.");
+        }
+
+        if (ConvGradient is not ("flipped-conv" or "conv-transpose"))
+        {
+            return ValidationResult.Error($"--conv-gradient '{ConvGradient}' is not flipped-conv or conv-transpose.");
+        }
+
+        if (OptLevel is not ("all" or "extended" or "basic" or "none"))
+        {
+            return ValidationResult.Error($"--opt-level '{OptLevel}' is not all, extended, basic or none.");
+        }
+
+        return Threads < 0 ? ValidationResult.Error($"--threads {Threads} is negative.") : ValidationResult.Success();
+    }
+
+    public LossNetwork LoadNetwork() =>
+        NetworkCatalog.Load(Network, Preprocess is null ? null : Preprocessing.Parse(Preprocess), new ModelStore(Models ?? ModelStore.DefaultFolder));
+
+    public EvaluatorOptions EvaluatorOptions() => new()
+    {
+        Provider = Provider switch { "cuda" => ExecutionProvider.Cuda, "auto" => ExecutionProvider.Auto, _ => ExecutionProvider.Cpu },
+        IntraOpThreads = Threads,
+        ConvGradient = ConvGradient == "conv-transpose" ? ConvInputGradient.ConvTranspose : ConvInputGradient.FlippedConv,
+        OptimizationLevel = OptLevel switch
+        {
+            "extended" => GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+            "basic" => GraphOptimizationLevel.ORT_ENABLE_BASIC,
+            "none" => GraphOptimizationLevel.ORT_DISABLE_ALL,
+            _ => GraphOptimizationLevel.ORT_ENABLE_ALL,
+        },
+        MemoryArena = !NoArena,
+        MemoryPattern = !NoMemPattern,
+        Spinning = !NoSpin,
+    };
+}
