@@ -90,7 +90,10 @@ public sealed record JobView(
         BlobStore store, StorageOptions storage, string jobId, string pairId, string? content, IReadOnlyList<string> styles,
         (string? State, string? Error) summary, IReadOnlyList<string> names, CancellationToken cancellationToken)
     {
-        var folder = $"{jobId}/{pairId}/";
+        // A coarse-to-fine pair keeps each stage in results/{job}/{pair}/stage-{k}-{height}/: show the latest stage,
+        // the one being painted (its final image is the pair's).
+        var key = LatestStage(names, jobId, pairId) ?? pairId;
+        var folder = $"{jobId}/{key}/";
         var iterations = new List<IterationView>();
         foreach (var name in names.Where(n => n.StartsWith(folder, StringComparison.Ordinal)))
         {
@@ -98,7 +101,7 @@ public sealed record JobView(
             if (file.StartsWith("res_at_iteration_", StringComparison.Ordinal) && file.EndsWith(".png", StringComparison.Ordinal)
                 && int.TryParse(file["res_at_iteration_".Length..^".png".Length], NumberStyles.None, CultureInfo.InvariantCulture, out var i))
             {
-                iterations.Add(new IterationView(i, JobFiles.Url($"{pairId}/{file}")));
+                iterations.Add(new IterationView(i, JobFiles.Url($"{key}/{file}")));
             }
         }
 
@@ -106,24 +109,49 @@ public sealed record JobView(
         iterations.Sort((a, b) => a.I.CompareTo(b.I));
 
         var results = storage.Container(storage.Results);
-        var lossName = BlobLayout.LossLog(jobId, pairId);
+        var lossName = BlobLayout.LossLog(jobId, key);
         var loss = names.Contains(lossName) && await store.TryDownloadAsync(results, lossName, cancellationToken).ConfigureAwait(false) is { } csv
             ? ParseLossCsv(csv.Content.ToString(), $"{results}/{lossName}")
             : [];
         double? secondsPerEvaluation = null;
         if (iterations.Count > 0)
         {
-            secondsPerEvaluation = await ReadSecondsPerEvaluationAsync(store, storage, jobId, pairId, iterations[^1].I, cancellationToken).ConfigureAwait(false);
+            secondsPerEvaluation = await ReadSecondsPerEvaluationAsync(store, storage, jobId, key, iterations[^1].I, cancellationToken).ConfigureAwait(false);
         }
 
-        var final = names.Contains(BlobLayout.FinalImage(jobId, pairId)) ? JobFiles.Url($"{pairId}/final.png") : null;
+        var final = names.Contains(BlobLayout.FinalImage(jobId, key)) ? JobFiles.Url($"{key}/final.png") : null;
         var state = summary.State ?? (final is not null ? nameof(JobState.Completed) : nameof(JobState.Running));
         return new PairView(
             pairId, state, summary.Error,
             content is null ? null : new InputView(content, JobFiles.InputUrl(content)),
             [.. styles.Select(s => new InputView(s, JobFiles.InputUrl(s)))],
             iterations, loss, secondsPerEvaluation, final,
-            names.Contains(lossName) ? JobFiles.Url($"{pairId}/loss.csv") : null);
+            names.Contains(lossName) ? JobFiles.Url($"{key}/loss.csv") : null);
+    }
+
+    /// <summary>"{pair}/stage-{k}-{height}" of the highest stage k that has blobs, or null for a single-stage pair.</summary>
+    private static string? LatestStage(IReadOnlyList<string> names, string jobId, string pairId)
+    {
+        var prefix = $"{jobId}/{pairId}/stage-";
+        string? latest = null;
+        var latestIndex = -1;
+        foreach (var name in names.Where(n => n.StartsWith(prefix, StringComparison.Ordinal)))
+        {
+            var end = name.IndexOf('/', prefix.Length);
+            if (end < 0)
+            {
+                continue;
+            }
+
+            var folder = name[(jobId.Length + 1)..end];
+            var parts = folder[(pairId.Length + "/stage-".Length)..].Split('-');
+            if (parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var index) && index > latestIndex)
+            {
+                (latest, latestIndex) = (folder, index);
+            }
+        }
+
+        return latest;
     }
 
     /// <summary>Parses loss.csv (<see cref="BlobLayout.LossCsvHeader"/>, then one row per evaluation).</summary>

@@ -41,6 +41,30 @@ public sealed class JobViewTests
     }
 
     [Fact]
+    public async Task Load_CoarseToFinePair_ShowsTheLatestStagesImagesAndLoss()
+    {
+        var job = await ViewerTestJob.CreateAsync();
+        var png = ViewerTestJob.Png(ViewerTestJob.ImageWidth, ViewerTestJob.ImageHeight, ViewerTestJob.IterationColor(0));
+        foreach (var name in new[] { "stage-0-32/res_at_iteration_0.png", "stage-1-48/res_at_iteration_0.png", "stage-1-48/res_at_iteration_1.png", "stage-1-48/final.png" })
+        {
+            await job.Store.UploadAsync(job.Results, $"{ViewerTestJob.JobId}/p1-the_scream/{name}", png);
+        }
+
+        await job.Store.UploadAsync(job.Results, $"{ViewerTestJob.JobId}/p1-the_scream/stage-1-48/loss.csv",
+            BinaryData.FromString($"{BlobLayout.LossCsvHeader}\n1,0,1,2,3,6\n2,1,1,1,1,3\n"));
+
+        var view = await JobView.LoadAsync(job.Store, job.Storage, ViewerTestJob.JobId);
+
+        var pair = view!.Pairs[1];
+        Assert.Equal([0, 1], pair.Iterations.Select(i => i.I));
+        Assert.Equal("files/p1-the_scream/stage-1-48/res_at_iteration_1.png", pair.Iterations[^1].Url);
+        Assert.Equal([6.0, 3.0], pair.Loss.Select(r => r.Loss));
+        Assert.Equal("files/p1-the_scream/stage-1-48/final.png", pair.Final);
+        Assert.Equal("files/p1-the_scream/stage-1-48/loss.csv", pair.LossCsv);
+        Assert.Equal([0, 1, 2, 10], view.Pairs[0].Iterations.Select(i => i.I));
+    }
+
+    [Fact]
     public async Task Load_AfterSummary_TakesPairStateAndErrorFromTheSummary()
     {
         var job = await ViewerTestJob.CreateAsync();
