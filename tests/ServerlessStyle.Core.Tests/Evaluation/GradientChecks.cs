@@ -66,6 +66,30 @@ internal static class GradientChecks
         return gradient;
     }
 
+    /// <summary>
+    /// The gradient's directional derivative and central differences of the loss along one direction: random magnitudes
+    /// with the signs of the computed gradient (a direction with random signs cancels to below float32 noise, so it could
+    /// not tell a right gradient from a wrong one; finite differences still measure the true derivative along it).
+    /// </summary>
+    public static (double Analytic, double Numeric) DirectionalDerivative(
+        StyleEvaluator evaluator, LossNetwork network, StyleTargets targets, LossWeights weights, float[] x, float[] gradient, int seed, float step)
+    {
+        var magnitudes = RandomImage(targets.Height, targets.Width, seed, scale: 1).Data;
+        var direction = magnitudes.Select((m, i) => Math.Abs(m) * MathF.Sign(gradient[i])).ToArray();
+        var analytic = 0.0;
+        for (var i = 0; i < x.Length; i++)
+        {
+            analytic += (double)gradient[i] * direction[i];
+        }
+
+        var scratch = new float[x.Length];
+        var plus = x.Select((v, i) => v + (step * direction[i])).ToArray();
+        var minus = x.Select((v, i) => v - (step * direction[i])).ToArray();
+        var numeric = (evaluator.Evaluate(network, targets, weights, plus, scratch).Total
+            - evaluator.Evaluate(network, targets, weights, minus, scratch).Total) / (2.0 * step);
+        return (analytic, numeric);
+    }
+
     public static double RelativeError(double[] expected, float[] actual)
     {
         double difference = 0, norm = 0;

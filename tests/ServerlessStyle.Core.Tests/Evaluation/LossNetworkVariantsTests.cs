@@ -38,19 +38,7 @@ public sealed class LossNetworkVariantsTests
         var terms = evaluator.Evaluate(Average, targets, Balanced, x, gradient);
         Assert.True(terms.Content > 0 && terms.Style > 0 && terms.TotalVariation > 0, $"every term should be active: {terms}");
 
-        var magnitudes = GradientChecks.RandomImage(height, width, 10, scale: 1).Data;
-        var direction = magnitudes.Select((m, i) => Math.Abs(m) * MathF.Sign(gradient[i])).ToArray();
-        var analytic = 0.0;
-        for (var i = 0; i < x.Length; i++)
-        {
-            analytic += (double)gradient[i] * direction[i];
-        }
-
-        var scratch = new float[x.Length];
-        var plus = x.Select((v, i) => v + (Step * direction[i])).ToArray();
-        var minus = x.Select((v, i) => v - (Step * direction[i])).ToArray();
-        var numeric = (evaluator.Evaluate(Average, targets, Balanced, plus, scratch).Total
-            - evaluator.Evaluate(Average, targets, Balanced, minus, scratch).Total) / (2.0 * Step);
+        var (analytic, numeric) = GradientChecks.DirectionalDerivative(evaluator, Average, targets, Balanced, x, gradient, seed: 10, Step);
         Assert.True(Math.Abs(analytic - numeric) <= Tolerance * Math.Abs(numeric), $"analytic {analytic:g6} vs numeric {numeric:g6}");
     }
 

@@ -33,19 +33,7 @@ public sealed class ResNet18EvaluationTests(ITestOutputHelper output)
         Assert.True(terms.Content > 0 && terms.Style > 0 && terms.TotalVariation > 0, $"every term should be active: {terms}");
         Assert.Equal(terms.Total, terms.Content + terms.Style + terms.TotalVariation, 1e-3 * terms.Total);
 
-        var magnitudes = GradientChecks.RandomImage(height, width, 10, scale: 1).Data;
-        var direction = magnitudes.Select((m, i) => Math.Abs(m) * MathF.Sign(gradient[i])).ToArray();
-        var analytic = 0.0;
-        for (var i = 0; i < x.Length; i++)
-        {
-            analytic += (double)gradient[i] * direction[i];
-        }
-
-        var scratch = new float[x.Length];
-        var plus = x.Select((v, i) => v + (Step * direction[i])).ToArray();
-        var minus = x.Select((v, i) => v - (Step * direction[i])).ToArray();
-        var numeric = (evaluator.Evaluate(Network, targets, weights, plus, scratch).Total
-            - evaluator.Evaluate(Network, targets, weights, minus, scratch).Total) / (2.0 * Step);
+        var (analytic, numeric) = GradientChecks.DirectionalDerivative(evaluator, Network, targets, weights, x, gradient, seed: 10, Step);
         output.WriteLine($"analytic {analytic:g6}, numeric {numeric:g6}");
         Assert.True(Math.Abs(analytic - numeric) <= Tolerance * Math.Abs(numeric), $"analytic {analytic:g6} vs numeric {numeric:g6}");
     }
