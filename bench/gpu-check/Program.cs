@@ -18,6 +18,52 @@ static ImageTensor Pattern(int h, int w, int seed)
 static double Median(List<double> v) { v.Sort(); return v[v.Count / 2]; }
 
 var sizes = args.Length > 0 ? args.Select(int.Parse).ToArray() : [224, 512];
+
+// Where does ResNet18's CUDA gradient part from the CPU's? One loss term at a time, each through a different part of
+// the network: the stem (conv 7x7/2 with asymmetric pads, BN, ReLU), + the overlapping padded max-pool and stage 1,
+// + stage 2 (stride-2 convs), + stage 3 (content), and the TV term alone (no network).
+{
+    var resnet = NetworkCatalog.Load("resnet18");
+    var probes = new (string Name, StyleLayer[] Style, LossWeights Weights)[]
+    {
+        ("stem ReLU253 style", [new StyleLayer(resnet.StyleLayers[0].Tensor, 1)], new LossWeights(0, 1e6, 0)),
+        ("stage1 ReLU283 style", [new StyleLayer(resnet.StyleLayers[1].Tensor, 1)], new LossWeights(0, 1e6, 0)),
+        ("stage2 ReLU315 style", [new StyleLayer(resnet.StyleLayers[2].Tensor, 1)], new LossWeights(0, 1e6, 0)),
+        ("stage3 ReLU347 content", [new StyleLayer(resnet.StyleLayers[0].Tensor, 1)], new LossWeights(1, 0, 0)),
+        ("tv only", [new StyleLayer(resnet.StyleLayers[0].Tensor, 1)], new LossWeights(0, 0, 1e-3)),
+    };
+    const int size = 224;
+    var content = Pattern(size, size, 1);
+    var style = Pattern(size, size, 2);
+    var x = Pattern(size, size, 3).Data.Select((v, i) => v + content.Data[i]).ToArray();
+    foreach (var probe in probes)
+    {
+        var network = LossNetworkVariants.WithLayers(resnet, "probe-" + probe.Name.Split(' ')[0], probe.Style, resnet.ContentLayer);
+        var grads = new List<float[]>();
+        foreach (var provider in new[] { ExecutionProvider.Cpu, ExecutionProvider.Cuda })
+        {
+            try
+            {
+                using var evaluator = new StyleEvaluator(new EvaluatorOptions { Provider = provider });
+                var targets = evaluator.ComputeTargets(network, content, [(style, 1.0)]);
+                var grad = new float[x.Length];
+                evaluator.Evaluate(network, targets, probe.Weights, x, grad);
+                grads.Add(grad);
+            }
+            catch (Exception e)
+            {
+                Console.WriteLine($"probe {probe.Name} {provider}: FAILED {e.GetType().Name}: {e.Message.Split('\n')[0]}");
+            }
+        }
+
+        if (grads.Count == 2)
+        {
+            double dot = 0, na = 0, nb = 0, maxDiff = 0, maxA = 0;
+            for (var i = 0; i < x.Length; i++) { dot += (double)grads[0][i] * grads[1][i]; na += (double)grads[0][i] * grads[0][i]; nb += (double)grads[1][i] * grads[1][i]; maxDiff = Math.Max(maxDiff, Math.Abs(grads[0][i] - grads[1][i])); maxA = Math.Max(maxA, Math.Abs(grads[0][i])); }
+            Console.WriteLine($"probe {probe.Name}: gradient cosine {dot / Math.Sqrt(na * nb):F8}, max |dg|/max|g| {maxDiff / maxA:E2}");
+        }
+    }
+}
 foreach (var spec in new[] { "random-vgg19", "resnet18" })
 {
     var network = NetworkCatalog.Load(spec);
