@@ -196,12 +196,17 @@ public sealed class StyleWork(
     {
         var (jobId, pair) = (input.JobId, input.Pair);
         var targets = await LoadTargetsAsync(jobId, pair.PairId, cancellationToken).ConfigureAwait(false);
-        var state = await ReadStateAsync(BlobLayout.State(jobId, pair.PairId, input.NextChunk), 3 * targets.Height * targets.Width, cancellationToken).ConfigureAwait(false);
+
+        // The last chunk usually ran in this process and left its state in memory: a full checkpoint download (up to
+        // ~290 MB at 1024 px) is only needed when it did not. Finalize only reads the state, so a retry is safe either way.
+        var stateName = BlobLayout.State(jobId, pair.PairId, input.NextChunk);
+        var state = _states.TryRemove(stateName, out var cached)
+            ? cached
+            : await ReadStateAsync(stateName, 3 * targets.Height * targets.Width, cancellationToken).ConfigureAwait(false);
         var final = BlobLayout.FinalImage(jobId, pair.PairId);
         var png = await ToPngAsync(input.Request, pair, new ImageTensor(targets.Height, targets.Width, state.X), cancellationToken).ConfigureAwait(false);
         await store.UploadAsync(Results, final, BinaryData.FromBytes(png), cancellationToken).ConfigureAwait(false);
         _targets.TryRemove(BlobLayout.Targets(jobId, pair.PairId), out _);
-        _states.TryRemove(BlobLayout.State(jobId, pair.PairId, input.NextChunk), out _);
         return new PairResult(
             pair.PairId, $"{Storage.Results}/{final}", $"{Storage.Results}/{BlobLayout.LossLog(jobId, pair.PairId)}",
             input.NextChunk, state.Evaluations, state.Loss ?? double.NaN);
