@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ServerlessStyle.Core.Evaluation;
@@ -28,14 +29,17 @@ public sealed class StyleWork(
 {
     private static readonly JsonSerializerOptions Json = new(JobRequestParser.JsonOptions) { WriteIndented = true };
 
-    // A pair's chunks usually run one after another in the same process: keep its targets and the state the last chunk
-    // wrote in memory, so the next chunk downloads neither. Bounded: pairs that fail or move to another worker leave
-    // entries behind, so a full cache is emptied rather than grown.
+    // A pair's chunks usually run one after another in the same process: keep its targets in memory (the checkpoint
+    // store keeps the state), so the next chunk downloads neither. Bounded: pairs that fail or move to another worker
+    // leave entries behind, so a full cache is emptied rather than grown.
     private const int MaxCachedPairs = 8;
     private readonly ConcurrentDictionary<string, StyleTargets> _targets = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, OptimizerState> _states = new(StringComparer.Ordinal);
+    private readonly CheckpointStore _checkpoints = new(store.Service.GetBlobContainerClient(storage.Value.Container(storage.Value.Work)), logger);
 
     private static JsonSerializerOptions JsonRequestParserOptions => JobRequestParser.JsonOptions;
+
+    /// <summary>This worker's checkpoints (tests wait for an upload behind through it).</summary>
+    internal CheckpointStore Checkpoints => _checkpoints;
 
     private StorageOptions Storage => storage.Value;
 
@@ -83,7 +87,7 @@ public sealed class StyleWork(
     {
         var (jobId, pair, request) = (input.JobId, input.Pair, input.Request);
         var state0 = BlobLayout.State(jobId, pair.PairId, 0);
-        if (await ExistsAsync(Work, state0, cancellationToken).ConfigureAwait(false))
+        if (await _checkpoints.ExistsAsync(state0, cancellationToken).ConfigureAwait(false))
         {
             return new PairPrepared(pair.PairId, AlreadyPresent: true);
         }
@@ -113,13 +117,10 @@ public sealed class StyleWork(
         }
 
         Remember(_targets, BlobLayout.Targets(jobId, pair.PairId), targets);
+        // Written now, not behind: every later checkpoint can be rebuilt from this one.
         var state = OptimizerState.Create(ToOptimizerSettings(request.Optimizer), start.Data);
-        if (await WriteStateAsync(state0, state, cancellationToken).ConfigureAwait(false))
-        {
-            Remember(_states, state0, state);
-        }
-
-        await store.UploadAsync(Results, BlobLayout.LossLog(jobId, pair.PairId), BinaryData.FromString(BlobLayout.LossCsvHeader + "\n"), cancellationToken).ConfigureAwait(false);
+        await _checkpoints.WriteAsync(state0, state, cancellationToken).ConfigureAwait(false);
+        await LossLog.WriteHeaderAsync(LossLogBlob(jobId, pair.PairId), cancellationToken).ConfigureAwait(false);
         return new PairPrepared(pair.PairId, AlreadyPresent: false);
     }
 
@@ -129,7 +130,7 @@ public sealed class StyleWork(
         var (jobId, pair, request, i) = (input.JobId, input.Pair, input.Request, input.Iteration);
         var nextState = BlobLayout.State(jobId, pair.PairId, i + 1);
         var outcomeBlob = OutcomeBlob(jobId, pair.PairId, i);
-        if (await ExistsAsync(Work, nextState, cancellationToken).ConfigureAwait(false)
+        if (await _checkpoints.ExistsAsync(nextState, cancellationToken).ConfigureAwait(false)
             && await store.TryDownloadAsync(Work, outcomeBlob, cancellationToken).ConfigureAwait(false) is { } stored)
         {
             return JsonSerializer.Deserialize<ChunkOutcome>(stored.Content.ToString(), JsonRequestParserOptions)! with { Reused = true, Seconds = 0 };
@@ -138,56 +139,50 @@ public sealed class StyleWork(
         var phase = Stopwatch.StartNew();
         var network = engine.GetNetwork(request);
         var targets = await LoadTargetsAsync(jobId, pair.PairId, cancellationToken).ConfigureAwait(false);
+        var weights = Weights(request, network);
+
         // Taken, not shared: the optimiser advances it in place, so a failed attempt must not leave it for the retry.
         var stateName = BlobLayout.State(jobId, pair.PairId, i);
-        var state = _states.TryRemove(stateName, out var cached)
-            ? cached
-            : await ReadStateAsync(stateName, 3 * targets.Height * targets.Width, cancellationToken).ConfigureAwait(false);
-        var weights = Weights(request, network);
+        var state = await _checkpoints.TryTakeAsync(stateName, 3 * targets.Height * targets.Width, cancellationToken).ConfigureAwait(false)
+            ?? await RebuildStateAsync(jobId, pair, request, i, targets, cancellationToken).ConfigureAwait(false);
         var loadSeconds = phase.Elapsed.TotalSeconds;
 
         var rows = new StringBuilder();
         var evaluation = state.Evaluations;
         var evaluationSeconds = 0.0;
         var clock = Stopwatch.StartNew();
-        Objective objective = (x, gradient, _) =>
+        var objective = Objective(network, targets, weights, (terms, seconds) =>
         {
-            var started = Stopwatch.GetTimestamp();
-            var terms = engine.Evaluator.Evaluate(network, targets, weights, x.Span, gradient.Span);
-            evaluationSeconds += Stopwatch.GetElapsedTime(started).TotalSeconds;
             evaluation++;
+            evaluationSeconds += seconds;
             rows.Append(CultureInfo.InvariantCulture, $"{evaluation},{i},{terms.Content:R},{terms.Style:R},{terms.TotalVariation:R},{terms.Total:R}\n");
-            return ValueTask.FromResult(terms.Total);
-        };
+        });
         var result = await ChunkRunner.RunChunkAsync(state, objective, request.EvaluationsPerIteration, cancellationToken).ConfigureAwait(false);
         var computeSeconds = clock.Elapsed.TotalSeconds;
 
         // The image of an iteration is the optimiser's accepted iterate, never a line-search trial point.
-        var image = BlobLayout.IterationImage(jobId, pair.PairId, i);
         phase.Restart();
-        var png = await ToPngAsync(request, pair, new ImageTensor(targets.Height, targets.Width, result.State.X), cancellationToken).ConfigureAwait(false);
+        var image = BlobLayout.IterationImage(jobId, pair.PairId, i);
         var count = result.Losses.Count;
         var outcome = new ChunkOutcome(
             i, result.State.Evaluations, result.State.Loss ?? (count > 0 ? result.Losses[^1] : double.NaN), $"{Storage.Results}/{image}",
             computeSeconds, count > 0 ? evaluationSeconds / count : 0, result.State.Converged, Reused: false);
+        // The state is only read until this activity returns (the next chunk advances it), so the image needs no copy.
+        var imageTensor = new ImageTensor(targets.Height, targets.Width, result.State.X);
         await Task.WhenAll(
-            store.UploadAsync(Results, image, BinaryData.FromBytes(png), cancellationToken),
-            AppendLossRowsAsync(jobId, pair.PairId, i, rows.ToString(), cancellationToken),
-            store.UploadAsync(Work, outcomeBlob, BinaryData.FromString(JsonSerializer.Serialize(outcome, JsonRequestParserOptions)), cancellationToken))
+            Task.Run(async () =>
+            {
+                var png = await ToPngAsync(request, pair, imageTensor, cancellationToken).ConfigureAwait(false);
+                await store.UploadAsync(Results, image, BinaryData.FromBytes(png), cancellationToken).ConfigureAwait(false);
+            }, cancellationToken),
+            LossLog.WriteIterationAsync(LossLogBlob(jobId, pair.PairId), i, rows.ToString(), cancellationToken),
+            store.UploadAsync(Work, outcomeBlob, BinaryData.FromString(JsonSerializer.Serialize(outcome, JsonRequestParserOptions)), cancellationToken),
+            StoreNextStateAsync(stateName, nextState, result.State, cancellationToken))
             .ConfigureAwait(false);
 
-        var outputSeconds = phase.Elapsed.TotalSeconds;
-        phase.Restart();
-
-        // Written last, whole or not at all: its presence is what tells a re-run that this chunk is done.
-        if (await WriteStateAsync(nextState, result.State, cancellationToken).ConfigureAwait(false))
-        {
-            Remember(_states, nextState, result.State);
-        }
-
         logger.LogInformation(
-            "Chunk {Iteration} of {PairId}: load {Load:F3} s ({How}), optimiser loop {Loop:F3} s of which evaluations {Evaluations:F3} s, outputs {Outputs:F3} s, checkpoint {Checkpoint:F3} s",
-            i, pair.PairId, loadSeconds, cached is null ? "state from blob" : "state in memory", computeSeconds, evaluationSeconds, outputSeconds, phase.Elapsed.TotalSeconds);
+            "Chunk {Iteration} of {PairId}: load {Load:F3} s, optimiser loop {Loop:F3} s of which evaluations {Evaluations:F3} s, outputs and checkpoint {Outputs:F3} s",
+            i, pair.PairId, loadSeconds, computeSeconds, evaluationSeconds, phase.Elapsed.TotalSeconds);
         return outcome;
     }
 
@@ -198,11 +193,16 @@ public sealed class StyleWork(
         var targets = await LoadTargetsAsync(jobId, pair.PairId, cancellationToken).ConfigureAwait(false);
 
         // The last chunk usually ran in this process and left its state in memory: a full checkpoint download (up to
-        // ~290 MB at 1024 px) is only needed when it did not. Finalize only reads the state, so a retry is safe either way.
+        // ~290 MB at 1024 px) is only needed when it did not. A later coarse-to-fine stage starts from this state, so it
+        // must be stored before the pair is reported done.
         var stateName = BlobLayout.State(jobId, pair.PairId, input.NextChunk);
-        var state = _states.TryRemove(stateName, out var cached)
-            ? cached
-            : await ReadStateAsync(stateName, 3 * targets.Height * targets.Width, cancellationToken).ConfigureAwait(false);
+        var state = await _checkpoints.TryTakeAsync(stateName, 3 * targets.Height * targets.Width, cancellationToken).ConfigureAwait(false)
+            ?? await RebuildStateAsync(jobId, pair, input.Request, input.NextChunk, targets, cancellationToken).ConfigureAwait(false);
+        if (!await _checkpoints.FlushAsync(stateName, cancellationToken).ConfigureAwait(false))
+        {
+            await _checkpoints.WriteAsync(stateName, state, cancellationToken).ConfigureAwait(false);
+        }
+
         var final = BlobLayout.FinalImage(jobId, pair.PairId);
         var png = await ToPngAsync(input.Request, pair, new ImageTensor(targets.Height, targets.Width, state.X), cancellationToken).ConfigureAwait(false);
         await store.UploadAsync(Results, final, BinaryData.FromBytes(png), cancellationToken).ConfigureAwait(false);
@@ -211,6 +211,63 @@ public sealed class StyleWork(
             pair.PairId, $"{Storage.Results}/{final}", $"{Storage.Results}/{BlobLayout.LossLog(jobId, pair.PairId)}",
             input.NextChunk, state.Evaluations, state.Loss ?? double.NaN);
     }
+
+    /// <summary>
+    /// Stores the state a chunk ended with. Chunk i reports done only once its own start point, state-i, is stored
+    /// (its upload ran behind, during this chunk); state-(i+1) is then uploaded behind, during the next chunk. If this
+    /// process dies before that upload lands, state-(i+1) is rebuilt from state-i (<see cref="RebuildStateAsync"/>).
+    /// </summary>
+    private async Task StoreNextStateAsync(string stateName, string nextState, OptimizerState state, CancellationToken cancellationToken)
+    {
+        if (await _checkpoints.FlushAsync(stateName, cancellationToken).ConfigureAwait(false))
+        {
+            await _checkpoints.WriteBehindAsync(nextState, state, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            // state-i's upload failed: store state-(i+1) now, so that a stored state never lags more than one chunk.
+            await _checkpoints.WriteAsync(nextState, state, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// state-i was uploaded behind by a worker that stopped before the upload landed: recomputes chunk i - 1 from
+    /// state-(i-1), which that chunk stored before it reported done. The optimiser and the engine are deterministic on
+    /// one machine, so the rebuilt state is the lost one; its image and loss rows were written when it first ran.
+    /// </summary>
+    private async Task<OptimizerState> RebuildStateAsync(
+        string jobId, PairPlan pair, JobRequest request, int iteration, StyleTargets targets, CancellationToken cancellationToken)
+    {
+        var name = BlobLayout.State(jobId, pair.PairId, iteration);
+        var previousName = BlobLayout.State(jobId, pair.PairId, iteration - 1);
+        var length = 3 * targets.Height * targets.Width;
+        var previous = iteration > 0 ? await _checkpoints.TryTakeAsync(previousName, length, cancellationToken).ConfigureAwait(false) : null;
+        if (previous is null)
+        {
+            throw new InvalidOperationException(
+                $"{Work}/{name} is missing and cannot be rebuilt: {(iteration > 0 ? $"{Work}/{previousName} is missing too" : "PrepareTargets did not run for this pair")}.");
+        }
+
+        logger.LogWarning("Checkpoint {Name} was lost before its upload finished; rebuilding it from {Previous}.", name, previousName);
+        var network = engine.GetNetwork(request);
+        var objective = Objective(network, targets, Weights(request, network), (_, _) => { });
+        await ChunkRunner.RunChunkAsync(previous, objective, request.EvaluationsPerIteration, cancellationToken).ConfigureAwait(false);
+
+        // Another attempt may have stored it meanwhile: then continue from the stored one, as every other worker will.
+        await _checkpoints.WriteAsync(name, previous, cancellationToken).ConfigureAwait(false);
+        return await _checkpoints.TryTakeAsync(name, length, cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"{Work}/{name} vanished after it was written.");
+    }
+
+    /// <summary>The loss and gradient from the engine; <paramref name="evaluated"/> hears each evaluation's terms and seconds.</summary>
+    private Objective Objective(LossNetwork network, StyleTargets targets, LossWeights weights, Action<LossTerms, double> evaluated) =>
+        (x, gradient, _) =>
+        {
+            var started = Stopwatch.GetTimestamp();
+            var terms = engine.Evaluator.Evaluate(network, targets, weights, x.Span, gradient.Span);
+            evaluated(terms, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            return ValueTask.FromResult(terms.Total);
+        };
 
     /// <inheritdoc />
     public async Task WriteSummaryAsync(JobSummary summary, CancellationToken cancellationToken = default)
@@ -256,7 +313,9 @@ public sealed class StyleWork(
             // A later coarse-to-fine stage: the previous stage's result as its image shows it (clipped, rounded, before
             // any colour preservation), upscaled with the same resampler as every input.
             var before = await LoadTargetsAsync(jobId, previous.PairId, cancellationToken).ConfigureAwait(false);
-            var last = await ReadStateAsync(BlobLayout.State(jobId, previous.PairId, previous.Chunk), 3 * before.Height * before.Width, cancellationToken).ConfigureAwait(false);
+            var lastName = BlobLayout.State(jobId, previous.PairId, previous.Chunk);
+            var last = await _checkpoints.TryTakeAsync(lastName, 3 * before.Height * before.Width, cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"{Work}/{lastName} is missing: the previous stage did not finish.");
             var png = ImageWriter.ToPng(new ImageTensor(before.Height, before.Width, last.X));
             return ImageLoader.LoadExact(png, content.Height, content.Width, Limits);
         }
@@ -359,26 +418,6 @@ public sealed class StyleWork(
         return targets;
     }
 
-    private async Task<OptimizerState> ReadStateAsync(string name, int length, CancellationToken cancellationToken)
-    {
-        var blob = store.Service.GetBlobContainerClient(Work).GetBlobClient(name);
-        await using var stream = await blob.OpenReadAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        return await CheckpointCodec.ReadAsync(stream, length, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Streams a checkpoint into a new blob; false when an earlier attempt's is there already (it is kept).</summary>
-    private async Task<bool> WriteStateAsync(string name, OptimizerState state, CancellationToken cancellationToken)
-    {
-        var blob = store.Service.GetBlobContainerClient(Work).GetBlobClient(name);
-        if (await ImmutableBlobWriter.TryCreateAsync(blob, (stream, ct) => CheckpointCodec.WriteAsync(stream, state, ct), cancellationToken).ConfigureAwait(false))
-        {
-            return true;
-        }
-
-        logger.LogInformation("Checkpoint {Name} was already written by an earlier attempt; kept it.", name);
-        return false;
-    }
-
     private static void Remember<T>(ConcurrentDictionary<string, T> cache, string key, T value)
     {
         if (cache.Count >= MaxCachedPairs)
@@ -389,30 +428,8 @@ public sealed class StyleWork(
         cache[key] = value;
     }
 
-    /// <summary>Rewrites loss.csv with this chunk's rows after the earlier chunks' rows (a re-run replaces its own rows).</summary>
-    private async Task AppendLossRowsAsync(string jobId, string pairId, int iteration, string rows, CancellationToken cancellationToken)
-    {
-        var name = BlobLayout.LossLog(jobId, pairId);
-        var existing = await store.TryDownloadAsync(Results, name, cancellationToken).ConfigureAwait(false);
-        var kept = new StringBuilder(BlobLayout.LossCsvHeader + "\n");
-        if (existing is { } e)
-        {
-            foreach (var line in e.Content.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1))
-            {
-                var columns = line.Split(',');
-                if (columns.Length > 1 && int.TryParse(columns[1], CultureInfo.InvariantCulture, out var rowIteration) && rowIteration < iteration)
-                {
-                    kept.Append(line).Append('\n');
-                }
-            }
-        }
-
-        kept.Append(rows);
-        await store.UploadAsync(Results, name, BinaryData.FromString(kept.ToString()), cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task<bool> ExistsAsync(string container, string name, CancellationToken cancellationToken) =>
-        (await store.Service.GetBlobContainerClient(container).GetBlobClient(name).ExistsAsync(cancellationToken).ConfigureAwait(false)).Value;
+    private BlockBlobClient LossLogBlob(string jobId, string pairId) =>
+        store.Service.GetBlobContainerClient(Results).GetBlockBlobClient(BlobLayout.LossLog(jobId, pairId));
 
     private static string OutcomeBlob(string jobId, string pairId, int iteration) => BlobLayout.ChunkOutcome(jobId, pairId, iteration);
 

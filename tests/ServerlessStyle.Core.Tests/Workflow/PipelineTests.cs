@@ -121,6 +121,70 @@ public sealed class PipelineTests(EngineFixture fixture)
         Assert.Equal(Iterations, work.Outcomes.Count(o => o.PairIndex == 0));
     }
 
+    [Fact]
+    public async Task RunChunk_WorkerDiesBeforeItsCheckpointUploadBehindLands_NextWorkerRebuildsItAndEndsBitwiseEqual()
+    {
+        var baseline = await UninterruptedAsync();
+        // Pair 0: chunk 1 returns and its worker dies with state-0002 still in its memory, never uploaded (the upload is
+        // waited for and the blob deleted, which is the same as never landing). Chunk 2 runs on a fresh worker.
+        LostUploadStyleWork? work = null;
+
+        var (pipeline, input, job) = await RunStandardJobAsync((p, real) => work = new LostUploadStyleWork((StyleWork)real, p.CreateWork(), p));
+
+        CompletedSummary(job);
+        Assert.True(work!.Deleted, "the injected loss of state-0002 did not happen");
+        foreach (var pairId in PairIds)
+        {
+            Assert.Equal(
+                await baseline.Pipeline.ReadAsync(baseline.Pipeline.Results, BlobLayout.FinalImage(baseline.Input.JobId, pairId)),
+                await pipeline.ReadAsync(pipeline.Results, BlobLayout.FinalImage(input.JobId, pairId)));
+            Assert.Equal(
+                await baseline.Pipeline.ReadAsync(baseline.Pipeline.Work, BlobLayout.State(baseline.Input.JobId, pairId, Iterations)),
+                await pipeline.ReadAsync(pipeline.Work, BlobLayout.State(input.JobId, pairId, Iterations)));
+            var evaluations = System.Text.Encoding.UTF8.GetString(await pipeline.ReadAsync(pipeline.Results, BlobLayout.LossLog(input.JobId, pairId)))
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split(',')[0]);
+            Assert.Equal(Enumerable.Range(1, Iterations * EvaluationsPerIteration).Select(e => e.ToString(CultureInfo.InvariantCulture)), evaluations);
+        }
+
+        // Only the rebuild can have written state-0002 again, and it equals the lost one bitwise.
+        Assert.Equal(
+            await baseline.Pipeline.ReadAsync(baseline.Pipeline.Work, BlobLayout.State(baseline.Input.JobId, PairIds[0], 2)),
+            await pipeline.ReadAsync(pipeline.Work, BlobLayout.State(input.JobId, PairIds[0], 2)));
+    }
+
+    /// <summary>The real work; after pair 0's chunk 1 its upload behind is lost and the pair moves to another worker.</summary>
+    private sealed class LostUploadStyleWork(StyleWork real, IStyleWork replacement, Pipeline pipeline) : IStyleWork
+    {
+        private volatile bool _moved;
+
+        public bool Deleted { get; private set; }
+
+        public Task<JobPlan> ValidateJobAsync(JobInput input, CancellationToken cancellationToken = default) => real.ValidateJobAsync(input, cancellationToken);
+
+        public Task<PairPrepared> PrepareTargetsAsync(PairInput input, CancellationToken cancellationToken = default) => real.PrepareTargetsAsync(input, cancellationToken);
+
+        public async Task<ChunkOutcome> RunChunkAsync(ChunkInput input, CancellationToken cancellationToken = default)
+        {
+            var pair0 = input.Pair.Index == 0;
+            var outcome = await (pair0 && _moved ? replacement : real).RunChunkAsync(input, cancellationToken);
+            if (pair0 && input.Iteration == 1 && !_moved)
+            {
+                var lost = BlobLayout.State(input.JobId, input.Pair.PairId, 2);
+                Assert.True(await real.Checkpoints.FlushAsync(lost, cancellationToken));
+                var blob = pipeline.Store.Service.GetBlobContainerClient(pipeline.Work).GetBlobClient(lost);
+                Deleted = (await blob.DeleteIfExistsAsync(cancellationToken: cancellationToken)).Value;
+                _moved = true;
+            }
+
+            return outcome;
+        }
+
+        public Task<PairResult> FinalizeAsync(PairInput input, CancellationToken cancellationToken = default) =>
+            (input.Pair.Index == 0 && _moved ? replacement : real).FinalizeAsync(input, cancellationToken);
+
+        public Task WriteSummaryAsync(JobSummary summary, CancellationToken cancellationToken = default) => real.WriteSummaryAsync(summary, cancellationToken);
+    }
+
     /// <summary>
     /// The real work with two injected faults at chunk <c>iteration</c>: pair 0 throws once before the real call and from
     /// then on runs on <paramref name="replacement"/> (another worker); pair 1 throws once after the real call (the state
