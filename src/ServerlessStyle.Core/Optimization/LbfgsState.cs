@@ -68,6 +68,11 @@ internal sealed class LbfgsState : OptimizerState
     /// <summary>A restart was asked for while a line search had evaluations in hand: it finishes, then the memory goes.</summary>
     internal bool RestartPending;
 
+    // The next pair is written here while it is measured, then swapped into the ring if the update is kept (so a skipped
+    // update leaves the oldest pair intact). Working memory only: not part of the state or the checkpoint.
+    private float[]? _spareS;
+    private float[]? _spareY;
+
     internal double Step;
     internal int LineSearchEvaluations;
     internal int SkippedUpdates;
@@ -152,25 +157,32 @@ internal sealed class LbfgsState : OptimizerState
     {
         var previousLoss = Loss!.Value;
 
-        // The pair is measured from the stored float32 vectors so that the history agrees with them exactly.
+        // The pair is measured from the stored float32 vectors so that the history agrees with them exactly; one pass
+        // writes it to the spare slot and moves X and G to the accepted point.
+        var sNext = _spareS ??= new float[X.Length];
+        var yNext = _spareY ??= new float[X.Length];
         double sy = 0, yy = 0, maxAbsGradient = 0;
         for (var i = 0; i < X.Length; i++)
         {
-            var s = (float)(TrialValue(i) - (double)X[i]);
+            var next = TrialValue(i);
+            var s = (float)(next - (double)X[i]);
             var y = (float)((double)gradient[i] - G[i]);
             sy += (double)s * y;
             yy += (double)y * y;
             maxAbsGradient = Math.Max(maxAbsGradient, Math.Abs((double)gradient[i]));
+            sNext[i] = s;
+            yNext[i] = y;
+            X[i] = next;
+            G[i] = gradient[i];
         }
 
         // L-BFGS-B skips the update when the curvature s'y is not safely positive (dr <= epsmch * (-gd_old * stp)).
         var update = sy > 2.220446049250313e-16 * (-Search.Ginit * Step) && !RestartPending;
-        float[]? sSlot = null, ySlot = null;
         if (update)
         {
             var slot = Count < S.Length ? Count : Start;
-            sSlot = S[slot] ??= new float[X.Length];
-            ySlot = Y[slot] ??= new float[X.Length];
+            (_spareS, _spareY) = (S[slot], Y[slot]);
+            (S[slot], Y[slot]) = (sNext, yNext);
             Ys[slot] = sy;
             Theta = yy / sy;
             if (Count < S.Length)
@@ -185,19 +197,6 @@ internal sealed class LbfgsState : OptimizerState
         else if (!RestartPending)
         {
             SkippedUpdates++;
-        }
-
-        for (var i = 0; i < X.Length; i++)
-        {
-            var next = TrialValue(i);
-            if (update)
-            {
-                sSlot![i] = (float)(next - (double)X[i]);
-                ySlot![i] = (float)((double)gradient[i] - G[i]);
-            }
-
-            X[i] = next;
-            G[i] = gradient[i];
         }
 
         Loss = loss;
@@ -249,8 +248,7 @@ internal sealed class LbfgsState : OptimizerState
 
     private void BeginIteration()
     {
-        ComputeDirection();
-        var slope = VectorMath.Dot(G, D);
+        var (slope, dd) = ComputeDirection();
         if (slope >= 0)
         {
             // Not a descent direction (lnsrlb's info = -4): restart from steepest descent, or give up without memory.
@@ -265,45 +263,46 @@ internal sealed class LbfgsState : OptimizerState
             return;
         }
 
-        var norm = Math.Sqrt(VectorMath.Dot(D, D));
+        var norm = Math.Sqrt(dd);
         Step = FirstIteration ? Math.Min(1.0 / norm, StepMax) : 1.0;
         LineSearchEvaluations = 0;
         Search.Start(Loss!.Value, slope, Step, StepMax);
         Phase = LbfgsPhase.LineSearch;
     }
 
-    /// <summary>D = -H G by the two-loop recursion with H0 = I / theta.</summary>
-    private void ComputeDirection()
+    /// <summary>
+    /// D = -H G by the two-loop recursion with H0 = I / theta; returns G'D and D'D. Each step's update of D and the next
+    /// step's dot product share one pass over memory (<see cref="VectorMath.AxpyDot"/>): the same bits as separate loops.
+    /// </summary>
+    private (double Slope, double DirectionSquared) ComputeDirection()
     {
-        G.CopyTo(D, 0);
-        if (Count > 0)
+        var m = S.Length;
+        if (Count == 0)
         {
-            var m = S.Length;
-            Span<double> alpha = Count <= 64 ? stackalloc double[Count] : new double[Count];
-            for (var k = Count - 1; k >= 0; k--)
-            {
-                var slot = (Start + k) % m;
-                alpha[k] = VectorMath.Dot(S[slot]!, D) / Ys[slot];
-                VectorMath.Axpy(-alpha[k], Y[slot]!, D);
-            }
-
+            // Steepest descent: the first iteration and after a restart.
             for (var i = 0; i < D.Length; i++)
             {
-                D[i] = (float)(D[i] / Theta);
+                D[i] = -G[i];
             }
 
-            for (var k = 0; k < Count; k++)
-            {
-                var slot = (Start + k) % m;
-                var beta = VectorMath.Dot(Y[slot]!, D) / Ys[slot];
-                VectorMath.Axpy(alpha[k] - beta, S[slot]!, D);
-            }
+            return (VectorMath.Dot(G, D), VectorMath.Dot(D, D));
         }
 
-        for (var i = 0; i < D.Length; i++)
+        int Slot(int k) => (Start + k) % m;
+        Span<double> alpha = Count <= 64 ? stackalloc double[Count] : new double[Count];
+        alpha[Count - 1] = VectorMath.CopyDot(G, D, S[Slot(Count - 1)]!) / Ys[Slot(Count - 1)];
+        for (var k = Count - 1; k > 0; k--)
         {
-            D[i] = -D[i];
+            alpha[k - 1] = VectorMath.AxpyDot(-alpha[k], Y[Slot(k)]!, D, S[Slot(k - 1)]!) / Ys[Slot(k - 1)];
         }
+
+        var beta = VectorMath.AxpyScaleDot(-alpha[0], Y[Slot(0)]!, D, Theta) / Ys[Slot(0)];
+        for (var k = 0; k < Count - 1; k++)
+        {
+            beta = VectorMath.AxpyDot(alpha[k] - beta, S[Slot(k)]!, D, Y[Slot(k + 1)]!) / Ys[Slot(k + 1)];
+        }
+
+        return VectorMath.AxpyNegateDots(alpha[Count - 1] - beta, S[Slot(Count - 1)]!, D, G);
     }
 
     private void ClearMemory()

@@ -89,4 +89,123 @@ internal static class VectorMath
             y[i] = (float)(y[i] + alpha * x[i]);
         }
     }
+
+    /// <summary>
+    /// The two-loop recursion's steps, fused so that each walks memory once: y += alpha * x as <see cref="Axpy"/>, then
+    /// the dot product of z with the new y as <see cref="Dot"/>, with the same bits as those two calls.
+    /// </summary>
+    public static double AxpyDot(double alpha, ReadOnlySpan<float> x, Span<float> y, ReadOnlySpan<float> z) =>
+        Fused(FusedStep.Axpy, alpha, 1.0, x, y, z, default, out _);
+
+    /// <summary>destination = source, then Dot(z, destination).</summary>
+    public static double CopyDot(ReadOnlySpan<float> source, Span<float> destination, ReadOnlySpan<float> z) =>
+        Fused(FusedStep.Copy, 0.0, 1.0, source, destination, z, default, out _);
+
+    /// <summary>y = (y + alpha * x) rounded, divided by theta and rounded again; then Dot(x, y).</summary>
+    public static double AxpyScaleDot(double alpha, ReadOnlySpan<float> x, Span<float> y, double theta) =>
+        Fused(FusedStep.AxpyScale, alpha, theta, x, y, x, default, out _);
+
+    /// <summary>y = -(y + alpha * x) rounded; then Dot(g, y) and Dot(y, y).</summary>
+    public static (double GDotY, double YDotY) AxpyNegateDots(double alpha, ReadOnlySpan<float> x, Span<float> y, ReadOnlySpan<float> g)
+    {
+        var gy = Fused(FusedStep.AxpyNegate, alpha, 1.0, x, y, g, y, out var yy);
+        return (gy, yy);
+    }
+
+    private enum FusedStep
+    {
+        Copy,
+        Axpy,
+        AxpyScale,
+        AxpyNegate,
+    }
+
+    /// <summary>
+    /// One pass: y[i] from the step, then z[i] * y[i] (and, with <paramref name="w"/>, w[i] * y[i]) into four
+    /// accumulators in the order <see cref="Dot"/> uses, so every result has the bits of the separate calls.
+    /// </summary>
+    private static double Fused(
+        FusedStep step, double alpha, double theta, ReadOnlySpan<float> x, Span<float> y, ReadOnlySpan<float> z, ReadOnlySpan<float> w, out double second)
+    {
+        if (x.Length != y.Length || z.Length != y.Length || (!w.IsEmpty && w.Length != y.Length))
+        {
+            throw new ArgumentException($"Vector lengths differ: {x.Length}, {y.Length}, {z.Length}.", nameof(y));
+        }
+
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0, t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+        var i = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            var a = Vector128.Create(alpha);
+            var th = Vector128.Create(theta);
+            var (low, high, wLow, wHigh) = (Vector128<double>.Zero, Vector128<double>.Zero, Vector128<double>.Zero, Vector128<double>.Zero);
+            ref var rx = ref MemoryMarshal.GetReference(x);
+            ref var ry = ref MemoryMarshal.GetReference(y);
+            ref var rz = ref MemoryMarshal.GetReference(z);
+            ref var rw = ref MemoryMarshal.GetReference(w);
+            for (; i + 3 < y.Length; i += 4)
+            {
+                var (xLow, xHigh) = Vector128.Widen(Vector128.LoadUnsafe(ref rx, (nuint)i));
+                Vector128<float> next;
+                if (step == FusedStep.Copy)
+                {
+                    next = Vector128.LoadUnsafe(ref rx, (nuint)i);
+                }
+                else
+                {
+                    var (yLow, yHigh) = Vector128.Widen(Vector128.LoadUnsafe(ref ry, (nuint)i));
+                    next = Vector128.Narrow(yLow + (a * xLow), yHigh + (a * xHigh));
+                    if (step == FusedStep.AxpyScale)
+                    {
+                        var (nLow, nHigh) = Vector128.Widen(next);
+                        next = Vector128.Narrow(nLow / th, nHigh / th);
+                    }
+                    else if (step == FusedStep.AxpyNegate)
+                    {
+                        next = -next;
+                    }
+                }
+
+                next.StoreUnsafe(ref ry, (nuint)i);
+                var (vLow, vHigh) = Vector128.Widen(next);
+                var (zLow, zHigh) = Vector128.Widen(Vector128.LoadUnsafe(ref rz, (nuint)i));
+                low += zLow * vLow;
+                high += zHigh * vHigh;
+                if (!w.IsEmpty)
+                {
+                    var (uLow, uHigh) = Vector128.Widen(Vector128.LoadUnsafe(ref rw, (nuint)i));
+                    wLow += uLow * vLow;
+                    wHigh += uHigh * vHigh;
+                }
+            }
+
+            (s0, s1, s2, s3) = (low[0], low[1], high[0], high[1]);
+            (t0, t1, t2, t3) = (wLow[0], wLow[1], wHigh[0], wHigh[1]);
+        }
+
+        for (; i < y.Length; i++)
+        {
+            var next = step switch
+            {
+                FusedStep.Copy => x[i],
+                FusedStep.Axpy => (float)(y[i] + alpha * x[i]),
+                FusedStep.AxpyScale => (float)((float)(y[i] + alpha * x[i]) / theta),
+                _ => -(float)(y[i] + alpha * x[i]),
+            };
+            y[i] = next;
+            var product = (double)z[i] * next;
+            var other = w.IsEmpty ? 0.0 : (double)w[i] * next;
+            // Dot's tail (the last Length % 4 elements) goes to the first accumulator.
+            switch (i < (y.Length & ~3) ? i & 3 : 0)
+            {
+                case 0: s0 += product; t0 += other; break;
+                case 1: s1 += product; t1 += other; break;
+                case 2: s2 += product; t2 += other; break;
+                default: s3 += product; t3 += other; break;
+            }
+        }
+
+        second = (t0 + t1) + (t2 + t3);
+        return (s0 + s1) + (s2 + s3);
+    }
 }

@@ -63,4 +63,52 @@ public sealed class VectorMathTests
         VectorMath.Axpy(alpha, x, y);
         Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), y.Select(BitConverter.SingleToInt32Bits));
     }
+
+    private static void AssertBitwise(float[] expected, float[] actual) =>
+        Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), actual.Select(BitConverter.SingleToInt32Bits));
+
+    private static void AssertBitwise(double expected, double actual) =>
+        Assert.Equal(BitConverter.DoubleToInt64Bits(expected), BitConverter.DoubleToInt64Bits(actual));
+
+    // The fused steps of the two-loop recursion against the separate calls they replace (themselves checked above).
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    [InlineData(8)]
+    [InlineData(1003)]
+    [InlineData(150_531)]
+    public void FusedSteps_AnyLength_EqualTheSeparateCallsBitwise(int n)
+    {
+        var (x, y, z) = (Random(n, 5), Random(n, 6), Random(n, 7));
+        const double alpha = 0.61803398874989484;
+        const double theta = 3.1415926535897931;
+
+        var expected = y.ToArray();
+        VectorMath.Axpy(alpha, x, expected);
+        var actual = y.ToArray();
+        AssertBitwise(VectorMath.Dot(z, expected), VectorMath.AxpyDot(alpha, x, actual, z));
+        AssertBitwise(expected, actual);
+
+        expected = new float[n];
+        x.CopyTo(expected, 0);
+        actual = y.ToArray();
+        AssertBitwise(VectorMath.Dot(z, expected), VectorMath.CopyDot(x, actual, z));
+        AssertBitwise(expected, actual);
+
+        expected = y.ToArray();
+        VectorMath.Axpy(alpha, x, expected);
+        expected = expected.Select(v => (float)(v / theta)).ToArray();
+        actual = y.ToArray();
+        AssertBitwise(VectorMath.Dot(x, expected), VectorMath.AxpyScaleDot(alpha, x, actual, theta));
+        AssertBitwise(expected, actual);
+
+        expected = y.ToArray();
+        VectorMath.Axpy(alpha, x, expected);
+        expected = expected.Select(v => -v).ToArray();
+        actual = y.ToArray();
+        var (gy, yy) = VectorMath.AxpyNegateDots(alpha, x, actual, z);
+        AssertBitwise(VectorMath.Dot(z, expected), gy);
+        AssertBitwise(VectorMath.Dot(expected, expected), yy);
+        AssertBitwise(expected, actual);
+    }
 }
