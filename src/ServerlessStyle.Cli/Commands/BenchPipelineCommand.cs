@@ -30,6 +30,10 @@ internal sealed class BenchPipelineCommand : AsyncCommand<BenchPipelineCommand.S
 
         [CommandOption("--evaluations <N>")]
         public int Evaluations { get; init; } = 20;
+
+        [CommandOption("--durable")]
+        [Description("Also run the job through the orchestrations on the in-process durable engine and time the dispatch between chunks.")]
+        public bool Durable { get; init; }
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -44,6 +48,13 @@ internal sealed class BenchPipelineCommand : AsyncCommand<BenchPipelineCommand.S
         await PipelineBenchmark.RunAsync(
             store, await File.ReadAllBytesAsync(settings.Content, cancellationToken), await File.ReadAllBytesAsync(settings.Style, cancellationToken),
             settings.Network, settings.Height, settings.Iterations, settings.Evaluations, Console.Out, cancellationToken);
+        if (settings.Durable)
+        {
+            await Local.DispatchBenchmark.RunAsync(
+                store, await File.ReadAllBytesAsync(settings.Content, cancellationToken), await File.ReadAllBytesAsync(settings.Style, cancellationToken),
+                settings.Network, settings.Height, settings.Iterations, settings.Evaluations, Console.Out, cancellationToken);
+        }
+
         return 0;
     }
 }

@@ -30,13 +30,7 @@ public sealed class LocalDurableHost : IAsyncDisposable
     /// <summary>Starts the engine; <paramref name="configuration"/> holds the ServerlessStyle:* settings (storage, engine, limits).</summary>
     public static async Task<LocalDurableHost> StartAsync(IConfiguration configuration, CancellationToken cancellationToken = default)
     {
-        // The engine's gRPC sidecar is a default generic host that logs every request to the console and reads its
-        // logging levels only from configuration (environment variables); this silences it unless the user chose a level.
-        if (Environment.GetEnvironmentVariable(SidecarLogLevel) is null)
-        {
-            Environment.SetEnvironmentVariable(SidecarLogLevel, "None");
-        }
-
+        SilenceSidecar();
         var host = await DurableTaskTestHost.StartAsync(
             registry => registry.AddStyleWorkflow(),
             new DurableTaskTestHostOptions
@@ -64,7 +58,19 @@ public sealed class LocalDurableHost : IAsyncDisposable
     public Task<JobProgress?> GetProgressAsync(string jobId, CancellationToken cancellationToken = default) =>
         StyleJobClient.GetProgressAsync(Client, jobId, cancellationToken);
 
-    private static int FreePort()
+    /// <summary>
+    /// The engine's gRPC sidecar is a default generic host that logs every request to the console and reads its logging
+    /// levels only from configuration (environment variables); this silences it unless the user chose a level.
+    /// </summary>
+    internal static void SilenceSidecar()
+    {
+        if (Environment.GetEnvironmentVariable(SidecarLogLevel) is null)
+        {
+            Environment.SetEnvironmentVariable(SidecarLogLevel, "None");
+        }
+    }
+
+    internal static int FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();

@@ -57,21 +57,7 @@ public static class PipelineBenchmark
         var work = new StyleWork(store, engine, Options.Create(storage), Options.Create(limits), new WriterLogger<StyleWork>(log));
         try
         {
-            foreach (var (container, name, bytes) in new[] { (storage.Uploads, "bench/content.png", content), (storage.Styles, "style.jpg", style) })
-            {
-                await store.EnsureContainerAsync(storage.Container(container), cancellationToken).ConfigureAwait(false);
-                await store.UploadAsync(storage.Container(container), name, BinaryData.FromBytes(bytes), cancellationToken).ConfigureAwait(false);
-            }
-
-            var request = new JobRequest
-            {
-                Content = ["uploads/bench/content.png"],
-                Styles = [new StyleInput("styles/style.jpg")],
-                Height = height,
-                Iterations = iterations,
-                EvaluationsPerIteration = evaluationsPerIteration,
-                Network = NetworkChoice.Auto,
-            };
+            var request = await UploadInputsAsync(store, storage, content, style, height, iterations, evaluationsPerIteration, cancellationToken).ConfigureAwait(false);
             var job = new JobInput("bench", request, new WorkflowSettings());
             var plan = await work.ValidateJobAsync(job, cancellationToken).ConfigureAwait(false);
             var pair = new PairInput(job.JobId, plan.Pairs[0], request, job.Settings);
@@ -114,10 +100,38 @@ public static class PipelineBenchmark
         }
         finally
         {
-            foreach (var container in new[] { storage.Uploads, storage.Styles, storage.Results, storage.Work })
-            {
-                await store.Service.GetBlobContainerClient(storage.Container(container)).DeleteIfExistsAsync(cancellationToken: CancellationToken.None).ConfigureAwait(false);
-            }
+            await DeleteContainersAsync(store, storage).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Uploads the benchmark's content and style under <paramref name="storage"/>'s prefix; the request that uses them.</summary>
+    public static async Task<JobRequest> UploadInputsAsync(
+        BlobStore store, StorageOptions storage, byte[] content, byte[] style, int height, int iterations, int evaluationsPerIteration,
+        CancellationToken cancellationToken = default)
+    {
+        foreach (var (container, name, bytes) in new[] { (storage.Uploads, "bench/content.png", content), (storage.Styles, "style.jpg", style) })
+        {
+            await store.EnsureContainerAsync(storage.Container(container), cancellationToken).ConfigureAwait(false);
+            await store.UploadAsync(storage.Container(container), name, BinaryData.FromBytes(bytes), cancellationToken).ConfigureAwait(false);
+        }
+
+        return new JobRequest
+        {
+            Content = ["uploads/bench/content.png"],
+            Styles = [new StyleInput("styles/style.jpg")],
+            Height = height,
+            Iterations = iterations,
+            EvaluationsPerIteration = evaluationsPerIteration,
+            Network = NetworkChoice.Auto,
+        };
+    }
+
+    /// <summary>Removes every container a benchmark made under <paramref name="storage"/>'s prefix.</summary>
+    public static async Task DeleteContainersAsync(BlobStore store, StorageOptions storage)
+    {
+        foreach (var container in new[] { storage.Uploads, storage.Styles, storage.Results, storage.Work })
+        {
+            await store.Service.GetBlobContainerClient(storage.Container(container)).DeleteIfExistsAsync(cancellationToken: CancellationToken.None).ConfigureAwait(false);
         }
     }
 
