@@ -114,6 +114,34 @@ public sealed class WinogradConvolutionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Evaluate_RandomVgg19DefaultThreshold_MatchesDirectConvolutions()
+    {
+        // The real configuration: every conv with >= 128 channels on both sides, forward and input gradient, and
+        // 36x44 gives spatial sizes 36x44, 18x22, 9x11, 4x5, 2x2, most of them not multiples of 4. Sixteen layers compound
+        // the per-conv error, so 1e-4 is also the bound here.
+        const int Height = 36, Width = 44;
+        var network = RandomVgg19.Create();
+        var weights = new LossWeights(0.1, 1.0, 0.0);
+        using var direct = new StyleEvaluator(new EvaluatorOptions { Winograd = false });
+        using var winograd = new StyleEvaluator(new EvaluatorOptions { Winograd = true });
+        var targets = direct.ComputeTargets(network, GradientChecks.PatternImage(Height, Width, 1), [(GradientChecks.PatternImage(Height, Width, 2), 1.0)]);
+        var x = GradientChecks.RandomImage(Height, Width, 3).Data;
+        var expectedGradient = new float[x.Length];
+        var actualGradient = new float[x.Length];
+
+        var expected = direct.Evaluate(network, targets, weights, x, expectedGradient);
+        var actual = winograd.Evaluate(network, targets, weights, x, actualGradient);
+
+        output.WriteLine($"direct:   {expected}");
+        output.WriteLine($"winograd: {actual}");
+        var lossError = Math.Abs(actual.Total - expected.Total) / expected.Total;
+        var gradientError = GradientChecks.RelativeError(expectedGradient.Select(v => (double)v).ToArray(), actualGradient);
+        output.WriteLine($"loss: relative difference {lossError:g3}; gradient: {gradientError:g3}");
+        Assert.True(lossError < Tolerance, $"loss relative difference {lossError:g3} >= {Tolerance}");
+        Assert.True(gradientError < Tolerance, $"gradient relative difference {gradientError:g3} >= {Tolerance}");
+    }
+
+    [Fact]
     public void WinogradMinChannels_CudaProvider_NoRewrite()
     {
         using var evaluator = new StyleEvaluator(new EvaluatorOptions { Winograd = true });
