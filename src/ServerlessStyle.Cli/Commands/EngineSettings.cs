@@ -31,6 +31,10 @@ internal class EngineSettings : CommandSettings
     [Description("How Conv input gradients are built: flipped-conv (default) or conv-transpose.")]
     public string ConvGradient { get; init; } = "flipped-conv";
 
+    [CommandOption("--winograd <MODE>")]
+    [Description("on (default) or off: 3x3 convs with >= 128 channels both sides as Winograd F(4x4,3x3) on the CPU provider.")]
+    public string Winograd { get; init; } = "on";
+
     [CommandOption("--opt-level <LEVEL>")]
     [Description("ONNX Runtime graph optimisation: all (default), extended, basic or none.")]
     public string OptLevel { get; init; } = "all";
@@ -68,6 +72,11 @@ internal class EngineSettings : CommandSettings
             return ValidationResult.Error($"--conv-gradient '{ConvGradient}' is not flipped-conv or conv-transpose.");
         }
 
+        if (Winograd is not ("on" or "off"))
+        {
+            return ValidationResult.Error($"--winograd '{Winograd}' is not on or off.");
+        }
+
         if (OptLevel is not ("all" or "extended" or "basic" or "none"))
         {
             return ValidationResult.Error($"--opt-level '{OptLevel}' is not all, extended, basic or none.");
@@ -84,6 +93,7 @@ internal class EngineSettings : CommandSettings
         Provider = Provider switch { "cuda" => ExecutionProvider.Cuda, "auto" => ExecutionProvider.Auto, _ => ExecutionProvider.Cpu },
         IntraOpThreads = Threads,
         ConvGradient = ConvGradient == "conv-transpose" ? ConvInputGradient.ConvTranspose : ConvInputGradient.FlippedConv,
+        Winograd = Winograd == "on",
         OptimizationLevel = OptLevel switch
         {
             "extended" => GraphOptimizationLevel.ORT_ENABLE_EXTENDED,

@@ -10,6 +10,9 @@ public sealed record EvaluationTiming(string Network, int Height, int Width, Exe
 {
     /// <summary>ONNX Runtime's profile of the evaluation session (warm-up runs included), when profiling was asked for.</summary>
     public string? ProfileFile { get; init; }
+
+    /// <summary>Whether the evaluation graph's eligible convs ran as Winograd F(4x4,3x3) (asked for and on the CPU provider).</summary>
+    public bool Winograd { get; init; }
 }
 
 /// <summary>Measures evaluations per second of a loss network, for the `bench` command and the engine's reports.</summary>
@@ -19,33 +22,62 @@ public static class EvaluationBenchmark
     public const int WarmUpRuns = 2;
 
     /// <summary>Times <paramref name="runs"/> evaluations at height x width on generated images, after <see cref="WarmUpRuns"/> warm-up runs.</summary>
-    public static EvaluationTiming Run(LossNetwork network, int height, int width, EvaluatorOptions options, int runs = 5)
+    public static EvaluationTiming Run(LossNetwork network, int height, int width, EvaluatorOptions options, int runs = 5) =>
+        RunSideBySide(network, height, width, [options], runs)[0];
+
+    /// <summary>
+    /// Times several settings in one process, one evaluator each, alternating evaluations (A, B, A, B, ...) so that a
+    /// change in the machine's load hits every setting alike; warm-up runs of every setting come first.
+    /// </summary>
+    public static IReadOnlyList<EvaluationTiming> RunSideBySide(LossNetwork network, int height, int width, IReadOnlyList<EvaluatorOptions> options, int runs = 5)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(runs, 1);
-        using var evaluator = new StyleEvaluator(options);
-        var content = Pattern(height, width, 1);
-        var targets = evaluator.ComputeTargets(network, content, [(Pattern(height, width, 2), 1.0)]);
-        var x = (float[])content.Data.Clone();
-        var gradient = new float[x.Length];
-        for (var i = 0; i < WarmUpRuns; i++)
+        ArgumentOutOfRangeException.ThrowIfZero(options.Count);
+        var evaluators = options.Select(o => new StyleEvaluator(o)).ToList();
+        try
         {
-            evaluator.Evaluate(network, targets, network.DefaultWeights, x, gradient);
-        }
+            var content = Pattern(height, width, 1);
+            var style = Pattern(height, width, 2);
+            var targets = evaluators.Select(e => e.ComputeTargets(network, content, [(style, 1.0)])).ToList();
+            var x = (float[])content.Data.Clone();
+            var gradient = new float[x.Length];
+            for (var e = 0; e < evaluators.Count; e++)
+            {
+                for (var i = 0; i < WarmUpRuns; i++)
+                {
+                    evaluators[e].Evaluate(network, targets[e], network.DefaultWeights, x, gradient);
+                }
+            }
 
-        var times = new double[runs];
-        for (var i = 0; i < runs; i++)
-        {
-            var start = Stopwatch.GetTimestamp();
-            evaluator.Evaluate(network, targets, network.DefaultWeights, x, gradient);
-            times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        }
+            var times = evaluators.Select(_ => new double[runs]).ToList();
+            for (var i = 0; i < runs; i++)
+            {
+                for (var e = 0; e < evaluators.Count; e++)
+                {
+                    var start = Stopwatch.GetTimestamp();
+                    evaluators[e].Evaluate(network, targets[e], network.DefaultWeights, x, gradient);
+                    times[e][i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                }
+            }
 
-        Array.Sort(times);
-        var median = runs % 2 == 1 ? times[runs / 2] : (times[(runs / 2) - 1] + times[runs / 2]) / 2;
-        return new EvaluationTiming(network.Name, height, width, evaluator.ActiveProvider, options.ConvGradient, runs, median, times[0])
+            return evaluators.Select((evaluator, e) =>
+            {
+                var sorted = times[e].Order().ToArray();
+                var median = runs % 2 == 1 ? sorted[runs / 2] : (sorted[(runs / 2) - 1] + sorted[runs / 2]) / 2;
+                return new EvaluationTiming(network.Name, height, width, evaluator.ActiveProvider, options[e].ConvGradient, runs, median, sorted[0])
+                {
+                    ProfileFile = evaluator.EndProfiling().FirstOrDefault(),
+                    Winograd = evaluator.WinogradMinChannels(evaluator.ActiveProvider) is not null,
+                };
+            }).ToList();
+        }
+        finally
         {
-            ProfileFile = evaluator.EndProfiling().FirstOrDefault(),
-        };
+            foreach (var evaluator in evaluators)
+            {
+                evaluator.Dispose();
+            }
+        }
     }
 
     private static ImageTensor Pattern(int height, int width, int seed)

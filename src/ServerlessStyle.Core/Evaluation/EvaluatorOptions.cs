@@ -30,6 +30,16 @@ public sealed class EvaluatorOptions
     /// </summary>
     public ConvInputGradient ConvGradient { get; set; } = ConvInputGradient.FlippedConv;
 
+    /// <summary>
+    /// Whether the evaluation graph's 3x3 stride-1 convs with at least <see cref="WinogradMinChannels"/> channels on both
+    /// sides run as Winograd F(4x4,3x3) (a quarter of the multiplies, relative error ~1e-5 per conv). CPU provider only:
+    /// on CUDA, cuDNN picks its own convolution algorithms and the graph is left as is.
+    /// </summary>
+    public bool Winograd { get; set; } = true;
+
+    /// <summary>Fewest input and output channels of a conv the Winograd rewrite takes (smaller convs were slower rewritten).</summary>
+    public int WinogradMinChannels { get; set; } = WinogradConvolution.DefaultMinChannels;
+
     /// <summary>ONNX Runtime's graph optimisation level (ALL adds the NCHWc layout transformations on CPU).</summary>
     public GraphOptimizationLevel OptimizationLevel { get; set; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
 

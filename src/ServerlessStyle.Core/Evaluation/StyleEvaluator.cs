@@ -232,7 +232,7 @@ public sealed class StyleEvaluator : IDisposable
     {
         var graph = key.Kind == GraphKind.Targets
             ? StyleGraphBuilder.BuildTargets(network, key.Height, key.Width)
-            : StyleGraphBuilder.BuildEvaluation(network, key.Height, key.Width, _options.ConvGradient);
+            : StyleGraphBuilder.BuildEvaluation(network, key.Height, key.Width, _options.ConvGradient, WinogradMinChannels(key.Provider));
         using var sessionOptions = CreateSessionOptions(key.Provider);
         if (_options.ProfilePrefix is { } prefix && key.Kind == GraphKind.Evaluation)
         {
@@ -245,6 +245,14 @@ public sealed class StyleEvaluator : IDisposable
         _logger.LogDebug("Built the {Kind} session of {Network} at {Height}x{Width} on {Provider}.", key.Kind, key.Network, key.Height, key.Width, key.Provider);
         return new CompiledGraph(session, graph);
     }
+
+    /// <summary>
+    /// The Winograd rewrite's channel threshold for an evaluation session on <paramref name="provider"/>, or null for none.
+    /// Only the evaluation graph is rewritten: the targets graph runs a few times per job, and its cached session would
+    /// keep the 4x larger transformed weights resident for the whole job.
+    /// </summary>
+    internal int? WinogradMinChannels(ExecutionProvider provider) =>
+        _options.Winograd && provider == ExecutionProvider.Cpu ? _options.WinogradMinChannels : null;
 
     private SessionOptions CreateSessionOptions(ExecutionProvider provider)
     {

@@ -57,17 +57,24 @@ public static class StyleGraphBuilder
     /// style_layer_weights [L]. Outputs: loss, content_loss, style_loss, tv_loss (weighted scalars) and gradient
     /// d loss / d image [1,3,H,W].
     /// </summary>
-    public static StyleGraph BuildEvaluation(LossNetwork network, int height, int width, ConvInputGradient convGradient = ConvInputGradient.ConvTranspose) =>
-        BuildEvaluation(network, height, width, convGradient, out _);
+    /// <param name="winogradMinChannels">
+    /// When set, the finished graph's eligible 3x3 convs (forward and flipped input-gradient ones) with at least this many
+    /// input and output channels are rewritten as Winograd F(4x4,3x3) (<see cref="WinogradConvolution"/>); the outputs
+    /// keep their meaning, within float32 rounding.
+    /// </param>
+    public static StyleGraph BuildEvaluation(
+        LossNetwork network, int height, int width, ConvInputGradient convGradient = ConvInputGradient.ConvTranspose, int? winogradMinChannels = null) =>
+        BuildEvaluation(network, height, width, convGradient, winogradMinChannels, out _);
 
     /// <summary>The evaluation graph's nodes with every tensor's shape, for cost counts.</summary>
     internal static GraphContext EvaluationContext(LossNetwork network, int height, int width, ConvInputGradient convGradient)
     {
-        BuildEvaluation(network, height, width, convGradient, out var ctx);
+        // Unrewritten: cost counts are the nominal direct-conv work, whatever the evaluator runs.
+        BuildEvaluation(network, height, width, convGradient, winogradMinChannels: null, out var ctx);
         return ctx;
     }
 
-    private static StyleGraph BuildEvaluation(LossNetwork network, int height, int width, ConvInputGradient convGradient, out GraphContext context)
+    private static StyleGraph BuildEvaluation(LossNetwork network, int height, int width, ConvInputGradient convGradient, int? winogradMinChannels, out GraphContext context)
     {
         var ctx = context = new GraphContext(convGradient);
         var (_, content, style) = Taps(ctx, network, height, width);
@@ -134,6 +141,10 @@ public static class StyleGraphBuilder
         ctx.Nodes.Add(Node("Identity", [tvLoss], [TotalVariationLoss], "ss/out_tv"));
         ctx.Nodes.Add(Node("Sum", [contentLoss, styleLoss, tvLoss], [Loss], "ss/out_loss"));
         ctx.Nodes.Add(Node("Identity", [gradient], [Gradient], "ss/out_gradient"));
+        if (winogradMinChannels is { } minChannels)
+        {
+            WinogradConvolution.Rewrite(ctx, minChannels);
+        }
 
         inputs.Add(FloatValue(ContentWeight, []));
         inputs.Add(FloatValue(StyleWeight, []));
