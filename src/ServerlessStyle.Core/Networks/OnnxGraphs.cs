@@ -34,7 +34,8 @@ public static class OnnxGraphs
         // Raw little-endian bytes: the compact form ONNX Runtime reads fastest.
         var bytes = new byte[values.Length * sizeof(float)];
         Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length);
-        tensor.RawData = ByteString.CopyFrom(bytes);
+        // Wrapped, not copied again: the array is new and owned by the tensor from here on.
+        tensor.RawData = UnsafeByteOperations.UnsafeWrap(bytes);
         return tensor;
     }
 

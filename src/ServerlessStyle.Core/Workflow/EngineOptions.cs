@@ -19,4 +19,10 @@ public sealed class EngineOptions
 
     /// <summary>auto | cpu | cuda: cuda fails when CUDA cannot load, auto falls back to CPU with one log line.</summary>
     public string Provider { get; set; } = "auto";
+
+    /// <summary>
+    /// Winograd F(4x4,3x3) for the large 3x3 convolutions on the CPU (about 0.6x the time per evaluation, about 1.4 GB
+    /// more memory whatever the image size: docs/performance.md). Turn it off where memory is short.
+    /// </summary>
+    public bool Winograd { get; set; } = true;
 }

@@ -25,4 +25,29 @@ public sealed class RegistrationTests
         Assert.NotNull(services.GetRequiredService<JobIntake>());
         Assert.Same(services.GetRequiredService<StyleEngine>(), services.GetRequiredService<StyleEngine>());
     }
+
+    [Theory]
+    [InlineData(null, 128)]
+    [InlineData("false", null)]
+    public void AddServerlessStyle_EngineWinogradSetting_ReachesTheEvaluatorOnCpu(string? setting, int? expectedMinChannels)
+    {
+        var values = new Dictionary<string, string?>
+        {
+            ["ServerlessStyle:Storage:ConnectionString"] = Azurite.ConnectionString,
+            ["ServerlessStyle:Engine:Provider"] = "cpu",
+        };
+        if (setting is not null)
+        {
+            values["ServerlessStyle:Engine:Winograd"] = setting;
+        }
+
+        using var services = new ServiceCollection()
+            .AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(values).Build())
+            .AddLogging()
+            .AddServerlessStyle()
+            .BuildServiceProvider();
+
+        var evaluator = services.GetRequiredService<StyleEngine>().Evaluator;
+        Assert.Equal(expectedMinChannels, evaluator.WinogradMinChannels(Core.Evaluation.ExecutionProvider.Cpu));
+    }
 }
