@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 SIZES=("${@:-224 512 1024}")
 read -r -a SIZES <<< "${SIZES[*]}"
 THREADS="${THREADS:-$(nproc)}"
+WINOGRAD="${WINOGRAD:-auto}"   # auto (the default: up to 768x768), on or off
 PY=/usr/bin/python3
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
@@ -41,7 +42,7 @@ echo "gemm: torch $TORCH_GEMM; onnxruntime $ORT_GEMM; peak used: $PEAK GFLOP/s"
 printf '\n| size | project ms (median) | PyTorch ms (median) | ratio | project GFLOP/s | %% of peak | project peak RSS MB | PyTorch peak RSS MB |\n|---|---|---|---|---|---|---|---|\n'
 for size in "${SIZES[@]}"; do
   runs=$(runs_for "$size")
-  ours="$($CLI bench --network random-vgg19 --height "$size" --width "$size" --evaluations "$runs" --threads "$THREADS")"
+  ours="$($CLI bench --network random-vgg19 --height "$size" --width "$size" --evaluations "$runs" --threads "$THREADS" --winograd "$WINOGRAD")"
   theirs="$($TORCH time --size "$size" --runs "$runs")"
   $PY - "$size" "$ours" "$theirs" "$PEAK" <<'PY'
 import json, sys

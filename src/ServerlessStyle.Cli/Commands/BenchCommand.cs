@@ -63,6 +63,7 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
             on.ProfilePrefix = settings.Profile;
             options.Winograd = false;
             on.Winograd = true;
+            on.WinogradMaxPixels = long.MaxValue;
             variants = [options, on];
         }
 

@@ -32,8 +32,8 @@ internal class EngineSettings : CommandSettings
     public string ConvGradient { get; init; } = "flipped-conv";
 
     [CommandOption("--winograd <MODE>")]
-    [Description("on (default) or off: 3x3 convs with >= 128 channels both sides as Winograd F(4x4,3x3) on the CPU provider.")]
-    public string Winograd { get; init; } = "on";
+    [Description("auto (default: up to 768x768 pixels), on (any size) or off: 3x3 convs with >= 128 channels both sides as Winograd F(4x4,3x3) on the CPU provider.")]
+    public string Winograd { get; init; } = "auto";
 
     [CommandOption("--opt-level <LEVEL>")]
     [Description("ONNX Runtime graph optimisation: all (default), extended, basic or none.")]
@@ -72,9 +72,9 @@ internal class EngineSettings : CommandSettings
             return ValidationResult.Error($"--conv-gradient '{ConvGradient}' is not flipped-conv or conv-transpose.");
         }
 
-        if (Winograd is not ("on" or "off"))
+        if (Winograd is not ("auto" or "on" or "off"))
         {
-            return ValidationResult.Error($"--winograd '{Winograd}' is not on or off.");
+            return ValidationResult.Error($"--winograd '{Winograd}' is not auto, on or off.");
         }
 
         if (OptLevel is not ("all" or "extended" or "basic" or "none"))
@@ -93,7 +93,8 @@ internal class EngineSettings : CommandSettings
         Provider = Provider switch { "cuda" => ExecutionProvider.Cuda, "auto" => ExecutionProvider.Auto, _ => ExecutionProvider.Cpu },
         IntraOpThreads = Threads,
         ConvGradient = ConvGradient == "conv-transpose" ? ConvInputGradient.ConvTranspose : ConvInputGradient.FlippedConv,
-        Winograd = Winograd == "on",
+        Winograd = Winograd != "off",
+        WinogradMaxPixels = Winograd == "on" ? long.MaxValue : Core.Evaluation.EvaluatorOptions.DefaultWinogradMaxPixels,
         OptimizationLevel = OptLevel switch
         {
             "extended" => GraphOptimizationLevel.ORT_ENABLE_EXTENDED,

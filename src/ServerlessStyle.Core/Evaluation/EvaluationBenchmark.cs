@@ -67,7 +67,7 @@ public static class EvaluationBenchmark
                 return new EvaluationTiming(network.Name, height, width, evaluator.ActiveProvider, options[e].ConvGradient, runs, median, sorted[0])
                 {
                     ProfileFile = evaluator.EndProfiling().FirstOrDefault(),
-                    Winograd = evaluator.WinogradMinChannels(evaluator.ActiveProvider) is not null,
+                    Winograd = evaluator.WinogradMinChannels(evaluator.ActiveProvider, height, width) is not null,
                 };
             }).ToList();
         }

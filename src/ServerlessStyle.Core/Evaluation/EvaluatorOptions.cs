@@ -40,6 +40,17 @@ public sealed class EvaluatorOptions
     /// <summary>Fewest input and output channels of a conv the Winograd rewrite takes (smaller convs were slower rewritten).</summary>
     public int WinogradMinChannels { get; set; } = WinogradConvolution.DefaultMinChannels;
 
+    /// <summary>
+    /// The largest image (height x width) the Winograd rewrite is used for; larger ones run direct convs. Its memory
+    /// cost grows with the image: random VGG19 at 1024x1024 peaked at 11.2 GB with it against 7.7 GB without
+    /// (docs/performance.md), more than an 8 GiB Container Apps replica has. The default, 768 x 768, keeps 224 to 768 px
+    /// fast; set it higher where memory allows.
+    /// </summary>
+    public long WinogradMaxPixels { get; set; } = DefaultWinogradMaxPixels;
+
+    /// <summary>768 x 768.</summary>
+    public const long DefaultWinogradMaxPixels = 768L * 768;
+
     /// <summary>ONNX Runtime's graph optimisation level (ALL adds the NCHWc layout transformations on CPU).</summary>
     public GraphOptimizationLevel OptimizationLevel { get; set; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
 

@@ -232,7 +232,7 @@ public sealed class StyleEvaluator : IDisposable
     {
         var graph = key.Kind == GraphKind.Targets
             ? StyleGraphBuilder.BuildTargets(network, key.Height, key.Width)
-            : StyleGraphBuilder.BuildEvaluation(network, key.Height, key.Width, _options.ConvGradient, WinogradMinChannels(key.Provider));
+            : StyleGraphBuilder.BuildEvaluation(network, key.Height, key.Width, _options.ConvGradient, WinogradMinChannels(key.Provider, key.Height, key.Width));
         using var sessionOptions = CreateSessionOptions(key.Provider);
         if (_options.ProfilePrefix is { } prefix && key.Kind == GraphKind.Evaluation)
         {
@@ -251,8 +251,8 @@ public sealed class StyleEvaluator : IDisposable
     /// Only the evaluation graph is rewritten: the targets graph runs a few times per job, and its cached session would
     /// keep the 4x larger transformed weights resident for the whole job.
     /// </summary>
-    internal int? WinogradMinChannels(ExecutionProvider provider) =>
-        _options.Winograd && provider == ExecutionProvider.Cpu ? _options.WinogradMinChannels : null;
+    internal int? WinogradMinChannels(ExecutionProvider provider, int height, int width) =>
+        _options.Winograd && provider == ExecutionProvider.Cpu && (long)height * width <= _options.WinogradMaxPixels ? _options.WinogradMinChannels : null;
 
     private SessionOptions CreateSessionOptions(ExecutionProvider provider)
     {

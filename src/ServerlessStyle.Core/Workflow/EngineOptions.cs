@@ -25,4 +25,7 @@ public sealed class EngineOptions
     /// more memory whatever the image size: docs/performance.md). Turn it off where memory is short.
     /// </summary>
     public bool Winograd { get; set; } = true;
+
+    /// <summary>The largest image (height x width) that gets the Winograd rewrite; larger ones need too much memory with it.</summary>
+    public long WinogradMaxPixels { get; set; } = Evaluation.EvaluatorOptions.DefaultWinogradMaxPixels;
 }

@@ -23,7 +23,7 @@ public sealed class StyleEngine : IDisposable
         _options = options.Value;
         _limits = limits.Value;
         _logger = logger;
-        Evaluator = new StyleEvaluator(new EvaluatorOptions { Provider = ParseProvider(_options.Provider), Winograd = _options.Winograd }, evaluatorLogger);
+        Evaluator = new StyleEvaluator(new EvaluatorOptions { Provider = ParseProvider(_options.Provider), Winograd = _options.Winograd, WinogradMaxPixels = _options.WinogradMaxPixels }, evaluatorLogger);
     }
 
     public StyleEvaluator Evaluator { get; }

@@ -146,7 +146,10 @@ public sealed class WinogradConvolutionTests(ITestOutputHelper output)
     {
         using var evaluator = new StyleEvaluator(new EvaluatorOptions { Winograd = true });
 
-        Assert.Null(evaluator.WinogradMinChannels(ExecutionProvider.Cuda));
-        Assert.Equal(WinogradConvolution.DefaultMinChannels, evaluator.WinogradMinChannels(ExecutionProvider.Cpu));
+        Assert.Null(evaluator.WinogradMinChannels(ExecutionProvider.Cuda, 224, 224));
+        Assert.Equal(WinogradConvolution.DefaultMinChannels, evaluator.WinogradMinChannels(ExecutionProvider.Cpu, 224, 224));
+        Assert.Equal(WinogradConvolution.DefaultMinChannels, evaluator.WinogradMinChannels(ExecutionProvider.Cpu, 768, 768));
+        // Over the pixel limit the memory it costs outweighs the speed: direct convs.
+        Assert.Null(evaluator.WinogradMinChannels(ExecutionProvider.Cpu, 768, 769));
     }
 }

@@ -48,6 +48,6 @@ public sealed class RegistrationTests
             .BuildServiceProvider();
 
         var evaluator = services.GetRequiredService<StyleEngine>().Evaluator;
-        Assert.Equal(expectedMinChannels, evaluator.WinogradMinChannels(Core.Evaluation.ExecutionProvider.Cpu));
+        Assert.Equal(expectedMinChannels, evaluator.WinogradMinChannels(Core.Evaluation.ExecutionProvider.Cpu, 224, 224));
     }
 }
