@@ -51,7 +51,8 @@ public sealed class RunCommandTests : IDisposable
     [Fact]
     public async Task Run_InterruptedByCtrlCThenResumed_GivesTheSameFinalImageAsAnUninterruptedRun()
     {
-        string[] request = ["--network", "resnet18", "--height", "48", "--iterations", "12", "--evaluations", "4"];
+        // Long enough that the run is still going when the signal arrives: chunks at 48 px take milliseconds.
+        string[] request = ["--network", "resnet18", "--height", "48", "--iterations", "40", "--evaluations", "4"];
         string job;
         string? storage;
         using (var child = CliProcess.Start(["run", .. request, "--out", _out]))

@@ -174,7 +174,10 @@ public sealed class StyleEvaluator : IDisposable
 
                 values.Add(OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float, imageShape, (IntPtr)pg, length * sizeof(float)));
                 using var runOptions = new RunOptions();
-                compiled.Session.Run(runOptions, compiled.InputNames, values.GetRange(0, inputCount), compiled.OutputNames, values.GetRange(inputCount, values.Count - inputCount));
+                // The session's inputs in graph order: this run's values, then the weights fed on every run (last).
+                var inputs = values.GetRange(0, inputCount);
+                inputs.AddRange(compiled.FedWeights);
+                compiled.Session.Run(runOptions, compiled.InputNames, inputs, compiled.OutputNames, values.GetRange(inputCount, values.Count - inputCount));
             }
         }
         finally
@@ -241,9 +244,11 @@ public sealed class StyleEvaluator : IDisposable
             sessionOptions.EnableProfiling = true;
         }
 
+        // The Winograd weights are fed as inputs from pinned managed memory rather than given to ONNX Runtime to copy.
+        var fed = WinogradConvolution.MoveWeightsToInputs(graph.Model.Graph);
         var session = new InferenceSession(graph.Model.ToByteArray(), sessionOptions);
         _logger.LogDebug("Built the {Kind} session of {Network} at {Height}x{Width} on {Provider}.", key.Kind, key.Network, key.Height, key.Width, key.Provider);
-        return new CompiledGraph(session, graph);
+        return new CompiledGraph(session, graph with { Model = new Onnx.ModelProto() }, fed.Select(f => OrtValue.CreateTensorValueFromMemory(f.Values, f.Dims)).ToArray());
     }
 
     /// <summary>
@@ -313,9 +318,13 @@ public sealed class StyleEvaluator : IDisposable
 
     private sealed record SessionKey(string Network, int Height, int Width, ExecutionProvider Provider, GraphKind Kind);
 
-    private sealed class CompiledGraph(InferenceSession session, StyleGraph graph) : IDisposable
+    /// <summary>A session, its graph's shapes (the model itself is let go), and the weights it is fed on every run.</summary>
+    private sealed class CompiledGraph(InferenceSession session, StyleGraph graph, IReadOnlyList<OrtValue> fedWeights) : IDisposable
     {
         public InferenceSession Session { get; } = session;
+
+        /// <summary>Graph inputs after the per-run ones, over pinned arrays that live as long as the session.</summary>
+        public IReadOnlyList<OrtValue> FedWeights { get; } = fedWeights;
 
         public StyleGraph Graph { get; } = graph;
 
@@ -340,6 +349,13 @@ public sealed class StyleEvaluator : IDisposable
             }
         }
 
-        public void Dispose() => Session.Dispose();
+        public void Dispose()
+        {
+            Session.Dispose();
+            foreach (var value in FedWeights)
+            {
+                value.Dispose();
+            }
+        }
     }
 }

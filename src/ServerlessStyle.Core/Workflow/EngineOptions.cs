@@ -21,8 +21,8 @@ public sealed class EngineOptions
     public string Provider { get; set; } = "auto";
 
     /// <summary>
-    /// Winograd F(4x4,3x3) for the large 3x3 convolutions on the CPU (about 0.6x the time per evaluation, about 1.4 GB
-    /// more memory whatever the image size: docs/performance.md). Turn it off where memory is short.
+    /// Winograd F(4x4,3x3) for the large 3x3 convolutions on the CPU: about 0.6-0.7x the time per evaluation for
+    /// 0.9-1.3 GB more memory at 224-512 px (docs/performance.md). Turn it off where memory is short.
     /// </summary>
     public bool Winograd { get; set; } = true;
 

@@ -75,6 +75,28 @@ public sealed class WinogradConvolutionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void MoveWeightsToInputs_RewrittenGraph_EveryTransformedWeightBecomesAnInputWithItsValues()
+    {
+        var model = StyleGraphBuilder.BuildEvaluation(SmallVgg(), 32, 40, ConvInputGradient.FlippedConv, MinChannels).Model;
+        var initializers = model.Graph.Initializer.Where(t => t.Name.Contains(WinogradConvolution.WeightsHint, StringComparison.Ordinal))
+            .ToDictionary(t => t.Name, t => (Values: ReadFloats(t), Dims: t.Dims.ToArray()));
+        var inputsBefore = model.Graph.Input.Count;
+
+        var moved = WinogradConvolution.MoveWeightsToInputs(model.Graph);
+
+        // One U [36, Cout, Cin] per replaced conv, each now a graph input (after the per-run ones) and no longer an initializer.
+        Assert.Equal(EligibleConvs, moved.Count);
+        Assert.DoesNotContain(model.Graph.Initializer, t => t.Name.Contains(WinogradConvolution.WeightsHint, StringComparison.Ordinal));
+        Assert.Equal(moved.Select(m => m.Name), model.Graph.Input.Skip(inputsBefore).Select(i => i.Name));
+        foreach (var (name, values, dims) in moved)
+        {
+            Assert.Equal(36, dims[0]);
+            Assert.Equal(initializers[name].Dims, dims);
+            Assert.Equal(initializers[name].Values, values);
+        }
+    }
+
+    [Fact]
     public void BuildEvaluation_DefaultMinChannels_LeavesSmallConvsAlone()
     {
         var model = StyleGraphBuilder.BuildEvaluation(SmallVgg(), 32, 32, ConvInputGradient.FlippedConv, WinogradConvolution.DefaultMinChannels).Model;
