@@ -52,7 +52,7 @@ public sealed class RunCommandTests : IDisposable
     public async Task Run_InterruptedByCtrlCThenResumed_GivesTheSameFinalImageAsAnUninterruptedRun()
     {
         // Long enough that the run is still going when the signal arrives: chunks at 48 px take milliseconds.
-        string[] request = ["--network", "resnet18", "--height", "48", "--iterations", "40", "--evaluations", "4"];
+        string[] request = ["--network", "resnet18", "--height", "48", "--iterations", "150", "--evaluations", "4"];
         string job;
         string? storage;
         using (var child = CliProcess.Start(["run", .. request, "--out", _out]))
