@@ -60,7 +60,10 @@ public sealed class RunCommandTests : IDisposable
             var connection = await child.StorageAsync(TimeSpan.FromSeconds(60));
             storage = CliProcess.EnvironmentStorage;
             job = (await child.WaitForLineAsync("job: ", TimeSpan.FromSeconds(60))).Trim();
-            await WaitForCheckpointAsync(connection, job, chunk: 1, TimeSpan.FromSeconds(120));
+            // Interrupted once two chunks have reported done, read from the child's own progress lines: polling the
+            // storage for a checkpoint reacted too late under a loaded test run, after the whole job had finished.
+            await WaitForIterationAsync(child, iteration: 2, TimeSpan.FromSeconds(120));
+            await WaitForCheckpointAsync(connection, job, chunk: 1, TimeSpan.FromSeconds(10));
 
             using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", child.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
             {
@@ -69,7 +72,9 @@ public sealed class RunCommandTests : IDisposable
 
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             await child.Process.WaitForExitAsync(timeout.Token);
-            Assert.NotEqual(0, child.Process.ExitCode);
+            Assert.True(
+                child.Process.ExitCode != 0,
+                $"exit {child.Process.ExitCode} after SIGINT; output: {child.Output[Math.Max(0, child.Output.Length - 1500)..]}; error: {child.Error}");
             Assert.Contains($"run --resume {job}", child.Error);
             Assert.DoesNotContain(" at ", child.Error);
         }
@@ -85,6 +90,17 @@ public sealed class RunCommandTests : IDisposable
     }
 
     private static string[] Storage(string? connection) => connection is null ? [] : ["--storage", connection];
+
+    private static async Task WaitForIterationAsync(CliProcess.Child child, int iteration, TimeSpan timeout)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!System.Text.RegularExpressions.Regex.Matches(child.Output, @"iteration (\d+)/")
+            .Any(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= iteration))
+        {
+            Assert.True(clock.Elapsed < timeout && !child.Process.HasExited, $"no progress line at iteration {iteration} within {timeout}; output: {child.Output}");
+            await Task.Delay(20);
+        }
+    }
 
     private static async Task WaitForCheckpointAsync(string connection, string job, int chunk, TimeSpan timeout)
     {
