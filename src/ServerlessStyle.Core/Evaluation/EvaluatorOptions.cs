@@ -42,14 +42,14 @@ public sealed class EvaluatorOptions
 
     /// <summary>
     /// The largest image (height x width) the Winograd rewrite is used for; larger ones run direct convs. Its memory
-    /// cost grows with the image: random VGG19 at 1024x1024 peaked at 11.2 GB with it against 7.7 GB without
-    /// (docs/performance.md), more than an 8 GiB Container Apps replica has. The default, 768 x 768, keeps 224 to 768 px
-    /// fast; set it higher where memory allows.
+    /// cost grows with the image: random VGG19 peaked at 6.8 GB with it against 4.6 GB without at 768x768, and at
+    /// 10.7 against 7.7 GB at 1024x1024 (docs/performance.md), too close to or over the 8 GiB of a Container Apps CPU
+    /// replica. The default keeps 224 to 512 px fast; set it higher where memory allows.
     /// </summary>
     public long WinogradMaxPixels { get; set; } = DefaultWinogradMaxPixels;
 
-    /// <summary>768 x 768.</summary>
-    public const long DefaultWinogradMaxPixels = 768L * 768;
+    /// <summary>512 x 768: a 512 px high image of 3:2 aspect.</summary>
+    public const long DefaultWinogradMaxPixels = 512L * 768;
 
     /// <summary>ONNX Runtime's graph optimisation level (ALL adds the NCHWc layout transformations on CPU).</summary>
     public GraphOptimizationLevel OptimizationLevel { get; set; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
