@@ -1,63 +1,14 @@
-using Google.Protobuf;
 using ServerlessStyle.Core.Onnx;
 
 namespace ServerlessStyle.Core.Networks;
 
-/// <summary>Small helpers to read and write the ONNX protobuf types that loss network graphs are made of.</summary>
+/// <summary>
+/// Helpers for whole loss network graphs (their image input, outputs, model wrapper, pruning). Nodes, attributes and
+/// tensors are made and read with <see cref="Graph.OnnxProtos"/>.
+/// </summary>
 public static class OnnxGraphs
 {
     public const int FloatType = (int)TensorProto.Types.DataType.Float;
-
-    public static NodeProto Node(string opType, string name, IEnumerable<string> inputs, IEnumerable<string> outputs, params AttributeProto[] attributes)
-    {
-        var node = new NodeProto { OpType = opType, Name = name };
-        node.Input.AddRange(inputs);
-        node.Output.AddRange(outputs);
-        node.Attribute.AddRange(attributes);
-        return node;
-    }
-
-    public static AttributeProto Ints(string name, params long[] values)
-    {
-        var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
-        attribute.Ints.AddRange(values);
-        return attribute;
-    }
-
-    public static AttributeProto String(string name, string value) =>
-        new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
-
-    public static TensorProto FloatTensor(string name, float[] values, params long[] dims)
-    {
-        var tensor = new TensorProto { Name = name, DataType = FloatType };
-        tensor.Dims.AddRange(dims);
-        // Raw little-endian bytes: the compact form ONNX Runtime reads fastest.
-        var bytes = new byte[values.Length * sizeof(float)];
-        Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length);
-        // Wrapped, not copied again: the array is new and owned by the tensor from here on.
-        tensor.RawData = UnsafeByteOperations.UnsafeWrap(bytes);
-        return tensor;
-    }
-
-    /// <summary>The float values of an initializer, whether stored as raw bytes or as float_data.</summary>
-    public static float[] ReadFloats(TensorProto tensor)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        if (tensor.DataType != FloatType)
-        {
-            throw new NotSupportedException($"Tensor {tensor.Name} has data type {tensor.DataType}; only float32 (1) is supported.");
-        }
-
-        if (tensor.HasRawData)
-        {
-            var bytes = tensor.RawData.Span;
-            var values = new float[bytes.Length / sizeof(float)];
-            Buffer.BlockCopy(bytes.ToArray(), 0, values, 0, bytes.Length);
-            return values;
-        }
-
-        return [.. tensor.FloatData];
-    }
 
     /// <summary>The graph's input: float [1, 3, "height", "width"], so one graph runs at any image size.</summary>
     public static ValueInfoProto InputValueInfo(string name)

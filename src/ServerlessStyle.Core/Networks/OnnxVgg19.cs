@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using ServerlessStyle.Core.Onnx;
+using static ServerlessStyle.Core.Graph.OnnxProtos;
 
 namespace ServerlessStyle.Core.Networks;
 
@@ -85,8 +86,8 @@ public static class OnnxVgg19
         }
 
         var dims = kernel.Dims.Select(d => (int)d).ToArray();
-        var bias = node.Input.Count > 2 && initializers.TryGetValue(node.Input[2], out var b) ? OnnxGraphs.ReadFloats(b) : new float[dims[0]];
-        return new ConvWeights(layer, OnnxGraphs.ReadFloats(kernel), bias, dims[0], dims[1], dims[2], dims[3]);
+        var bias = node.Input.Count > 2 && initializers.TryGetValue(node.Input[2], out var b) ? ReadFloats(b) : new float[dims[0]];
+        return new ConvWeights(layer, ReadFloats(kernel), bias, dims[0], dims[1], dims[2], dims[3]);
     }
 }
 

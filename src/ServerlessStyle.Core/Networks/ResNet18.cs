@@ -1,4 +1,5 @@
 using ServerlessStyle.Core.Onnx;
+using static ServerlessStyle.Core.Graph.OnnxProtos;
 
 namespace ServerlessStyle.Core.Networks;
 
@@ -127,7 +128,7 @@ public static class ResNet18
                 node.Attribute.Remove(pad);
             }
 
-            node.Attribute.Add(OnnxGraphs.String("auto_pad", "SAME_LOWER"));
+            node.Attribute.Add(String("auto_pad", "SAME_LOWER"));
         }
     }
 }

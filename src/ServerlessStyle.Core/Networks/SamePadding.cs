@@ -1,4 +1,5 @@
 using ServerlessStyle.Core.Onnx;
+using static ServerlessStyle.Core.Graph.OnnxProtos;
 
 namespace ServerlessStyle.Core.Networks;
 
@@ -64,7 +65,7 @@ public static class SamePadding
                 node.Attribute.Remove(old);
             }
 
-            node.Attribute.Add(OnnxGraphs.Ints("pads", top, left, bottom, right));
+            node.Attribute.Add(Ints("pads", top, left, bottom, right));
         }
 
         var pads = Attribute(node, "pads")?.Ints.ToArray() ?? [0, 0, 0, 0];

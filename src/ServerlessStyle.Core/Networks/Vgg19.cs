@@ -1,5 +1,6 @@
 using ServerlessStyle.Core.Imaging;
 using ServerlessStyle.Core.Onnx;
+using static ServerlessStyle.Core.Graph.OnnxProtos;
 
 namespace ServerlessStyle.Core.Networks;
 
@@ -57,19 +58,19 @@ public static class Vgg19
                     $"{layer} has a {conv.OutChannels}x{conv.InChannels}x{conv.KernelHeight}x{conv.KernelWidth} kernel; VGG19 needs 3x3 kernels taking {inChannels} channels.");
             }
 
-            graph.Initializer.Add(OnnxGraphs.FloatTensor(layer + "_W", conv.Kernel, conv.OutChannels, conv.InChannels, 3, 3));
-            graph.Initializer.Add(OnnxGraphs.FloatTensor(layer + "_B", conv.Bias, conv.OutChannels));
-            graph.Node.Add(OnnxGraphs.Node(
-                "Conv", layer + "/conv", [current, layer + "_W", layer + "_B"], [layer + "_preact"],
-                OnnxGraphs.Ints("kernel_shape", 3, 3), OnnxGraphs.Ints("pads", 1, 1, 1, 1), OnnxGraphs.Ints("strides", 1, 1)));
-            graph.Node.Add(OnnxGraphs.Node("Relu", layer + "/relu", [layer + "_preact"], [layer]));
+            graph.Initializer.Add(FloatTensor(layer + "_W", [conv.OutChannels, conv.InChannels, 3, 3], conv.Kernel));
+            graph.Initializer.Add(FloatTensor(layer + "_B", [conv.OutChannels], conv.Bias));
+            graph.Node.Add(Node(
+                "Conv", [current, layer + "_W", layer + "_B"], [layer + "_preact"], layer + "/conv",
+                Ints("kernel_shape", 3, 3), Ints("pads", 1, 1, 1, 1), Ints("strides", 1, 1)));
+            graph.Node.Add(Node("Relu", [layer + "_preact"], [layer], layer + "/relu"));
             current = layer;
             inChannels = conv.OutChannels;
             if ((layer.EndsWith("_conv2", StringComparison.Ordinal) && i < 4) || layer.EndsWith("_conv4", StringComparison.Ordinal))
             {
                 var pool = layer[..6] + "_pool";
-                graph.Node.Add(OnnxGraphs.Node(
-                    "MaxPool", pool, [current], [pool], OnnxGraphs.Ints("kernel_shape", 2, 2), OnnxGraphs.Ints("strides", 2, 2)));
+                graph.Node.Add(Node(
+                    "MaxPool", [current], [pool], pool, Ints("kernel_shape", 2, 2), Ints("strides", 2, 2)));
                 current = pool;
             }
         }

@@ -1,6 +1,7 @@
 using ServerlessStyle.Core.Imaging;
 using ServerlessStyle.Core.Networks;
 using ServerlessStyle.Core.Onnx;
+using static ServerlessStyle.Core.Graph.OnnxProtos;
 
 namespace ServerlessStyle.Core.Tests.Networks;
 
@@ -103,7 +104,7 @@ public sealed class ResNet18Tests
     {
         var graph = new GraphProto { Name = "adder" };
         graph.Input.Add(OnnxGraphs.InputValueInfo("x"));
-        graph.Node.Add(OnnxGraphs.Node("Add", "add", ["x", "x"], ["y"]));
+        graph.Node.Add(Node("Add", ["x", "x"], ["y"], "add"));
         var path = Path.Combine(Path.GetTempPath(), $"adder-{Guid.NewGuid():N}.onnx");
         File.WriteAllBytes(path, Google.Protobuf.MessageExtensions.ToByteArray(OnnxGraphs.ToModel(graph)));
         try

@@ -3,6 +3,7 @@ using PureHDF;
 using ServerlessStyle.Core.Imaging;
 using ServerlessStyle.Core.Networks;
 using ServerlessStyle.Core.Onnx;
+using static ServerlessStyle.Core.Graph.OnnxProtos;
 
 namespace ServerlessStyle.Core.Tests.Networks;
 
@@ -171,7 +172,7 @@ public sealed class Vgg19LoadTests : IDisposable
     {
         var graph = new GraphProto { Name = "adder" };
         graph.Input.Add(OnnxGraphs.InputValueInfo("x"));
-        graph.Node.Add(OnnxGraphs.Node("Add", "add", ["x", "x"], ["y"]));
+        graph.Node.Add(Node("Add", ["x", "x"], ["y"], "add"));
         graph.Output.Add(OnnxGraphs.FloatValueInfo("y"));
         var path = Path.Combine(_folder, "adder.onnx");
         File.WriteAllBytes(path, OnnxGraphs.ToModel(graph).ToByteArray());
@@ -269,18 +270,18 @@ public sealed class Vgg19LoadTests : IDisposable
 
             graph.Initializer.Add(Tensor($"w{l}", oihw, cout, cin, 3, 3));
             graph.Initializer.Add(Tensor($"b{l}", bias, cout));
-            graph.Node.Add(OnnxGraphs.Node("Conv", $"conv{l}", [current, $"w{l}", $"b{l}"], [$"c{l}"], OnnxGraphs.Ints("kernel_shape", 3, 3), OnnxGraphs.Ints("pads", 1, 1, 1, 1)));
-            graph.Node.Add(OnnxGraphs.Node("Relu", $"relu{l}", [$"c{l}"], [$"r{l}"]));
+            graph.Node.Add(Node("Conv", [current, $"w{l}", $"b{l}"], [$"c{l}"], $"conv{l}", Ints("kernel_shape", 3, 3), Ints("pads", 1, 1, 1, 1)));
+            graph.Node.Add(Node("Relu", [$"c{l}"], [$"r{l}"], $"relu{l}"));
             current = $"r{l}";
             taps[Vgg19.ConvNames[l]] = current;
             if (l is 1 or 3 or 7 or 11 or 13)
             {
-                graph.Node.Add(OnnxGraphs.Node("MaxPool", $"pool{l}", [current], [$"p{l}"], OnnxGraphs.Ints("kernel_shape", 2, 2), OnnxGraphs.Ints("strides", 2, 2)));
+                graph.Node.Add(Node("MaxPool", [current], [$"p{l}"], $"pool{l}", Ints("kernel_shape", 2, 2), Ints("strides", 2, 2)));
                 current = $"p{l}";
             }
         }
 
-        graph.Node.Add(OnnxGraphs.Node("Flatten", "flatten", [current], ["flat"]));
+        graph.Node.Add(Node("Flatten", [current], ["flat"], "flatten"));
         graph.Output.Add(OnnxGraphs.FloatValueInfo("flat"));
         foreach (var tensor in taps.Values)
         {
