@@ -5,6 +5,7 @@ using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using ServerlessStyle.Core.Evaluation;
 using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Workflow;
 
@@ -64,8 +65,8 @@ internal static class DispatchBenchmark
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{i,13}  {Stopwatch.GetElapsedTime(chunks[i].Start, chunks[i].End).TotalSeconds,10:F3}  {gap,12:F3}"));
             }
 
-            var medianGap = gaps.Count == 0 ? 0 : gaps.Order().ElementAt(gaps.Count / 2);
-            var medianChunk = chunks.Select(c => Stopwatch.GetElapsedTime(c.Start, c.End).TotalSeconds).Order().ElementAt(chunks.Count / 2);
+            var medianGap = gaps.Count == 0 ? 0 : Statistics.Median(gaps);
+            var medianChunk = Statistics.Median(chunks.Select(c => Stopwatch.GetElapsedTime(c.Start, c.End).TotalSeconds));
             log.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
                 $"durable dispatch between chunks (in-process engine): median {1000 * medianGap:F1} ms, {100 * medianGap / (medianGap + medianChunk):F2} % of a chunk"));

@@ -62,9 +62,7 @@ public static class EvaluationBenchmark
 
             return evaluators.Select((evaluator, e) =>
             {
-                var sorted = times[e].Order().ToArray();
-                var median = runs % 2 == 1 ? sorted[runs / 2] : (sorted[(runs / 2) - 1] + sorted[runs / 2]) / 2;
-                return new EvaluationTiming(network.Name, height, width, evaluator.ActiveProvider, options[e].ConvGradient, runs, median, sorted[0])
+                return new EvaluationTiming(network.Name, height, width, evaluator.ActiveProvider, options[e].ConvGradient, runs, Statistics.Median(times[e]), times[e].Min())
                 {
                     ProfileFile = evaluator.EndProfiling().FirstOrDefault(),
                     Winograd = evaluator.WinogradMinChannels(evaluator.ActiveProvider, height, width) is not null,

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using ServerlessStyle.Core.Evaluation;
 using ServerlessStyle.Core.Storage;
 
 namespace ServerlessStyle.Core.Workflow;
@@ -29,13 +30,7 @@ public sealed record ChunkTiming(int Iteration, int Evaluations, double WallSeco
 public sealed record PipelineBenchmarkResult(IReadOnlyList<ChunkTiming> Chunks, double MedianOverheadShare, double MedianBareChunkSeconds)
 {
     /// <summary>How much longer a pipeline chunk takes than the bare loop's, as a share of the pipeline chunk.</summary>
-    public double PipelineCostShare => 1 - (MedianBareChunkSeconds / Median(Chunks.Select(c => c.WallSeconds)));
-
-    internal static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
-    }
+    public double PipelineCostShare => 1 - (MedianBareChunkSeconds / Statistics.Median(Chunks.Select(c => c.WallSeconds)));
 }
 
 /// <summary>
@@ -83,19 +78,19 @@ public static class PipelineBenchmark
             }
 
             await work.FinalizeAsync(pair with { NextChunk = iterations }, cancellationToken).ConfigureAwait(false);
-            var median = PipelineBenchmarkResult.Median(chunks.Select(c => c.OverheadShare));
+            var median = Statistics.Median(chunks.Select(c => c.OverheadShare));
             var shares = chunks.Select(c => (c.WallSeconds - c.LoopSeconds) / c.WallSeconds);
             log.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"median share outside evaluations over {chunks.Count} chunks: {100 * median:F2} % (target < 5 %); of it outside the optimiser loop (storage, images): {100 * PipelineBenchmarkResult.Median(shares):F2} %"));
+                $"median share outside evaluations over {chunks.Count} chunks: {100 * median:F2} % (target < 5 %); of it outside the optimiser loop (storage, images): {100 * Statistics.Median(shares):F2} %"));
 
             // The same chunks again with no pipeline around them: this catches costs that hide inside the evaluations
             // (an upload behind competing for the cores), which the shares above cannot see.
             var bare = await BareChunksAsync(store, storage, engine, job.JobId, plan.Pairs[0].PairId, request, iterations, log, cancellationToken).ConfigureAwait(false);
-            var result = new PipelineBenchmarkResult(chunks, median, PipelineBenchmarkResult.Median(bare));
+            var result = new PipelineBenchmarkResult(chunks, median, Statistics.Median(bare));
             log.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"median chunk: pipeline {PipelineBenchmarkResult.Median(chunks.Select(c => c.WallSeconds)):F3} s, bare loop {result.MedianBareChunkSeconds:F3} s: the pipeline adds {100 * result.PipelineCostShare:F2} % of a chunk"));
+                $"median chunk: pipeline {Statistics.Median(chunks.Select(c => c.WallSeconds)):F3} s, bare loop {result.MedianBareChunkSeconds:F3} s: the pipeline adds {100 * result.PipelineCostShare:F2} % of a chunk"));
             return result;
         }
         finally
