@@ -23,8 +23,6 @@ public sealed class CheckpointStore(BlobContainerClient work, ILogger logger)
     /// </summary>
     public const long WriteBehindLimitBytes = 128L * 1024 * 1024;
 
-    // Bounded like StyleWork's caches: entries of pairs that moved to another worker are dropped, not grown.
-    private const int MaxEntries = 8;
     private readonly ConcurrentDictionary<string, OptimizerState> _states = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task<bool>> _uploads = new(StringComparer.Ordinal);
 
@@ -70,7 +68,7 @@ public sealed class CheckpointStore(BlobContainerClient work, ILogger logger)
             : await ImmutableBlobWriter.TryCreateAsync(work.GetBlobClient(name), (stream, ct) => CheckpointCodec.WriteAsync(stream, state, ct), cancellationToken).ConfigureAwait(false);
         if (created)
         {
-            Remember(_states, name, state);
+            BoundedCache.Remember(_states, name, state);
         }
         else
         {
@@ -94,7 +92,7 @@ public sealed class CheckpointStore(BlobContainerClient work, ILogger logger)
         }
 
         var bytes = await SerializeAsync(state, cancellationToken).ConfigureAwait(false);
-        if (_uploads.Count >= MaxEntries)
+        if (_uploads.Count >= BoundedCache.Capacity)
         {
             foreach (var (key, task) in _uploads)
             {
@@ -107,7 +105,7 @@ public sealed class CheckpointStore(BlobContainerClient work, ILogger logger)
 
         // Not the caller's token: the upload outlives the activity that started it.
         _uploads[name] = Task.Run(() => UploadBehindAsync(name, bytes), CancellationToken.None);
-        Remember(_states, name, state);
+        BoundedCache.Remember(_states, name, state);
     }
 
     /// <summary>
@@ -163,15 +161,5 @@ public sealed class CheckpointStore(BlobContainerClient work, ILogger logger)
         using var buffer = new MemoryStream(checked((int)CheckpointBytes(state)));
         await CheckpointCodec.WriteAsync(buffer, state, cancellationToken).ConfigureAwait(false);
         return new BinaryData(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
-    }
-
-    private static void Remember<T>(ConcurrentDictionary<string, T> cache, string key, T value)
-    {
-        if (cache.Count >= MaxEntries)
-        {
-            cache.Clear();
-        }
-
-        cache[key] = value;
     }
 }

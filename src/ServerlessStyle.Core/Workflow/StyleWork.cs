@@ -30,16 +30,13 @@ public sealed class StyleWork(
     private static readonly JsonSerializerOptions Json = new(JobRequestParser.JsonOptions) { WriteIndented = true };
 
     // A pair's chunks usually run one after another in the same process: keep its targets in memory (the checkpoint
-    // store keeps the state), so the next chunk downloads neither. Bounded: pairs that fail or move to another worker
-    // leave entries behind, so a full cache is emptied rather than grown.
-    private const int MaxCachedPairs = 8;
+    // store keeps the state), so the next chunk downloads neither.
     private readonly ConcurrentDictionary<string, StyleTargets> _targets = new(StringComparer.Ordinal);
-    private readonly CheckpointStore _checkpoints = new(store.Service.GetBlobContainerClient(storage.Value.Container(storage.Value.Work)), logger);
 
     private static JsonSerializerOptions JsonRequestParserOptions => JobRequestParser.JsonOptions;
 
     /// <summary>This worker's checkpoints (tests wait for an upload behind through it).</summary>
-    internal CheckpointStore Checkpoints => _checkpoints;
+    internal CheckpointStore Checkpoints { get; } = new(store.Service.GetBlobContainerClient(storage.Value.Container(storage.Value.Work)), logger);
 
     private StorageOptions Storage => storage.Value;
 
@@ -87,7 +84,7 @@ public sealed class StyleWork(
     {
         var (jobId, pair, request) = (input.JobId, input.Pair, input.Request);
         var state0 = BlobLayout.State(jobId, pair.PairId, 0);
-        if (await _checkpoints.ExistsAsync(state0, cancellationToken).ConfigureAwait(false))
+        if (await Checkpoints.ExistsAsync(state0, cancellationToken).ConfigureAwait(false))
         {
             return new PairPrepared(pair.PairId, AlreadyPresent: true);
         }
@@ -116,10 +113,10 @@ public sealed class StyleWork(
             await store.UploadAsync(Work, BlobLayout.Targets(jobId, pair.PairId), BinaryData.FromBytes(buffer.ToArray()), cancellationToken).ConfigureAwait(false);
         }
 
-        Remember(_targets, BlobLayout.Targets(jobId, pair.PairId), targets);
+        BoundedCache.Remember(_targets, BlobLayout.Targets(jobId, pair.PairId), targets);
         // Written now, not behind: every later checkpoint can be rebuilt from this one.
         var state = OptimizerState.Create(ToOptimizerSettings(request.Optimizer), start.Data);
-        await _checkpoints.WriteAsync(state0, state, cancellationToken).ConfigureAwait(false);
+        await Checkpoints.WriteAsync(state0, state, cancellationToken).ConfigureAwait(false);
         await LossLog.WriteHeaderAsync(LossLogBlob(jobId, pair.PairId), cancellationToken).ConfigureAwait(false);
         return new PairPrepared(pair.PairId, AlreadyPresent: false);
     }
@@ -130,7 +127,7 @@ public sealed class StyleWork(
         var (jobId, pair, request, i) = (input.JobId, input.Pair, input.Request, input.Iteration);
         var nextState = BlobLayout.State(jobId, pair.PairId, i + 1);
         var outcomeBlob = OutcomeBlob(jobId, pair.PairId, i);
-        if (await _checkpoints.ExistsAsync(nextState, cancellationToken).ConfigureAwait(false)
+        if (await Checkpoints.ExistsAsync(nextState, cancellationToken).ConfigureAwait(false)
             && await store.TryDownloadAsync(Work, outcomeBlob, cancellationToken).ConfigureAwait(false) is { } stored)
         {
             return JsonSerializer.Deserialize<ChunkOutcome>(stored.Content.ToString(), JsonRequestParserOptions)! with { Reused = true, Seconds = 0 };
@@ -143,7 +140,7 @@ public sealed class StyleWork(
 
         // Taken, not shared: the optimiser advances it in place, so a failed attempt must not leave it for the retry.
         var stateName = BlobLayout.State(jobId, pair.PairId, i);
-        var state = await _checkpoints.TryTakeAsync(stateName, 3 * targets.Height * targets.Width, cancellationToken).ConfigureAwait(false)
+        var state = await Checkpoints.TryTakeAsync(stateName, 3 * targets.Height * targets.Width, cancellationToken).ConfigureAwait(false)
             ?? await RebuildStateAsync(jobId, pair, request, i, targets, cancellationToken).ConfigureAwait(false);
         var loadSeconds = phase.Elapsed.TotalSeconds;
 
@@ -196,11 +193,11 @@ public sealed class StyleWork(
         // ~290 MB at 1024 px) is only needed when it did not. A later coarse-to-fine stage starts from this state, so it
         // must be stored before the pair is reported done.
         var stateName = BlobLayout.State(jobId, pair.PairId, input.NextChunk);
-        var state = await _checkpoints.TryTakeAsync(stateName, 3 * targets.Height * targets.Width, cancellationToken).ConfigureAwait(false)
+        var state = await Checkpoints.TryTakeAsync(stateName, 3 * targets.Height * targets.Width, cancellationToken).ConfigureAwait(false)
             ?? await RebuildStateAsync(jobId, pair, input.Request, input.NextChunk, targets, cancellationToken).ConfigureAwait(false);
-        if (!await _checkpoints.FlushAsync(stateName, cancellationToken).ConfigureAwait(false))
+        if (!await Checkpoints.FlushAsync(stateName, cancellationToken).ConfigureAwait(false))
         {
-            await _checkpoints.WriteAsync(stateName, state, cancellationToken).ConfigureAwait(false);
+            await Checkpoints.WriteAsync(stateName, state, cancellationToken).ConfigureAwait(false);
         }
 
         var final = BlobLayout.FinalImage(jobId, pair.PairId);
@@ -219,14 +216,14 @@ public sealed class StyleWork(
     /// </summary>
     private async Task StoreNextStateAsync(string stateName, string nextState, OptimizerState state, CancellationToken cancellationToken)
     {
-        if (await _checkpoints.FlushAsync(stateName, cancellationToken).ConfigureAwait(false))
+        if (await Checkpoints.FlushAsync(stateName, cancellationToken).ConfigureAwait(false))
         {
-            await _checkpoints.WriteBehindAsync(nextState, state, cancellationToken).ConfigureAwait(false);
+            await Checkpoints.WriteBehindAsync(nextState, state, cancellationToken).ConfigureAwait(false);
         }
         else
         {
             // state-i's upload failed: store state-(i+1) now, so that a stored state never lags more than one chunk.
-            await _checkpoints.WriteAsync(nextState, state, cancellationToken).ConfigureAwait(false);
+            await Checkpoints.WriteAsync(nextState, state, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -241,7 +238,7 @@ public sealed class StyleWork(
         var name = BlobLayout.State(jobId, pair.PairId, iteration);
         var previousName = BlobLayout.State(jobId, pair.PairId, iteration - 1);
         var length = 3 * targets.Height * targets.Width;
-        var previous = iteration > 0 ? await _checkpoints.TryTakeAsync(previousName, length, cancellationToken).ConfigureAwait(false) : null;
+        var previous = iteration > 0 ? await Checkpoints.TryTakeAsync(previousName, length, cancellationToken).ConfigureAwait(false) : null;
         if (previous is null)
         {
             throw new InvalidOperationException(
@@ -254,8 +251,8 @@ public sealed class StyleWork(
         await ChunkRunner.RunChunkAsync(previous, objective, request.EvaluationsPerIteration, cancellationToken).ConfigureAwait(false);
 
         // Another attempt may have stored it meanwhile: then continue from the stored one, as every other worker will.
-        await _checkpoints.WriteAsync(name, previous, cancellationToken).ConfigureAwait(false);
-        return await _checkpoints.TryTakeAsync(name, length, cancellationToken).ConfigureAwait(false)
+        await Checkpoints.WriteAsync(name, previous, cancellationToken).ConfigureAwait(false);
+        return await Checkpoints.TryTakeAsync(name, length, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"{Work}/{name} vanished after it was written.");
     }
 
@@ -314,7 +311,7 @@ public sealed class StyleWork(
             // any colour preservation), upscaled with the same resampler as every input.
             var before = await LoadTargetsAsync(jobId, previous.PairId, cancellationToken).ConfigureAwait(false);
             var lastName = BlobLayout.State(jobId, previous.PairId, previous.Chunk);
-            var last = await _checkpoints.TryTakeAsync(lastName, 3 * before.Height * before.Width, cancellationToken).ConfigureAwait(false)
+            var last = await Checkpoints.TryTakeAsync(lastName, 3 * before.Height * before.Width, cancellationToken).ConfigureAwait(false)
                 ?? throw new InvalidOperationException($"{Work}/{lastName} is missing: the previous stage did not finish.");
             var png = ImageWriter.ToPng(new ImageTensor(before.Height, before.Width, last.X));
             return ImageLoader.LoadExact(png, content.Height, content.Width, Limits);
@@ -414,18 +411,8 @@ public sealed class StyleWork(
             ?? throw new InvalidOperationException($"{Work}/{name} is missing: PrepareTargets did not run for this pair.");
         using var stream = blob.Content.ToStream();
         var targets = StyleTargets.ReadFrom(stream);
-        Remember(_targets, name, targets);
+        BoundedCache.Remember(_targets, name, targets);
         return targets;
-    }
-
-    private static void Remember<T>(ConcurrentDictionary<string, T> cache, string key, T value)
-    {
-        if (cache.Count >= MaxCachedPairs)
-        {
-            cache.Clear();
-        }
-
-        cache[key] = value;
     }
 
     private BlockBlobClient LossLogBlob(string jobId, string pairId) =>
