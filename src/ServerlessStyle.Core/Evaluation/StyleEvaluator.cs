@@ -62,14 +62,14 @@ public sealed class StyleEvaluator : IDisposable
         }
 
         var (contentFeatures, contentGrams) = RunTargets(network, content);
-        var positions = Graph(network, content.Height, content.Width, GraphKind.Targets).Graph.StylePositions;
+        var positions = Graph(network, content.Height, content.Width, GraphKind.Targets).StylePositions;
         var total = styles.Sum(s => s.Weight);
         var grams = contentGrams.Select(g => new double[g.Length]).ToArray();
         foreach (var (image, weight) in styles)
         {
             CheckImage(image, nameof(styles));
             var (_, styleGrams) = RunTargets(network, image);
-            var stylePositions = Graph(network, image.Height, image.Width, GraphKind.Targets).Graph.StylePositions;
+            var stylePositions = Graph(network, image.Height, image.Width, GraphKind.Targets).StylePositions;
             for (var l = 0; l < grams.Length; l++)
             {
                 // A Gram sums over positions; rescaling by the position ratio makes a style image of another size
@@ -156,10 +156,10 @@ public sealed class StyleEvaluator : IDisposable
             fixed (float* pg = gradient)
             {
                 values.Add(OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float, imageShape, (IntPtr)px, length * sizeof(float)));
-                values.Add(OrtValue.CreateTensorValueFromMemory(targets.ContentFeatures, compiled.Graph.ContentShape));
+                values.Add(OrtValue.CreateTensorValueFromMemory(targets.ContentFeatures, compiled.ContentShape));
                 for (var l = 0; l < targets.Grams.Count; l++)
                 {
-                    values.Add(OrtValue.CreateTensorValueFromMemory(targets.Grams[l], [compiled.Graph.StyleChannels[l], compiled.Graph.StyleChannels[l]]));
+                    values.Add(OrtValue.CreateTensorValueFromMemory(targets.Grams[l], [compiled.StyleChannels[l], compiled.StyleChannels[l]]));
                 }
 
                 values.Add(OrtValue.CreateTensorValueFromMemory(new[] { (float)weights.Content }, []));
@@ -248,7 +248,8 @@ public sealed class StyleEvaluator : IDisposable
         var fed = WinogradConvolution.MoveWeightsToInputs(graph.Model.Graph);
         var session = new InferenceSession(graph.Model.ToByteArray(), sessionOptions);
         _logger.LogDebug("Built the {Kind} session of {Network} at {Height}x{Width} on {Provider}.", key.Kind, key.Network, key.Height, key.Width, key.Provider);
-        return new CompiledGraph(session, graph with { Model = new Onnx.ModelProto() }, fed.Select(f => OrtValue.CreateTensorValueFromMemory(f.Values, f.Dims)).ToArray());
+        return new CompiledGraph(
+            session, graph.ContentShape, graph.StyleChannels, graph.StylePositions, fed.Select(f => OrtValue.CreateTensorValueFromMemory(f.Values, f.Dims)).ToArray());
     }
 
     /// <summary>
@@ -318,15 +319,21 @@ public sealed class StyleEvaluator : IDisposable
 
     private sealed record SessionKey(string Network, int Height, int Width, ExecutionProvider Provider, GraphKind Kind);
 
-    /// <summary>A session, its graph's shapes (the model itself is let go), and the weights it is fed on every run.</summary>
-    private sealed class CompiledGraph(InferenceSession session, StyleGraph graph, IReadOnlyList<OrtValue> fedWeights) : IDisposable
+    /// <summary>A session, the shapes of its graph (not the model: ONNX Runtime has its own copy), and the weights it is fed on every run.</summary>
+    private sealed class CompiledGraph(
+        InferenceSession session, long[] contentShape, IReadOnlyList<long> styleChannels, IReadOnlyList<long> stylePositions, IReadOnlyList<OrtValue> fedWeights)
+        : IDisposable
     {
         public InferenceSession Session { get; } = session;
 
         /// <summary>Graph inputs after the per-run ones, over pinned arrays that live as long as the session.</summary>
         public IReadOnlyList<OrtValue> FedWeights { get; } = fedWeights;
 
-        public StyleGraph Graph { get; } = graph;
+        public long[] ContentShape { get; } = contentShape;
+
+        public IReadOnlyList<long> StyleChannels { get; } = styleChannels;
+
+        public IReadOnlyList<long> StylePositions { get; } = stylePositions;
 
         public string[] InputNames { get; } = session.InputNames.ToArray();
 
@@ -334,17 +341,17 @@ public sealed class StyleEvaluator : IDisposable
 
         public void CheckTargets(StyleTargets targets)
         {
-            var contentLength = Graph.ContentShape.Aggregate(1L, (p, d) => p * d);
-            if (targets.ContentFeatures.Length != contentLength || targets.Grams.Count != Graph.StyleChannels.Count || targets.StyleLayerWeights.Length != Graph.StyleChannels.Count)
+            var contentLength = ContentShape.Aggregate(1L, (p, d) => p * d);
+            if (targets.ContentFeatures.Length != contentLength || targets.Grams.Count != StyleChannels.Count || targets.StyleLayerWeights.Length != StyleChannels.Count)
             {
-                throw new ArgumentException($"The targets hold {targets.ContentFeatures.Length} content values and {targets.Grams.Count} Grams; the network needs {contentLength} and {Graph.StyleChannels.Count}.", nameof(targets));
+                throw new ArgumentException($"The targets hold {targets.ContentFeatures.Length} content values and {targets.Grams.Count} Grams; the network needs {contentLength} and {StyleChannels.Count}.", nameof(targets));
             }
 
             for (var l = 0; l < targets.Grams.Count; l++)
             {
-                if (targets.Grams[l].Length != Graph.StyleChannels[l] * Graph.StyleChannels[l])
+                if (targets.Grams[l].Length != StyleChannels[l] * StyleChannels[l])
                 {
-                    throw new ArgumentException($"Gram {l} holds {targets.Grams[l].Length} values; the network's layer has {Graph.StyleChannels[l]} channels.", nameof(targets));
+                    throw new ArgumentException($"Gram {l} holds {targets.Grams[l].Length} values; the network's layer has {StyleChannels[l]} channels.", nameof(targets));
                 }
             }
         }
