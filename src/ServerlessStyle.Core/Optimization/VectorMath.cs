@@ -67,32 +67,9 @@ internal static class VectorMath
         return max;
     }
 
-    /// <summary>y += alpha * x, each element computed in float64 and rounded once.</summary>
-    public static void Axpy(double alpha, ReadOnlySpan<float> x, Span<float> y)
-    {
-        var i = 0;
-        if (Vector128.IsHardwareAccelerated)
-        {
-            var a = Vector128.Create(alpha);
-            ref var rx = ref MemoryMarshal.GetReference(x);
-            ref var ry = ref MemoryMarshal.GetReference(y);
-            for (; i + 3 < y.Length; i += 4)
-            {
-                var (xLow, xHigh) = Vector128.Widen(Vector128.LoadUnsafe(ref rx, (nuint)i));
-                var (yLow, yHigh) = Vector128.Widen(Vector128.LoadUnsafe(ref ry, (nuint)i));
-                Vector128.Narrow(yLow + (a * xLow), yHigh + (a * xHigh)).StoreUnsafe(ref ry, (nuint)i);
-            }
-        }
-
-        for (; i < y.Length; i++)
-        {
-            y[i] = (float)(y[i] + alpha * x[i]);
-        }
-    }
-
     /// <summary>
-    /// The two-loop recursion's steps, fused so that each walks memory once: y += alpha * x as <see cref="Axpy"/>, then
-    /// the dot product of z with the new y as <see cref="Dot"/>, with the same bits as those two calls.
+    /// The two-loop recursion's steps, fused so that each walks memory once: y += alpha * x (each element computed in
+    /// float64 and rounded once), then the dot product of z with the new y with the same bits as <see cref="Dot"/>.
     /// </summary>
     public static double AxpyDot(double alpha, ReadOnlySpan<float> x, Span<float> y, ReadOnlySpan<float> z) =>
         Fused(FusedStep.Axpy, alpha, 1.0, x, y, z, default, out _);
