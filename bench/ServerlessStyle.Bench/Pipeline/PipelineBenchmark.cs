@@ -78,20 +78,19 @@ public static class PipelineBenchmark
                 Network = NetworkChoice.Auto,
             };
 
-            await using (var host = await LocalDurableHost.StartAsync(
+            // The engine lives in the host's services: the bare loop below runs before the host is disposed.
+            await using var host = await LocalDurableHost.StartAsync(
                 configuration,
                 services => services.AddSingleton<IStyleWork>(sp =>
                 {
                     engine = sp.GetRequiredService<StyleEngine>();
                     return timed = new TimedWork(ActivatorUtilities.CreateInstance<StyleWork>(sp));
                 }),
-                cancellationToken).ConfigureAwait(false))
+                cancellationToken).ConfigureAwait(false);
+            var summary = await host.RunToEndAsync(new JobInput(JobId, request, new WorkflowSettings()), cancellationToken).ConfigureAwait(false);
+            if (summary.State != JobState.Completed)
             {
-                var summary = await host.RunToEndAsync(new JobInput(JobId, request, new WorkflowSettings()), cancellationToken).ConfigureAwait(false);
-                if (summary.State != JobState.Completed)
-                {
-                    throw new InvalidOperationException($"The benchmark's job ended {summary.State}: {summary.Reason}");
-                }
+                throw new InvalidOperationException($"The benchmark's job ended {summary.State}: {summary.Reason}");
             }
 
             log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"targets: {timed!.PrepareSeconds:F3} s (network loaded, sessions built)"));
