@@ -1,7 +1,11 @@
+using System.Diagnostics;
+using DurableTask.AzureStorage;
 using Microsoft.DurableTask.Client;
-using Microsoft.DurableTask.Testing;
+using Microsoft.DurableTask.Worker;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ServerlessStyle.Core;
 using ServerlessStyle.Core.Jobs;
@@ -10,53 +14,103 @@ using ServerlessStyle.Core.Workflow;
 namespace ServerlessStyle.Hosting;
 
 /// <summary>
-/// The StyleJob and StylePair orchestrations and their activities on Durable Task's in-memory engine, in this process:
-/// the same code the Functions app hosts, with the services of <see cref="ServiceCollectionExtensions.AddServerlessStyle"/>.
-/// The engine keeps no history across processes; that is enough because every checkpoint lives in blobs and every
-/// activity is idempotent, so a job scheduled again with the same id finds its finished chunks and reuses them.
+/// The StyleJob and StylePair orchestrations and their activities on Durable Task's Azure Storage backend, the one
+/// Durable Functions itself runs on: a task hub of queues, tables and blobs in one storage account (Azurite locally).
+/// <see cref="StartAsync"/> joins the hub as a worker in this process, with the services of
+/// <see cref="ServiceCollectionExtensions.AddServerlessStyle"/>, and gives a client; <see cref="Connect"/> gives the
+/// client alone. Any number of such workers, in any number of processes and machines, share the work of one hub, and
+/// a job outlives the process that submitted it.
 /// </summary>
 public sealed class LocalDurableHost : IAsyncDisposable
 {
-    // After Ctrl-C the running chunk is abandoned: its checkpoint is written last, so nothing half-done is kept.
-    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);
+    private readonly AzureStorageOrchestrationService _backend;
+    private readonly ServiceProvider? _services;
+    private readonly AzureStorageWorker? _worker;
+    private readonly ActivityGate? _gate;
+    private readonly ILogger _log;
+    private int _disposed;
 
-    private const string SidecarLogLevel = "Logging__LogLevel__Default";
+    private LocalDurableHost(
+        DurableHubOptions hub, AzureStorageOrchestrationService backend, ServiceProvider? services, AzureStorageWorker? worker, ActivityGate? gate, ILogger log)
+    {
+        Hub = hub;
+        _backend = backend;
+        _services = services;
+        _worker = worker;
+        _gate = gate;
+        _log = log;
+        Client = new AzureStorageDurableTaskClient(backend);
+    }
 
-    private readonly DurableTaskTestHost _host;
+    public DurableTaskClient Client { get; }
 
-    private LocalDurableHost(DurableTaskTestHost host) => _host = host;
+    /// <summary>The hub's settings as used (task hub name, worker id, time limits).</summary>
+    public DurableHubOptions Hub { get; }
 
-    public DurableTaskClient Client => _host.Client;
+    /// <summary>This process's worker id, or null for a client without a worker.</summary>
+    public string? WorkerId => _worker is null ? null : Hub.EffectiveWorkerId;
+
+    /// <summary>Ends when the worker stops; faults when it fails (storage gone, for example). Never ends without a worker.</summary>
+    public Task Completion => _worker?.ExecuteTask ?? Task.Delay(Timeout.Infinite);
 
     /// <summary>
-    /// Starts the engine; <paramref name="configuration"/> holds the ServerlessStyle:* settings (storage, engine, limits),
-    /// and <paramref name="configureServices"/> may replace or wrap services after them (a benchmark times the work).
+    /// Joins the task hub as a worker; <paramref name="configuration"/> holds the ServerlessStyle:* settings (storage,
+    /// engine, limits, and Durable for the hub), and <paramref name="configureServices"/> may replace or wrap services
+    /// after them (a benchmark times the work, a command adds a log provider).
     /// </summary>
     public static async Task<LocalDurableHost> StartAsync(
         IConfiguration configuration, Action<IServiceCollection>? configureServices = null, CancellationToken cancellationToken = default)
     {
-        SilenceSidecar();
-        var host = await DurableTaskTestHost.StartAsync(
-            registry => registry.AddStyleWorkflow(),
-            new DurableTaskTestHostOptions
-            {
-                // A free port chosen here, not the host's random guess in 30000-40000, which may be taken.
-                Port = FreePort(),
-                LoggerFactory = NullLoggerFactory.Instance,
-                ConfigureServices = services =>
-                {
-                    services.AddSingleton(configuration);
-                    // No log providers: the progress display is the user interface; failures come back in the job summary.
-                    services.AddLogging();
-                    services.AddServerlessStyle();
-                    configureServices?.Invoke(services);
-                },
-            },
-            cancellationToken).ConfigureAwait(false);
-        return new LocalDurableHost(host);
+        var hub = DurableHubOptions.From(configuration);
+        var gate = new ActivityGate();
+        var services = new ServiceCollection();
+        services.AddSingleton(configuration);
+        // No log providers unless the caller adds one: `run` shows progress bars, failures come back in the job summary.
+        services.AddLogging();
+        services.AddServerlessStyle();
+        configureServices?.Invoke(services);
+        StoppableStyleWork.Decorate(services, gate);
+        services.AddSingleton(gate);
+        services.AddSingleton(hub);
+        services.AddSingleton(sp => TaskHubBackend.Create(hub, sp.GetRequiredService<ILoggerFactory>()));
+        services.AddDurableTaskWorker(builder =>
+        {
+            builder.AddTasks(registry => registry.AddStyleWorkflow());
+            builder.UseBuildTarget<AzureStorageWorker>();
+        });
+
+        var provider = services.BuildServiceProvider();
+        var worker = provider.GetServices<IHostedService>().OfType<AzureStorageWorker>().Single();
+        var host = new LocalDurableHost(
+            hub, provider.GetRequiredService<AzureStorageOrchestrationService>(), provider, worker, gate,
+            provider.GetRequiredService<ILoggerFactory>().CreateLogger(AzureStorageWorker.LogCategory));
+        try
+        {
+            await worker.StartAsync(cancellationToken).ConfigureAwait(false);
+            await worker.Started.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return host;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            await host.DisposeAsync().ConfigureAwait(false);
+            throw new DurableHubException($"could not join task hub {hub.TaskHub} on {StorageEndpoints.Describe(hub.ConnectionString!)}: {e.Message}", e);
+        }
+        catch
+        {
+            await host.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
-    /// <summary>Schedules StyleJob with the job's own id (a fresh engine has no instance of it yet).</summary>
+    /// <summary>A client of the task hub without a worker: to submit, follow, list and cancel jobs that workers elsewhere run.</summary>
+    public static LocalDurableHost Connect(IConfiguration configuration, ILoggerFactory? loggerFactory = null)
+    {
+        var hub = DurableHubOptions.From(configuration);
+        var logs = loggerFactory ?? NullLoggerFactory.Instance;
+        return new LocalDurableHost(hub, TaskHubBackend.Create(hub, logs), null, null, null, logs.CreateLogger(AzureStorageWorker.LogCategory));
+    }
+
+    /// <summary>Schedules StyleJob with the job's own id unless an instance of that id exists already.</summary>
     public Task<StartedJob> ScheduleAsync(JobInput input, CancellationToken cancellationToken = default) =>
         StyleJobClient.StartAsync(Client, input, cancellationToken);
 
@@ -68,34 +122,84 @@ public sealed class LocalDurableHost : IAsyncDisposable
     public async Task<JobSummary> RunToEndAsync(JobInput input, CancellationToken cancellationToken = default)
     {
         await ScheduleAsync(input, cancellationToken).ConfigureAwait(false);
-        var job = await Client.WaitForInstanceCompletionAsync(input.JobId, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false);
+        var wait = Client.WaitForInstanceCompletionAsync(input.JobId, getInputsAndOutputs: true, cancellationToken);
+        if (await Task.WhenAny(wait, Completion).ConfigureAwait(false) != wait)
+        {
+            await Completion.ConfigureAwait(false);
+            throw new DurableHubException($"the worker stopped before job {input.JobId} ended.");
+        }
+
+        var job = await wait.ConfigureAwait(false);
         return job.RuntimeStatus == OrchestrationRuntimeStatus.Completed
             ? job.ReadOutputAs<JobSummary>() ?? throw new InvalidOperationException($"Job {input.JobId} completed without a summary.")
             : new JobSummary(input.JobId, JobState.Failed, job.FailureDetails?.ErrorMessage ?? $"the orchestration ended {job.RuntimeStatus}", []);
     }
 
     /// <summary>
-    /// The engine's gRPC sidecar is a default generic host that logs every request to the console and reads its logging
-    /// levels only from configuration (environment variables); this silences it unless the user chose a level.
+    /// Stops the worker: the running activity gives up at its next evaluation and its message goes back to the queue
+    /// (another worker, or this one next time, runs that chunk again from its checkpoint), the partition leases are
+    /// released, and the engine's ONNX Runtime sessions are disposed once no activity runs any more.
     /// </summary>
-    private static void SilenceSidecar()
-    {
-        if (Environment.GetEnvironmentVariable(SidecarLogLevel) is null)
-        {
-            Environment.SetEnvironmentVariable(SidecarLogLevel, "None");
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     public async ValueTask DisposeAsync()
     {
-        var stop = _host.DisposeAsync().AsTask();
-        await Task.WhenAny(stop, Task.Delay(StopTimeout)).ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        var clock = Stopwatch.StartNew();
+        var idle = true;
+        if (_worker is not null)
+        {
+            _gate!.Stop();
+            using var budget = new CancellationTokenSource(Hub.StopTimeout);
+            try
+            {
+                await _worker.StopAsync(budget.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or AggregateException)
+            {
+            }
+
+            idle = await _gate.WhenIdleAsync(Remaining(clock)).ConfigureAwait(false);
+        }
+
+        if (Hub.DeleteTaskHubOnStop)
+        {
+            try
+            {
+                await _backend.DeleteAsync().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                _log.LogWarning("could not delete task hub {TaskHub}: {Message}", Hub.TaskHub, e.Message);
+            }
+        }
+
+        if (!idle)
+        {
+            // Disposing the engine now would free native sessions under a running evaluation (a crash, not an error):
+            // the process is about to end and frees them itself; the activity's message is redelivered after the
+            // visibility timeout.
+            _log.LogWarning("an activity was still running {Seconds:0} s after stopping; its engine is left to the process exit", clock.Elapsed.TotalSeconds);
+            return;
+        }
+
+        if (_services is not null)
+        {
+            await _services.DisposeAsync().ConfigureAwait(false);
+        }
+        else
+        {
+            _backend.Dispose();
+        }
+
+        _gate?.Dispose();
+    }
+
+    private TimeSpan Remaining(Stopwatch clock)
+    {
+        var left = Hub.StopTimeout - clock.Elapsed;
+        return left > TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1);
     }
 }
