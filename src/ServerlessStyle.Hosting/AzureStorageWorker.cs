@@ -70,7 +70,9 @@ internal sealed class AzureStorageWorker : DurableTaskWorker
             throw;
         }
 
-        _log.LogInformation("worker {WorkerId} joined task hub {TaskHub}", _hub.EffectiveWorkerId, _hub.TaskHub);
+        _log.LogInformation(
+            "worker {WorkerId} joined task hub {TaskHub} on {Storage}; Ctrl-C or SIGTERM stops it, handing its running chunk back",
+            _hub.EffectiveWorkerId, _hub.TaskHub, StorageEndpoints.Describe(_hub.ConnectionString!));
         _started.TrySetResult();
         try
         {

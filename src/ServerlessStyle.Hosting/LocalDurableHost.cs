@@ -114,6 +114,34 @@ public sealed class LocalDurableHost : IAsyncDisposable
     public Task<StartedJob> ScheduleAsync(JobInput input, CancellationToken cancellationToken = default) =>
         StyleJobClient.StartAsync(Client, input, cancellationToken);
 
+    /// <summary>
+    /// Makes sure the job runs: schedules it when the hub has no instance of it, leaves a running one alone, and starts
+    /// one that was canceled or failed again with the same id, so that it continues from its checkpoints (finished
+    /// chunks are found and reused). A completed job is left as it is.
+    /// </summary>
+    public async Task<JobStart> ScheduleOrResumeAsync(JobInput input, CancellationToken cancellationToken = default)
+    {
+        var existing = await Client.GetInstanceAsync(input.JobId, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false);
+        if (existing is null)
+        {
+            return (await ScheduleAsync(input, cancellationToken).ConfigureAwait(false)).AlreadyExisted ? JobStart.Running : JobStart.Scheduled;
+        }
+
+        if (!existing.IsCompleted)
+        {
+            return JobStart.Running;
+        }
+
+        if (existing.RuntimeStatus == OrchestrationRuntimeStatus.Completed && existing.ReadOutputAs<JobSummary>()?.State == JobState.Completed)
+        {
+            return JobStart.Completed;
+        }
+
+        await Client.ScheduleNewOrchestrationInstanceAsync(
+            StyleOrchestrationNames.StyleJob, input, new Microsoft.DurableTask.StartOrchestrationOptions(input.JobId), cancellationToken).ConfigureAwait(false);
+        return JobStart.Restarted;
+    }
+
     /// <summary>The job's progress: its state and, per pair, the latest iteration, loss and image.</summary>
     public Task<JobProgress?> GetProgressAsync(string jobId, CancellationToken cancellationToken = default) =>
         StyleJobClient.GetProgressAsync(Client, jobId, cancellationToken);
@@ -202,4 +230,20 @@ public sealed class LocalDurableHost : IAsyncDisposable
         var left = Hub.StopTimeout - clock.Elapsed;
         return left > TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1);
     }
+}
+
+/// <summary>What <see cref="LocalDurableHost.ScheduleOrResumeAsync"/> found and did.</summary>
+public enum JobStart
+{
+    /// <summary>The hub had no such job: it is scheduled now.</summary>
+    Scheduled,
+
+    /// <summary>The job is running (or waiting for a worker) already.</summary>
+    Running,
+
+    /// <summary>The job had been canceled or had failed: it starts again from its checkpoints.</summary>
+    Restarted,
+
+    /// <summary>The job completed earlier: nothing to run.</summary>
+    Completed,
 }

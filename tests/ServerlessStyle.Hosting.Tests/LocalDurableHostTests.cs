@@ -104,6 +104,28 @@ public sealed class LocalDurableHostTests
     }
 
     [Fact]
+    public async Task ScheduleOrResumeAsync_CanceledJob_StartsAgainAndCompletesFromItsCheckpoints()
+    {
+        await using var hub = new TestHub();
+        var input = await hub.UploadJobAsync("job-again", iterations: 4, evaluations: 2, styles: 2);
+        await using var host = await LocalDurableHost.StartAsync(hub.Configuration());
+        using var timeout = new CancellationTokenSource(JobTimeout);
+        Assert.Equal(JobStart.Scheduled, await host.ScheduleOrResumeAsync(input, timeout.Token));
+        Assert.Equal(JobStart.Running, await host.ScheduleOrResumeAsync(input, timeout.Token));
+        await WaitAsync(host, "job-again", p => p.Pairs.Count == 2 && p.Pairs.Any(pair => pair.Iteration >= 1), timeout.Token);
+        await StyleJobClient.CancelAsync(host.Client, "job-again", timeout.Token);
+        await host.Client.WaitForInstanceCompletionAsync("job-again", cancellation: timeout.Token);
+
+        Assert.Equal(JobStart.Restarted, await host.ScheduleOrResumeAsync(input, timeout.Token));
+
+        var job = await host.Client.WaitForInstanceCompletionAsync("job-again", getInputsAndOutputs: true, timeout.Token);
+        var summary = job.ReadOutputAs<JobSummary>();
+        Assert.True(summary?.State == JobState.Completed, $"{job.RuntimeStatus} {summary?.State}: {summary?.Reason}");
+        Assert.All(summary!.Pairs, pair => Assert.Equal(4, pair.Result!.Iterations));
+        Assert.Equal(JobStart.Completed, await host.ScheduleOrResumeAsync(input, timeout.Token));
+    }
+
+    [Fact]
     public async Task Client_WithoutWorker_SchedulesListsRefusesADuplicateAndPurges()
     {
         await using var hub = new TestHub();
