@@ -15,7 +15,16 @@ public static class Program
         app.Configure(config =>
         {
             config.SetApplicationName("serverless-style");
-            config.AddCommand<RunCommand>("run").WithDescription("Stylise photos end to end on the local durable engine over Azurite.");
+            config.AddCommand<RunCommand>("run").WithDescription("Stylise photos end to end: submit the job to the durable task hub (Azurite or a storage account), work on it in this process, follow it and download the results.");
+            config.AddCommand<WorkerCommand>("worker").WithDescription("Join the durable task hub and run the jobs in it until Ctrl-C or SIGTERM; start one per machine (or GPU) to scale out.");
+            config.AddBranch("jobs", jobs =>
+            {
+                jobs.SetDescription("Jobs in the durable task hub: list, show, wait for, cancel.");
+                jobs.AddCommand<JobsListCommand>("list").WithDescription("List the task hub's jobs, newest first.");
+                jobs.AddCommand<JobsShowCommand>("show").WithDescription("Print a job's progress as JSON: its state and each pair's iteration and loss.");
+                jobs.AddCommand<JobsWaitCommand>("wait").WithDescription("Wait for a job to end: exit 0 when it completed (results in DIR/{job}/ with --out), else 1 with the reason, or 2 after --timeout.");
+                jobs.AddCommand<JobsCancelCommand>("cancel").WithDescription("Cancel a running job and its pairs; run --resume starts it again from its finished iterations.");
+            });
             config.AddCommand<ControlsSheetCommand>("sheet-controls").WithDescription("Render each artistic control on the sample photos into docs/images/controls.png, through the durable host (under scripts/with-azurite.sh).");
             config.AddCommand<SheetCommand>("sheet").WithDescription("Put images side by side in one labelled row (PNG).");
             config.AddCommand<EvalCommand>("eval").WithDescription("One loss and gradient evaluation: JSON terms on stdout, the gradient as .npy.");

@@ -31,7 +31,10 @@ internal static class CliProcess
     }
 
     /// <summary>Starts <c>dotnet serverless-style.dll args</c>; standard output and error are collected as they come.</summary>
-    public static Child Start(params string[] args)
+    public static Child Start(params string[] args) => Start(args, environment: null);
+
+    /// <summary>The same, with extra environment variables for the child (the task hub's time limits, for example).</summary>
+    public static Child Start(string[] args, IReadOnlyDictionary<string, string>? environment, Action<Child, string>? onLine = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -45,7 +48,12 @@ internal static class CliProcess
             start.ArgumentList.Add(arg);
         }
 
-        return new Child(Process.Start(start)!);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
+        return new Child(Process.Start(start)!, onLine);
     }
 
     /// <summary>The storage the CLI will use here: the test run's Azurite, else the one it starts itself.</summary>
@@ -58,10 +66,22 @@ internal static class CliProcess
         private readonly StringBuilder _output = new();
         private readonly StringBuilder _error = new();
 
-        public Child(Process process)
+        public Child(Process process, Action<Child, string>? onLine = null)
         {
             Process = process;
-            process.OutputDataReceived += (_, e) => { lock (_output) { _output.AppendLine(e.Data); } };
+            process.OutputDataReceived += (_, e) =>
+            {
+                lock (_output)
+                {
+                    _output.AppendLine(e.Data);
+                }
+
+                // As the line comes, not when a poll notices it: a test that kills a worker mid-chunk acts here.
+                if (e.Data is not null)
+                {
+                    onLine?.Invoke(this, e.Data);
+                }
+            };
             process.ErrorDataReceived += (_, e) => { lock (_error) { _error.AppendLine(e.Data); } };
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
@@ -100,7 +120,9 @@ internal static class CliProcess
             }
 
             var line = await WaitForLineAsync("storage: Azurite on 127.0.0.1:", timeout);
-            return LocalAzurite.ConnectionStringFor(int.Parse(line.Split(',')[0], System.Globalization.CultureInfo.InvariantCulture));
+            var ports = System.Text.RegularExpressions.Regex.Matches(line, @"(\d+) \((blob|queue|table)\)")
+                .ToDictionary(m => m.Groups[2].Value, m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+            return LocalAzurite.ConnectionStringFor(ports["blob"], ports["queue"], ports["table"]);
         }
 
         public void Dispose()

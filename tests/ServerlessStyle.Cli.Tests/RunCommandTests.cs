@@ -67,6 +67,7 @@ public sealed class RunCommandTests : IDisposable
             await WaitForIterationAsync(child, iteration: 2, TimeSpan.FromSeconds(120));
             await WaitForCheckpointAsync(connection, job, chunk: 1, TimeSpan.FromSeconds(10));
 
+            var interrupted = System.Diagnostics.Stopwatch.StartNew();
             using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", child.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
             {
                 await kill.WaitForExitAsync();
@@ -74,9 +75,13 @@ public sealed class RunCommandTests : IDisposable
 
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             await child.Process.WaitForExitAsync(timeout.Token);
+            var stopTime = interrupted.Elapsed;
+            // 130 = 128 + SIGINT: a clean stop; a crash (SIGSEGV while native sessions were disposed under a running
+            // evaluation, as before the worker handed its chunk back) would end in 139.
             Assert.True(
-                child.Process.ExitCode != 0,
+                child.Process.ExitCode == 130,
                 $"exit {child.Process.ExitCode} after SIGINT; output: {child.Output[Math.Max(0, child.Output.Length - 1500)..]}; error: {child.Error}");
+            Assert.True(stopTime < TimeSpan.FromSeconds(10), $"the run took {stopTime} to stop after Ctrl-C");
             Assert.Contains($"run --resume {job}", child.Error);
             Assert.DoesNotContain(" at ", child.Error);
         }

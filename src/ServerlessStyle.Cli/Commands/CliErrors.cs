@@ -12,10 +12,11 @@ internal static class CliErrors
             Spectre.Console.Cli.CommandAppException => root.Message,
             _ => root.Message,
         };
-        Console.Error.WriteLine($"serverless-style: {message}");
+        // A storage error may quote the connection string or a signed URL: its key is never printed.
+        Console.Error.WriteLine($"serverless-style: {Local.Secrets.Redact(message)}");
         if (Environment.GetEnvironmentVariable("SERVERLESS_STYLE_DEBUG") == "1")
         {
-            Console.Error.WriteLine(root);
+            Console.Error.WriteLine(Local.Secrets.Redact(root.ToString()));
         }
 
         return root is OperationCanceledException ? 130 : 1;

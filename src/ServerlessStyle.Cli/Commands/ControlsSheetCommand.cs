@@ -65,6 +65,9 @@ internal sealed class ControlsSheetCommand : AsyncCommand<ControlsSheetCommand.S
             ["ServerlessStyle:Storage:ContainerPrefix"] = options.ContainerPrefix,
             ["ServerlessStyle:Engine:Provider"] = "cpu",
             ["ServerlessStyle:Limits:AllowTestNetworks"] = "true",
+            // A task hub of its own, deleted at the end: its job ids (sheet-0, ...) repeat from one sheet to the next.
+            ["ServerlessStyle:Durable:TaskHub"] = options.ContainerPrefix.TrimEnd('-'),
+            ["ServerlessStyle:Durable:DeleteTaskHubOnStop"] = "true",
         }).Build();
         try
         {

@@ -7,7 +7,10 @@ using Spectre.Console.Cli;
 
 namespace ServerlessStyle.Cli.Commands;
 
-/// <summary><c>run</c>: stylises photos end to end on the in-process durable engine over Azurite (or any blob storage).</summary>
+/// <summary>
+/// <c>run</c>: stylises photos end to end: submits the job to the durable task hub (Azurite or a storage account), works
+/// on it with a worker in this process, follows it and downloads the results.
+/// </summary>
 internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 {
     /// <summary>The options of <c>run</c>; numbers left out take the request's defaults (or job.json's with --resume).</summary>
@@ -94,15 +97,27 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         public string Out { get; init; } = "out";
 
         [CommandOption("--storage <CONNECTION_STRING>")]
-        [Description("Blob storage to use. Default: $ServerlessStyle__Storage__ConnectionString, $AZURITE_CONNECTION_STRING, else an Azurite the runner starts itself.")]
+        [Description("Storage account (blob, queue, table) to use. Default: $ServerlessStyle__Storage__ConnectionString, $AZURITE_CONNECTION_STRING, else the runner's own Azurite.")]
         public string? Storage { get; init; }
+
+        [CommandOption("--task-hub <NAME>")]
+        [Description("The durable task hub the job goes to: 3 to 45 letters and digits (default: $ServerlessStyle__Durable__TaskHub, else serverlessstyleworkers).")]
+        public string? TaskHub { get; init; }
+
+        [CommandOption("--workers <N>")]
+        [Description("Chunks this process works on at once, 0..16; 0 only submits the job and follows it while workers elsewhere run it (default 1).")]
+        public int Workers { get; init; } = 1;
+
+        [CommandOption("--detach")]
+        [Description("Submit the job, print its id as the last line and return at once; a worker runs it, and 'jobs wait JOB' follows it.")]
+        public bool Detach { get; init; }
 
         [CommandOption("--serve [PORT]")]
         [Description("Serve the job's page (every iteration's image, the live loss chart) on 127.0.0.1:PORT while it runs, and after it until Ctrl-C (no PORT: a free one).")]
         public FlagValue<int>? Serve { get; init; }
 
         [CommandOption("--resume <JOB>")]
-        [Description("Continue a stopped job from its last checkpoint (the request comes from results/{job}/job.json).")]
+        [Description("Work on and follow a job submitted earlier: a running job continues, a canceled or failed one starts again from its last checkpoint (the request comes from results/{job}/job.json).")]
         public string? Resume { get; init; }
 
         public override ValidationResult Validate()
@@ -137,6 +152,21 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
                 return ValidationResult.Error($"--style-weight given {StyleWeight.Length} times for {Style.Length} --style; give one per --style, in the same order.");
             }
 
+            if (Workers is < 0 or > 16)
+            {
+                return ValidationResult.Error($"--workers {Workers} is out of range; allowed: 0..16.");
+            }
+
+            if (TaskHub is not null && !Hosting.DurableHubOptions.IsValidTaskHub(TaskHub))
+            {
+                return ValidationResult.Error($"--task-hub '{TaskHub}': use 3 to 45 letters and digits, starting with a letter.");
+            }
+
+            if (Detach && Serve is { IsSet: true })
+            {
+                return ValidationResult.Error("--detach returns at once, so there is nothing to --serve; serve the job's page from a run --resume JOB --workers 0 --serve instead.");
+            }
+
             if (Resume is not null && (Content.Length > 0 || Style.Length > 0 || Height is not null || Iterations is not null || Evaluations is not null || StyleMode is not null
                 || StyleWeight.Length > 0 || PreserveColors || Init is not null || Seed is not null || StyleScale is not null || Scales is not null || StageIterations is not null
                 || StyleLayers is not null || ContentLayers is not null || Pooling is not null))
@@ -150,21 +180,10 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            // Keep the process alive so the runner can stop its Azurite and print how to resume.
-            e.Cancel = true;
-            stop.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
-        try
-        {
-            return await new LocalRun(AnsiConsole.Console, Console.Out, Console.Error).RunAsync(settings, stop.Token).ConfigureAwait(false);
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
-        }
+        // Ctrl-C and SIGTERM keep the process alive until the worker has stopped, the engine is disposed and the
+        // runner's Azurite is stopped, and the command that continues the job is printed.
+        using var signals = new ShutdownSignals(cancellationToken);
+        var code = await new LocalRun(AnsiConsole.Console, Console.Out, Console.Error).RunAsync(settings, signals.Token).ConfigureAwait(false);
+        return code == LocalRun.Interrupted ? signals.ExitCode : code;
     }
 }

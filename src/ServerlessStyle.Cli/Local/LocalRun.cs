@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -13,12 +14,16 @@ using Spectre.Console;
 namespace ServerlessStyle.Cli.Local;
 
 /// <summary>
-/// One <c>run</c>: checks the input, finds or starts storage, uploads the images, runs the StyleJob orchestration on
-/// the in-process durable engine with live progress, downloads the results, and on Ctrl-C says how to resume.
+/// One <c>run</c>: checks the input, finds or starts storage, uploads the images, submits the StyleJob orchestration to
+/// the durable task hub, works on it with a worker in this process (unless <c>--workers 0</c> or <c>--detach</c>),
+/// follows it with live progress, downloads the results, and on Ctrl-C says how the job goes on.
 /// </summary>
 internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWriter error)
 {
-    private const string ResumeCommand = "dotnet run --project src/ServerlessStyle.Cli -- run --resume";
+    /// <summary>The code <see cref="RunAsync"/> returns when a signal stopped it; the command maps it to 130 or 143.</summary>
+    public const int Interrupted = 130;
+
+    private const string Command = "dotnet run --project src/ServerlessStyle.Cli --";
 
     public async Task<int> RunAsync(RunCommand.Settings settings, CancellationToken cancellationToken = default)
     {
@@ -35,15 +40,16 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
         }
 
         var jobId = plan?.Input.JobId ?? settings.Resume!;
-        var (connection, azurite) = await ConnectAsync(settings, cancellationToken).ConfigureAwait(false);
+        using var storage = await StorageChoice.ResolveAsync(settings.Storage, output, cancellationToken).ConfigureAwait(false);
         LocalDurableHost? host = null;
         JobViewServer? viewer = null;
+        var hub = settings.TaskHub;
         try
         {
-            var storage = new JobStorage(BlobStore.FromConnectionString(connection), Options.Create(new StorageOptions()), NullLogger<JobStorage>.Instance);
+            var blobs = new JobStorage(BlobStore.FromConnectionString(storage.ConnectionString), Options.Create(new StorageOptions()), NullLogger<JobStorage>.Instance);
             if (plan is null)
             {
-                var job = await ReadJobAsync(storage, jobId, cancellationToken).ConfigureAwait(false)
+                var job = await ReadJobAsync(blobs, jobId, cancellationToken).ConfigureAwait(false)
                     ?? throw new CliUsageException($"--resume {jobId}: no results/{BlobLayout.JobJson(jobId)} in this storage (the job never started, or another --storage holds it).");
                 plan = RunPlan.Resume(job, settings.Network, workflow);
             }
@@ -51,11 +57,11 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
             {
                 foreach (var upload in plan.Uploads)
                 {
-                    await storage.Inputs.UploadAsync(upload.Blob, BinaryData.FromBytes(upload.Bytes), cancellationToken).ConfigureAwait(false);
+                    await blobs.Inputs.UploadAsync(upload.Blob, BinaryData.FromBytes(upload.Bytes), cancellationToken).ConfigureAwait(false);
                 }
 
-                // Recorded before the engine starts, so a job stopped even before ValidateJob ran can be resumed.
-                await storage.Documents.UpdateAsync(jobId, job => job ?? JobDocument.Submitted(jobId, plan.Input.Request), cancellationToken).ConfigureAwait(false);
+                // Recorded before the job is submitted, so a job stopped even before ValidateJob ran can be resumed.
+                await blobs.Documents.UpdateAsync(jobId, job => job ?? JobDocument.Submitted(jobId, plan.Input.Request), cancellationToken).ConfigureAwait(false);
             }
 
             if (plan.NetworkNote is not null)
@@ -63,17 +69,38 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
                 output.WriteLine(plan.NetworkNote);
             }
 
+            var configuration = Configuration(storage, settings, plan.EngineNetwork);
+            hub = DurableHubOptions.From(configuration).TaskHub;
+            var working = settings.Workers > 0 && !settings.Detach;
+            host = working
+                ? await LocalDurableHost.StartAsync(configuration, cancellationToken: cancellationToken).ConfigureAwait(false)
+                : LocalDurableHost.Connect(configuration);
+            var start = await host.ScheduleOrResumeAsync(plan.Input, cancellationToken).ConfigureAwait(false);
             output.WriteLine($"job: {jobId}");
+            output.WriteLine($"task hub: {hub} (the job {Describe(start)})");
+            if (settings.Detach)
+            {
+                return Detach(storage, jobId, hub);
+            }
+
+            if (working)
+            {
+                await NoteOtherJobsAsync(host, jobId, hub, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                output.WriteLine($"no worker in this process: the job runs on the task hub's workers (serverless-style worker{storage.StorageArgument} --task-hub {hub}).");
+            }
+
             if (settings.Serve is { IsSet: true } serve)
             {
-                viewer = await JobViewServer.StartAsync(storage, serve.Value, cancellationToken).ConfigureAwait(false);
+                viewer = await JobViewServer.StartAsync(blobs, serve.Value, cancellationToken).ConfigureAwait(false);
                 output.WriteLine($"view: {viewer.ViewUri(jobId)}");
             }
 
-            host = await LocalDurableHost.StartAsync(Configuration(connection, settings, plan.EngineNetwork), cancellationToken: cancellationToken).ConfigureAwait(false);
-            await host.ScheduleAsync(plan.Input, cancellationToken).ConfigureAwait(false);
-            var progress = await RunProgress.FollowAsync(console, ct => host.GetProgressAsync(jobId, ct), cancellationToken).ConfigureAwait(false);
-            var code = await FinishAsync(storage, progress, settings.Out, cancellationToken).ConfigureAwait(false);
+            var progress = await FollowAsync(host, jobId, cancellationToken).ConfigureAwait(false);
+            await JobResults.DownloadAsync(blobs, progress, settings.Out, output, cancellationToken).ConfigureAwait(false);
+            var code = JobResults.Outcome(progress, error);
             if (viewer is not null)
             {
                 output.WriteLine($"still serving {viewer.ViewUri(jobId)}; press Ctrl-C to stop.");
@@ -90,11 +117,11 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            var storage = azurite is null ? $" --storage \"{connection}\"" : "";
-            var where = azurite is null ? "" : $" (blobs kept in {azurite.Location})";
-            error.WriteLine($"serverless-style: stopped. Job {jobId} keeps its finished iterations{where}; continue it with:");
-            error.WriteLine($"  {ResumeCommand} {jobId}{storage}");
-            return 130;
+            var where = storage.Azurite is null ? "" : $" (kept in {storage.Azurite.Location})";
+            var hubArgument = hub is null || hub == DurableHubOptions.DefaultTaskHub ? "" : $" --task-hub {hub}";
+            error.WriteLine($"serverless-style: stopped. Job {jobId} keeps its finished iterations{where} and goes on whenever a worker of its task hub runs; follow it and work on it with:");
+            error.WriteLine($"  {Command} run --resume {jobId}{storage.StorageArgument}{hubArgument}");
+            return Interrupted;
         }
         finally
         {
@@ -103,45 +130,93 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
                 await viewer.DisposeAsync().ConfigureAwait(false);
             }
 
+            // The worker stops before the storage it needs to hand its chunk back (StorageChoice stops Azurite last).
             if (host is not null)
             {
                 await host.DisposeAsync().ConfigureAwait(false);
             }
-
-            azurite?.Dispose();
         }
     }
+
+    private static string Describe(JobStart start) => start switch
+    {
+        JobStart.Scheduled => "is submitted",
+        JobStart.Running => "was running already",
+        JobStart.Restarted => "starts again from its checkpoints",
+        _ => "completed earlier",
+    };
 
     private static string NewJobId() =>
         string.Create(CultureInfo.InvariantCulture, $"run-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}");
 
-    /// <summary>--storage, then the environment, then an Azurite of our own.</summary>
-    private async Task<(string Connection, LocalAzurite? Azurite)> ConnectAsync(RunCommand.Settings settings, CancellationToken cancellationToken)
+    /// <summary>Polls the job's progress until it ends; a worker of this process that fails (storage gone) ends the wait with its reason.</summary>
+    private async Task<JobProgress> FollowAsync(LocalDurableHost host, string jobId, CancellationToken cancellationToken)
     {
-        var given = settings.Storage
-            ?? NonEmpty(Environment.GetEnvironmentVariable("ServerlessStyle__Storage__ConnectionString"))
-            ?? NonEmpty(Environment.GetEnvironmentVariable("AZURITE_CONNECTION_STRING"));
-        if (given is not null)
+        using var stopFollowing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var follow = RunProgress.FollowAsync(console, ct => host.GetProgressAsync(jobId, ct), stopFollowing.Token);
+        if (await Task.WhenAny(follow, host.Completion).ConfigureAwait(false) == follow)
         {
-            return (given, null);
+            return await follow.ConfigureAwait(false);
         }
 
-        var azurite = await LocalAzurite.StartAsync(LocalAzurite.DefaultLocation, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
-        output.WriteLine($"storage: Azurite on 127.0.0.1:{azurite.Port}, blobs in {azurite.Location}");
-        return (azurite.ConnectionString, azurite);
+        await stopFollowing.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await host.Completion.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new DurableHubException($"the worker stopped: {e.Message}", e);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        throw new DurableHubException("the worker stopped before the job ended.");
     }
 
-    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
-
-    private static IConfiguration Configuration(string connection, RunCommand.Settings settings, string engineNetwork) =>
-        new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+    /// <summary>The detached job's id is the last line of standard output; the runner's own Azurite stays up for it.</summary>
+    private int Detach(StorageChoice storage, string jobId, string hub)
+    {
+        var hubArgument = hub == DurableHubOptions.DefaultTaskHub ? "" : $" --task-hub {hub}";
+        if (storage.Azurite is { } azurite)
         {
-            ["ServerlessStyle:Storage:ConnectionString"] = connection,
+            azurite.KeepRunning();
+            output.WriteLine($"storage: Azurite (pid {azurite.ProcessId}) keeps running for the job; stop it with 'kill {azurite.ProcessId}' when you are done.");
+        }
+
+        output.WriteLine($"a worker runs the job: {Command} worker{storage.StorageArgument}{hubArgument}");
+        output.WriteLine($"follow it: {Command} jobs wait {jobId}{storage.StorageArgument}{hubArgument} --out out");
+        output.WriteLine(jobId);
+        return 0;
+    }
+
+    /// <summary>A worker takes any job of its hub: say so when others are unfinished, so a slow run is not a mystery.</summary>
+    private async Task NoteOtherJobsAsync(LocalDurableHost host, string jobId, string hub, CancellationToken cancellationToken)
+    {
+        var others = 0;
+        var query = new OrchestrationQuery { Statuses = [OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Pending] };
+        await foreach (var instance in host.Client.GetAllInstancesAsync(query).WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            if (instance.Name == StyleOrchestrationNames.StyleJob && instance.InstanceId != jobId)
+            {
+                others++;
+            }
+        }
+
+        if (others > 0)
+        {
+            output.WriteLine($"note: {others} other unfinished job(s) in task hub {hub}; this worker runs them too (serverless-style jobs list, jobs cancel JOB).");
+        }
+    }
+
+    private static IConfiguration Configuration(StorageChoice storage, RunCommand.Settings settings, string engineNetwork) =>
+        storage.Configuration(settings.TaskHub, new Dictionary<string, string?>
+        {
             ["ServerlessStyle:Engine:Network"] = engineNetwork,
             ["ServerlessStyle:Engine:Preprocess"] = settings.Preprocess,
             ["ServerlessStyle:Engine:Provider"] = settings.Provider,
             ["ServerlessStyle:Limits:AllowTestNetworks"] = "true",
-        }).Build();
+            ["ServerlessStyle:Durable:MaxConcurrentActivities"] = Math.Max(1, settings.Workers).ToString(CultureInfo.InvariantCulture),
+        });
 
     private static async Task<JobDocument?> ReadJobAsync(JobStorage storage, string jobId, CancellationToken cancellationToken)
     {
@@ -153,54 +228,5 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
         {
             throw new CliUsageException($"--resume {jobId}: {e.Message}", e);
         }
-    }
-
-    /// <summary>Copies every file in <paramref name="names"/> below <paramref name="prefix"/> to <paramref name="folder"/>, keeping the path below it.</summary>
-    private static async Task DownloadAsync(
-        IReadOnlyList<string> names, string prefix, Func<string, CancellationToken, Task<BlobStream?>> open, string folder, CancellationToken cancellationToken)
-    {
-        foreach (var name in names)
-        {
-            using var blob = await open(name, cancellationToken).ConfigureAwait(false);
-            if (blob is not null)
-            {
-                var path = Path.Combine(folder, name[prefix.Length..]);
-                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                await using var file = File.Create(path);
-                await blob.Content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private async Task<int> FinishAsync(JobStorage storage, JobProgress progress, string outFolder, CancellationToken cancellationToken)
-    {
-        var folder = Path.GetFullPath(Path.Combine(outFolder, progress.JobId));
-        var prefix = BlobLayout.ResultsPrefix(progress.JobId);
-        var results = await storage.Results.ListAsync(progress.JobId, cancellationToken).ConfigureAwait(false);
-        await DownloadAsync(results, prefix, storage.Results.TryOpenReadAsync, folder, cancellationToken).ConfigureAwait(false);
-
-        // The inputs too (the drawn samples included), so the folder shows what went in next to what came out.
-        var inputs = await storage.Inputs.ListAsync("uploads", prefix, cancellationToken).ConfigureAwait(false);
-        await DownloadAsync(inputs, prefix, (name, ct) => storage.Inputs.TryOpenReadAsync($"uploads/{name}", ct), Path.Combine(folder, "inputs"), cancellationToken).ConfigureAwait(false);
-
-        output.WriteLine($"results: {folder}");
-        var summary = progress.Summary;
-        foreach (var pair in summary?.Pairs ?? [])
-        {
-            if (pair.Result is { } result)
-            {
-                output.WriteLine(string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"final image: {Path.Combine(folder, pair.PairId, "final.png")}  (loss {result.Loss:G6}, {result.Iterations} iterations, {result.Evaluations} evaluations)"));
-            }
-        }
-
-        if (summary?.State == JobState.Completed)
-        {
-            return 0;
-        }
-
-        error.WriteLine($"serverless-style: job {progress.JobId} {progress.State.ToLowerInvariant()}: {summary?.Reason ?? progress.Reason ?? "no reason recorded"}");
-        return 1;
     }
 }

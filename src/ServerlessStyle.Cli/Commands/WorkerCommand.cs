@@ -1,0 +1,118 @@
+using System.ComponentModel;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using ServerlessStyle.Cli.Local;
+using ServerlessStyle.Core.Evaluation;
+using ServerlessStyle.Core.Jobs;
+using ServerlessStyle.Hosting;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace ServerlessStyle.Cli.Commands;
+
+/// <summary>
+/// <c>worker</c>: joins the durable task hub and runs the StyleJob and StylePair orchestrations and the activities of
+/// any job in it until Ctrl-C or SIGTERM. Any number of workers on any number of machines may share one hub.
+/// </summary>
+internal sealed class WorkerCommand : AsyncCommand<WorkerCommand.Settings>
+{
+    /// <summary>The storage and hub options shared by <c>worker</c> and <c>jobs</c>.</summary>
+    public class HubSettings : CommandSettings
+    {
+        [CommandOption("--storage <CONNECTION_STRING>")]
+        [Description("Storage account (blob, queue, table) of the task hub. Default: $ServerlessStyle__Storage__ConnectionString, $AZURITE_CONNECTION_STRING, else the runner's own Azurite.")]
+        public string? Storage { get; init; }
+
+        [CommandOption("--task-hub <NAME>")]
+        [Description("The durable task hub: 3 to 45 letters and digits (default: $ServerlessStyle__Durable__TaskHub, else serverlessstyleworkers).")]
+        public string? TaskHub { get; init; }
+
+        public override ValidationResult Validate() =>
+            TaskHub is not null && !DurableHubOptions.IsValidTaskHub(TaskHub)
+                ? ValidationResult.Error($"--task-hub '{TaskHub}': use 3 to 45 letters and digits, starting with a letter.")
+                : ValidationResult.Success();
+    }
+
+    public sealed class Settings : HubSettings
+    {
+        [CommandOption("--provider <P>")]
+        [Description("auto | cpu | cuda (auto uses CUDA when it loads, else CPU).")]
+        public string Provider { get; init; } = "auto";
+
+        [CommandOption("--network <NET>")]
+        [Description("The network for jobs whose request says auto: auto | vgg19 | resnet18 | random-vgg19 | a path to a .onnx or Keras .h5 VGG19 (default auto).")]
+        public string Network { get; init; } = "auto";
+
+        [CommandOption("--preprocess <KIND>")]
+        [Description("How an ONNX VGG19's input is normalised: caffe or torch.")]
+        public string? Preprocess { get; init; }
+
+        [CommandOption("--activities <N>")]
+        [Description("Chunks this worker runs at once, 1..16 (default 1: one evaluation already uses every core or the GPU).")]
+        public int Activities { get; init; } = 1;
+
+        public override ValidationResult Validate()
+        {
+            if (ExecutionProviders.TryParse(Provider) is null)
+            {
+                return ValidationResult.Error($"--provider '{Provider}' is not {ExecutionProviders.Names}.");
+            }
+
+            if (NetworkChoices.TryParse(Network) is null && !File.Exists(Network))
+            {
+                return ValidationResult.Error($"--network '{Network}' is not {NetworkChoices.Names} or an existing .onnx or .h5 file.");
+            }
+
+            if (Preprocess is not (null or "caffe" or "torch"))
+            {
+                return ValidationResult.Error($"--preprocess '{Preprocess}' is not caffe or torch.");
+            }
+
+            return Activities is < 1 or > 16 ? ValidationResult.Error($"--activities {Activities} is out of range; allowed: 1..16.") : base.Validate();
+        }
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        using var signals = new ShutdownSignals(cancellationToken);
+        using var storage = await StorageChoice.ResolveAsync(settings.Storage, Console.Out, signals.Token).ConfigureAwait(false);
+        var configuration = storage.Configuration(settings.TaskHub, new Dictionary<string, string?>
+        {
+            ["ServerlessStyle:Engine:Network"] = File.Exists(settings.Network) ? Path.GetFullPath(settings.Network) : settings.Network,
+            ["ServerlessStyle:Engine:Preprocess"] = settings.Preprocess,
+            ["ServerlessStyle:Engine:Provider"] = settings.Provider,
+            ["ServerlessStyle:Limits:AllowTestNetworks"] = "true",
+            ["ServerlessStyle:Durable:MaxConcurrentActivities"] = settings.Activities.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        var log = new LineLoggerProvider(Console.Out);
+        LocalDurableHost host;
+        try
+        {
+            host = await LocalDurableHost.StartAsync(
+                configuration,
+                services => services.AddLogging(logging => logging.AddProvider(log)),
+                signals.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (signals.Token.IsCancellationRequested)
+        {
+            return 0;
+        }
+
+        var failed = false;
+        try
+        {
+            await Task.WhenAny(host.Completion, Task.Delay(Timeout.Infinite, signals.Token)).ConfigureAwait(false);
+            if (host.Completion.IsFaulted)
+            {
+                failed = true;
+                await Console.Error.WriteLineAsync($"serverless-style: the worker stopped: {Secrets.Redact(host.Completion.Exception!.GetBaseException().Message)}").ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            await host.DisposeAsync().ConfigureAwait(false);
+        }
+
+        return failed ? 1 : 0;
+    }
+}
