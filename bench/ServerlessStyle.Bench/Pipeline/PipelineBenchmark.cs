@@ -60,6 +60,9 @@ public static class PipelineBenchmark
             ["ServerlessStyle:Storage:ContainerPrefix"] = storage.ContainerPrefix,
             ["ServerlessStyle:Engine:Network"] = network,
             ["ServerlessStyle:Limits:AllowTestNetworks"] = "true",
+            // A task hub of its own, deleted at the end: the job id "bench" repeats from one run to the next.
+            ["ServerlessStyle:Durable:TaskHub"] = storage.ContainerPrefix.TrimEnd('-'),
+            ["ServerlessStyle:Durable:DeleteTaskHubOnStop"] = "true",
         }).Build();
         TimedWork? timed = null;
         StyleEngine? engine = null;
