@@ -146,7 +146,7 @@ public static class PipelineBenchmark
             $"median share outside evaluations over {chunks.Count} chunks: {100 * Statistics.Median(chunks.Select(c => c.OverheadShare)):F2} % (target < 5 %); of it outside the optimiser loop (storage, images): {100 * Statistics.Median(shares):F2} %"));
         log.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"durable dispatch between chunks (in-process engine): median {1000 * medianGap:F1} ms, {100 * medianGap / (medianGap + medianWall):F2} % of a chunk"));
+            $"durable dispatch between chunks (Azure Storage task hub): median {1000 * medianGap:F1} ms, {100 * medianGap / (medianGap + medianWall):F2} % of a chunk"));
         return chunks;
     }
 
