@@ -98,7 +98,10 @@ public sealed class LocalDurableHostTests
         using var soon = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         foreach (var k in Enumerable.Range(0, progress.Pairs.Count))
         {
-            var state = await host.Client.WaitForInstanceCompletionAsync(JobIds.Pair("job-cancel", k), cancellation: soon.Token);
+            var pairId = JobIds.Pair("job-cancel", k);
+            var state = await host.Client.WaitForInstanceCompletionAsync(pairId, cancellation: soon.Token)
+                .ContinueWith(t => t.IsCanceled ? null : t.Result, TaskScheduler.Default);
+            Assert.True(state is not null, $"pair {pairId} was still running 30 s after the job was canceled");
             Assert.Equal(OrchestrationRuntimeStatus.Terminated, state.RuntimeStatus);
         }
     }
