@@ -8,9 +8,6 @@ namespace ServerlessStyle.Cli.Tests;
 [Collection(CliCollection.Name)]
 public sealed class RunArtisticOptionsTests
 {
-    private static string Sample(string relative) =>
-        Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "..", "shared", "images", relative));
-
     [Theory]
     [InlineData(new[] { "run", "--style-scale", "9" }, "--style-scale: 9 is out of range; allowed: 0.25..4")]
     [InlineData(new[] { "run", "--init", "/nonexistent/start.png" }, "--init /nonexistent/start.png: not content, noise or style, and no such file.")]
@@ -36,12 +33,12 @@ public sealed class RunArtisticOptionsTests
     {
         var settings = new RunCommand.Settings
         {
-            Content = [Sample("content/chelsea.png")],
-            Style = [Sample("styles/starry_night.jpg"), Sample("styles/the_scream.jpg")],
+            Content = [TestPaths.Sample("content/chelsea.png")],
+            Style = [TestPaths.Sample("styles/starry_night.jpg"), TestPaths.Sample("styles/the_scream.jpg")],
             StyleWeight = [2, 0],
             StyleMode = "blend",
             PreserveColors = true,
-            Init = Sample("content/coffee.png"),
+            Init = TestPaths.Sample("content/coffee.png"),
             Seed = 4,
             StyleScale = 0.5,
             Scales = "64, 128",

@@ -52,7 +52,7 @@ public sealed class BenchCommandTests
     public void BenchOptimizer_TinyRun_BothModesLowerTheStartLoss()
     {
         var json = CliRunner.RunJson(
-            "bench-optimizer", "--content", CliRunner.SharedImage("content/chelsea.png"), "--style", CliRunner.SharedImage("styles/starry_night.jpg"),
+            "bench-optimizer", "--content", TestPaths.Sample("content/chelsea.png"), "--style", TestPaths.Sample("styles/starry_night.jpg"),
             "--height", "16", "--iterations", "2", "--evaluations-per-iteration", "4");
 
         var start = json.GetProperty("startLoss").GetDouble();

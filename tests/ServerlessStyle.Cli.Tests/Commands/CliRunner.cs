@@ -33,18 +33,4 @@ internal static class CliRunner
         Assert.True(code == 0, $"exit {code}: {error}");
         return JsonDocument.Parse(output).RootElement.Clone();
     }
-
-    public static string SharedImage(string relative)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ServerlessStyle.sln")))
-            {
-                var path = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "images", relative));
-                return File.Exists(path) ? path : throw new FileNotFoundException($"Sample image {path} is missing: the tests expect ../shared/images beside the checkout.", path);
-            }
-        }
-
-        throw new DirectoryNotFoundException($"No ServerlessStyle.sln above {AppContext.BaseDirectory}.");
-    }
 }
