@@ -14,8 +14,8 @@ trap 'rm -rf "$WORK"' EXIT
 dotnet build -c Release src/ServerlessStyle.Cli -v quiet -nologo > "$WORK/build.log" || { cat "$WORK/build.log"; exit 1; }
 CLI=src/ServerlessStyle.Cli/bin/Release/net10.0/serverless-style
 TORCH="$PY bench/torch_style_loss.py --onnx $WORK/random_vgg19.onnx --threads $THREADS"
-CONTENT=../shared/images/content/chelsea.png
-STYLE=../shared/images/styles/starry_night.jpg
+CONTENT=samples/content/chelsea.png
+STYLE=samples/styles/starry_night.jpg
 runs_for() { case "$1" in 224) echo 7 ;; 512) echo 5 ;; *) echo 3 ;; esac; }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load before: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -16,7 +16,7 @@ public static class Program
         {
             config.SetApplicationName("serverless-style");
             config.AddCommand<RunCommand>("run").WithDescription("Stylise photos end to end on the local durable engine over Azurite.");
-            config.AddCommand<ControlsSheetCommand>("sheet-controls").WithDescription("Render each artistic control on the shared photos into docs/images/controls.png (under scripts/with-azurite.sh).");
+            config.AddCommand<ControlsSheetCommand>("sheet-controls").WithDescription("Render each artistic control on the sample photos into docs/images/controls.png (under scripts/with-azurite.sh).");
             config.AddCommand<BenchPipelineCommand>("bench-pipeline").WithDescription("Time the chunk activities of one job on Azurite: the share spent outside loss evaluations.");
             config.AddCommand<SheetCommand>("sheet").WithDescription("Put images side by side in one labelled row (PNG).");
             config.AddCommand<EvalCommand>("eval").WithDescription("One loss and gradient evaluation: JSON terms on stdout, the gradient as .npy.");

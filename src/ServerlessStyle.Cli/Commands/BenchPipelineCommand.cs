@@ -11,12 +11,12 @@ internal sealed class BenchPipelineCommand : AsyncCommand<BenchPipelineCommand.S
     public sealed class Settings : CommandSettings
     {
         [CommandOption("--content <FILE>")]
-        [Description("Content image (default ../shared/images/content/chelsea.png).")]
-        public string Content { get; init; } = Path.Combine("..", "shared", "images", "content", "chelsea.png");
+        [Description("Content image (default samples/content/chelsea.png).")]
+        public string Content { get; init; } = Path.Combine("samples", "content", "chelsea.png");
 
         [CommandOption("--style <FILE>")]
-        [Description("Style image (default ../shared/images/styles/starry_night.jpg).")]
-        public string Style { get; init; } = Path.Combine("..", "shared", "images", "styles", "starry_night.jpg");
+        [Description("Style image (default samples/styles/starry_night.jpg).")]
+        public string Style { get; init; } = Path.Combine("samples", "styles", "starry_night.jpg");
 
         [CommandOption("--network <NAME>")]
         [Description("resnet18 | random-vgg19 | vgg19 | a model path (default resnet18).")]
