@@ -68,7 +68,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         public string? StyleLayers { get; init; }
 
         [CommandOption("--content-layers <LAYER>")]
-        [Description("The content tap, NAME[:WEIGHT] (e.g. block4_conv2); the weight multiplies the content weight.")]
+        [Description("The content tap, NAME or NAME:WEIGHT (e.g. block4_conv2); the weight multiplies the content weight.")]
         public string? ContentLayers { get; init; }
 
         [CommandOption("--pooling <KIND>")]
