@@ -42,12 +42,15 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
         public string? InputsOut { get; init; }
 
         [CommandOption("--content-weight <W>")]
+        [LossWeightDescription("The content loss's weight.", LossTerm.Content)]
         public double? ContentWeight { get; init; }
 
         [CommandOption("--style-weight <W>")]
+        [LossWeightDescription("The style loss's weight.", LossTerm.Style)]
         public double? StyleWeight { get; init; }
 
         [CommandOption("--tv-weight <W>")]
+        [LossWeightDescription("The total variation loss's weight.", LossTerm.TotalVariation)]
         public double? TvWeight { get; init; }
 
         public override ValidationResult Validate()

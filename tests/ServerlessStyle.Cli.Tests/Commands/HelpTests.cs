@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Xml.Linq;
+using ServerlessStyle.Core.Networks;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -55,6 +57,27 @@ public sealed class HelpTests
         Assert.True(code == 0, $"'{command} --help': exit {code}: {error}");
         Assert.Equal("", error);
         Assert.Contains("USAGE:", output);
+    }
+
+    [Fact]
+    public void Help_Run_ShowsEachNetworksDefaultLossWeights()
+    {
+        var (_, output, _) = Run(1000, "run", "--help");
+
+        var lines = output.Split('\n');
+        foreach (var (option, vgg19, resnet18) in new[]
+                 {
+                     ("--content-weight", Vgg19.DefaultWeights.Content, ResNet18.DefaultWeights.Content),
+                     ("--style-weight", Vgg19.DefaultWeights.Style, ResNet18.DefaultWeights.Style),
+                     ("--tv-weight", Vgg19.DefaultWeights.TotalVariation, ResNet18.DefaultWeights.TotalVariation),
+                 })
+        {
+            var line = Assert.Single(lines, l => l.TrimStart().StartsWith(option + " ", StringComparison.Ordinal));
+            var numbers = System.Text.RegularExpressions.Regex.Matches(line, @"(vgg19|resnet18) ([0-9.e+-]+)")
+                .ToDictionary(m => m.Groups[1].Value, m => double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
+            Assert.Equal(vgg19, numbers["vgg19"]);
+            Assert.Equal(resnet18, numbers["resnet18"]);
+        }
     }
 
     /// <summary>The real command tree with its own plain console of the given width, standard error captured.</summary>
