@@ -99,6 +99,10 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         [Description("auto | cpu | cuda (auto uses CUDA when it loads, else CPU).")]
         public string Provider { get; init; } = "auto";
 
+        [CommandOption("--verbose")]
+        [Description("Print details, such as why CUDA could not be used.")]
+        public bool Verbose { get; init; }
+
         [CommandOption("--out <DIR>")]
         [Description("Where the results are downloaded, under DIR/{job}/ (default ./out).")]
         public string Out { get; init; } = "out";

@@ -34,6 +34,8 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
             throw new CliUsageException($"--resume '{settings.Resume}' is not a job id (lowercase letters, digits and '-').");
         }
 
+        // Resolved here, once and before storage: the engine then builds every session on the provider named here.
+        var provider = ProviderChoice.Resolve(settings.Provider, settings.Verbose, output).ToString().ToLowerInvariant();
         var jobId = plan?.Input.JobId ?? settings.Resume!;
         var (connection, azurite) = await ConnectAsync(settings, cancellationToken).ConfigureAwait(false);
         LocalDurableHost? host = null;
@@ -65,7 +67,7 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
                 output.WriteLine($"view: {viewer.ViewUri(jobId)}");
             }
 
-            host = await LocalDurableHost.StartAsync(Configuration(connection, settings, plan.EngineNetwork), cancellationToken).ConfigureAwait(false);
+            host = await LocalDurableHost.StartAsync(Configuration(connection, settings, plan.EngineNetwork, provider), cancellationToken).ConfigureAwait(false);
             await host.ScheduleAsync(plan.Input, cancellationToken).ConfigureAwait(false);
             var progress = await RunProgress.FollowAsync(console, ct => host.GetProgressAsync(jobId, ct), cancellationToken).ConfigureAwait(false);
             var code = await FinishAsync(store, progress, settings.Out, cancellationToken).ConfigureAwait(false);
@@ -128,13 +130,13 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
-    private static IConfiguration Configuration(string connection, RunCommand.Settings settings, string engineNetwork) =>
+    private static IConfiguration Configuration(string connection, RunCommand.Settings settings, string engineNetwork, string provider) =>
         new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ServerlessStyle:Storage:ConnectionString"] = connection,
             ["ServerlessStyle:Engine:Network"] = engineNetwork,
             ["ServerlessStyle:Engine:Preprocess"] = settings.Preprocess,
-            ["ServerlessStyle:Engine:Provider"] = settings.Provider,
+            ["ServerlessStyle:Engine:Provider"] = provider,
             ["ServerlessStyle:Limits:AllowTestNetworks"] = "true",
         }).Build();
 

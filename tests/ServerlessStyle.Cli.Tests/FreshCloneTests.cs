@@ -1,0 +1,84 @@
+using System.Runtime.InteropServices;
+
+namespace ServerlessStyle.Cli.Tests;
+
+/// <summary>
+/// What a newcomer sees first, in a child process so that native output (ONNX Runtime writes its errors straight to
+/// the process's stderr) is captured too: a quiet CPU fallback.
+/// </summary>
+[Collection(CliCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class FreshCloneTests : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(4);
+
+    private readonly string _folder = Directory.CreateTempSubdirectory("serverless-style-fresh-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private static bool CudaLibrariesPresent => NativeLibrary.TryLoad("libcublasLt.so.13", out _);
+
+    /// <summary>A tiny job: the drawn pictures, 32 px, one iteration of two evaluations on the seeded test network.</summary>
+    private string[] TinyRun(params string[] extra) =>
+        ["run", "--network", "random-vgg19", "--height", "32", "--iterations", "1", "--evaluations", "2", "--out", Path.Combine(_folder, "out"), .. extra];
+
+    private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    [Fact]
+    public async Task Run_DefaultProviderOnACpuMachine_PrintsOnePlainLineAndNoOnnxRuntimeError()
+    {
+        using var child = CliProcess.Start(TinyRun());
+
+        var code = await child.WaitForExitAsync(Timeout);
+
+        Assert.True(code == 0, $"exit {code}: {child.Error}");
+        var everything = child.Output + child.Error;
+        Assert.DoesNotContain("[E:onnxruntime", everything);
+        if (!CudaLibrariesPresent)
+        {
+            Assert.Single(Lines(everything), l => l == "CUDA not available: using the CPU");
+            // The reason is for --verbose only.
+            Assert.DoesNotContain("libcublasLt", everything);
+        }
+    }
+
+    [Fact]
+    public async Task Eval_AutoProviderVerboseWithoutCuda_PrintsTheReasonNamingTheMissingLibraries()
+    {
+        if (CudaLibrariesPresent)
+        {
+            return;
+        }
+
+        using var child = CliProcess.Start(
+            ["eval", "--provider", "auto", "--verbose", "--content", TestPaths.Sample("content/chelsea.png"), "--style", TestPaths.Sample("styles/starry_night.jpg"), "--height", "16"]);
+
+        var code = await child.WaitForExitAsync(Timeout);
+
+        Assert.True(code == 0, $"exit {code}: {child.Error}");
+        Assert.DoesNotContain("[E:onnxruntime", child.Output + child.Error);
+        Assert.Equal("CUDA not available: using the CPU", Lines(child.Error)[0]);
+        var why = Assert.Single(Lines(child.Error), l => l.StartsWith("why: ", StringComparison.Ordinal));
+        Assert.Contains("Not found: ", why);
+        Assert.Contains("libcublasLt.so.13", why[why.IndexOf("Not found: ", StringComparison.Ordinal)..]);
+    }
+
+    [Fact]
+    public async Task Run_ProviderCudaWithoutCuda_FailsWithOneLineNamingTheMissingLibraries()
+    {
+        if (CudaLibrariesPresent)
+        {
+            return;
+        }
+
+        using var child = CliProcess.Start(TinyRun("--provider", "cuda"));
+
+        var code = await child.WaitForExitAsync(Timeout);
+
+        Assert.Equal(1, code);
+        var line = Assert.Single(Lines(child.Output + child.Error));
+        Assert.StartsWith("serverless-style: CUDA was required but cannot be used", line);
+        Assert.Contains("Not found: ", line);
+        Assert.Contains("ONNX Runtime said: ", line);
+    }
+}
