@@ -123,7 +123,7 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
             return (given, null);
         }
 
-        var azurite = await LocalAzurite.StartAsync(LocalAzurite.DefaultLocation, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        var azurite = await LocalAzurite.StartAsync(LocalAzurite.DefaultLocation, TimeSpan.FromSeconds(30), output, cancellationToken).ConfigureAwait(false);
         output.WriteLine($"storage: Azurite on 127.0.0.1:{azurite.Port}, blobs in {azurite.Location}");
         return (azurite.ConnectionString, azurite);
     }
