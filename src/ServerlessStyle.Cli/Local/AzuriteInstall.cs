@@ -4,9 +4,9 @@ using System.Diagnostics;
 namespace ServerlessStyle.Cli.Local;
 
 /// <summary>
-/// Finds the Azurite programs the runner starts (<c>azurite-blob</c>; any of azurite-blob, -queue and -table) in the
-/// checkout's node_modules, and installs them first from the checkout's package-lock.json with <c>npm ci</c> when they
-/// are missing, as scripts/test.sh does, so that the README's first command works on a fresh clone.
+/// Finds the Azurite programs a run starts (today azurite-blob; the list may name azurite-queue and azurite-table too) in
+/// the checkout's node_modules, and installs them first from the checkout's package-lock.json with <c>npm ci</c> when
+/// they are missing, as scripts/test.sh does, so that the README's first command works on a fresh clone.
 /// </summary>
 internal static class AzuriteInstall
 {
@@ -23,7 +23,7 @@ internal static class AzuriteInstall
             return bin;
         }
 
-        notes.WriteLine($"storage: installing Azurite from package-lock.json (npm ci in {root}; the first run only, about half a minute)");
+        notes.WriteLine($"storage: installing Azurite from package-lock.json (npm ci in {root}; the first run only, up to a minute)");
         await RequireAsync("node", "Node.js 20 (from nodejs.org or your package manager, e.g. apt-get install nodejs npm)", cancellationToken).ConfigureAwait(false);
         await RequireAsync("npm", "npm, which comes with Node.js 20 (e.g. apt-get install npm)", cancellationToken).ConfigureAwait(false);
         var (code, log) = await RunAsync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], root, cancellationToken).ConfigureAwait(false);
