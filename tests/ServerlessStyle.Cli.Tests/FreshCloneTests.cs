@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using ServerlessStyle.Core.Tests.Evaluation;
 
 namespace ServerlessStyle.Cli.Tests;
 
@@ -66,14 +67,9 @@ public sealed class FreshCloneTests : IDisposable
         }
     }
 
-    [Fact]
+    [WithoutCudaFact]
     public async Task Eval_AutoProviderVerboseWithoutCuda_PrintsTheReasonNamingTheMissingLibraries()
     {
-        if (CudaLibrariesPresent)
-        {
-            return;
-        }
-
         using var child = CliProcess.Start(
             ["eval", "--provider", "auto", "--verbose", "--content", TestPaths.Sample("content/chelsea.png"), "--style", TestPaths.Sample("styles/starry_night.jpg"), "--height", "16"]);
 
@@ -87,14 +83,9 @@ public sealed class FreshCloneTests : IDisposable
         Assert.Contains("libcublasLt.so.13", why[why.IndexOf("Not found: ", StringComparison.Ordinal)..]);
     }
 
-    [Fact]
+    [WithoutCudaFact]
     public async Task Run_ProviderCudaWithoutCuda_FailsWithOneLineNamingTheMissingLibraries()
     {
-        if (CudaLibrariesPresent)
-        {
-            return;
-        }
-
         using var child = CliProcess.Start(TinyRun("--provider", "cuda"));
 
         var code = await child.WaitForExitAsync(Timeout);

@@ -66,9 +66,9 @@ internal class EngineSettings : CommandSettings
             return ValidationResult.Error($"--preprocess '{Preprocess}' is not caffe or torch.");
         }
 
-        if (Provider is not ("cpu" or "cuda" or "auto"))
+        if (ExecutionProviders.TryParse(Provider) is null)
         {
-            return ValidationResult.Error($"--provider '{Provider}' is not cpu, cuda or auto.");
+            return ValidationResult.Error($"--provider '{Provider}' is not {ExecutionProviders.Names}.");
         }
 
         if (ConvGradient is not ("flipped-conv" or "conv-transpose"))

@@ -10,13 +10,7 @@ internal static class ProviderChoice
 {
     public static ExecutionProvider Resolve(string option, bool verbose, TextWriter notes)
     {
-        var requested = option switch
-        {
-            "cuda" => ExecutionProvider.Cuda,
-            "auto" => ExecutionProvider.Auto,
-            _ => ExecutionProvider.Cpu,
-        };
-        var (provider, reason) = CudaProbe.Resolve(requested);
+        var (provider, reason) = CudaProbe.Resolve(ExecutionProviders.Parse(option, "--provider"));
         if (reason is not null)
         {
             notes.WriteLine("CUDA not available: using the CPU");

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Google.Protobuf;
+using ServerlessStyle.Core.Graph;
 
 namespace ServerlessStyle.Core.Networks;
 
@@ -64,7 +65,7 @@ public sealed class ModelStore(string folder)
         Directory.CreateDirectory(Folder);
         var onnx = Path.Combine(Folder, name + ".onnx");
         var json = Path.Combine(Folder, name + ".json");
-        var model = OnnxGraphs.ToModel(network.Graph);
+        var model = OnnxProtos.Model(network.Graph);
         File.WriteAllBytes(onnx + ".tmp", model.ToByteArray());
         File.WriteAllText(json + ".tmp", JsonSerializer.Serialize(new Sidecar(preprocess)));
         File.Move(onnx + ".tmp", onnx, overwrite: true);
