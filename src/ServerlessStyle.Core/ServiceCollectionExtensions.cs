@@ -34,6 +34,19 @@ public static class ServiceCollectionExtensions
         services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.SectionName);
         services.AddOptions<EngineOptions>().BindConfiguration(EngineOptions.SectionName);
         services.AddOptions<WorkflowOptions>().BindConfiguration(WorkflowOptions.SectionName);
+        services.AddSingleton(sp =>
+        {
+            var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            var engine = sp.GetRequiredService<IOptions<EngineOptions>>().Value;
+            return new ModelContainer(
+                sp.GetRequiredService<Azure.Storage.Blobs.BlobServiceClient>().GetBlobContainerClient(storage.Container(storage.Models)),
+                string.IsNullOrWhiteSpace(engine.ModelCacheFolder) ? ModelContainer.DefaultCacheFolder : engine.ModelCacheFolder);
+        });
+        services.AddSingleton(sp =>
+        {
+            var engine = sp.GetRequiredService<IOptions<EngineOptions>>().Value;
+            return new NetworkResolver(new Networks.ModelStore(engine.ModelFolder ?? Networks.ModelStore.DefaultFolder), sp.GetRequiredService<ModelContainer>());
+        });
         services.AddSingleton<JobIntake>();
         services.AddSingleton<StyleEngine>();
         services.AddSingleton<IStyleWork, StyleWork>();
