@@ -49,6 +49,9 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
             }
             else
             {
+                // The same lookup as the engine's (AddServerlessStyle): models container of this storage, then local store.
+                var models = new ModelContainer(store.Service.GetBlobContainerClient(Containers.Container(Containers.Models)), ModelContainer.DefaultCacheFolder);
+                plan = await plan.ResolveAutoAsync(new NetworkResolver(new Core.Networks.ModelStore(Core.Networks.ModelStore.DefaultFolder), models), cancellationToken).ConfigureAwait(false);
                 await UploadAsync(store, plan.Uploads, cancellationToken).ConfigureAwait(false);
                 await WriteSubmittedAsync(store, plan.Input, cancellationToken).ConfigureAwait(false);
             }

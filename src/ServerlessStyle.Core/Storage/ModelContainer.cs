@@ -27,9 +27,14 @@ public sealed class ModelContainer(BlobContainerClient container, string cacheFo
     public const string PreprocessKey = "preprocess";
     public const string SourceKey = "source";
 
-    /// <summary>The cache folder when none is configured: ~/.serverless-style/model-cache (per replica in a container).</summary>
+    /// <summary>
+    /// The cache folder when none is configured: <c>SERVERLESS_STYLE_MODEL_CACHE</c> when set, else
+    /// ~/.serverless-style/model-cache (inside a container: the replica's own file system).
+    /// </summary>
     public static string DefaultCacheFolder =>
-        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".serverless-style", "model-cache");
+        Environment.GetEnvironmentVariable("SERVERLESS_STYLE_MODEL_CACHE") is { Length: > 0 } configured
+            ? configured
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".serverless-style", "model-cache");
 
     /// <summary>The container's name (prefix included).</summary>
     public string ContainerName => container.Name;
