@@ -194,6 +194,10 @@ internal sealed class ModelsUploadCommand : AsyncCommand<ModelsUploadCommand.Set
         [Description("The storage account by name, with your signed-in identity (Azure CLI, Visual Studio, environment), like 'az storage --auth-mode login'.")]
         public string? Account { get; init; }
 
+        [CommandOption("--force")]
+        [Description("Upload even when the blob's metadata already records this SHA-256 (repairs a blob whose bytes were damaged).")]
+        public bool Force { get; init; }
+
         [CommandOption("--container-prefix <PREFIX>")]
         [Description("The deployment's container prefix (default: $SERVERLESS_STYLE_CONTAINER_PREFIX, else none).")]
         public string? ContainerPrefix { get; init; }
@@ -215,7 +219,7 @@ internal sealed class ModelsUploadCommand : AsyncCommand<ModelsUploadCommand.Set
                 new Uri($"https://{settings.Account}.blob.core.windows.net"), new DefaultAzureCredential(), new BlobClientOptions(BlobClients.PinnedServiceVersion));
         var names = new StorageOptions { ContainerPrefix = settings.ContainerPrefix ?? Environment.GetEnvironmentVariable("SERVERLESS_STYLE_CONTAINER_PREFIX") ?? "" };
         var models = new ModelContainer(service.GetBlobContainerClient(names.Container(names.Models)), ModelContainer.DefaultCacheFolder);
-        var (model, uploaded) = await models.UploadAsync(stored.Name, stored.OnnxPath, stored.Preprocess, stored.Source, cancellationToken);
+        var (model, uploaded) = await models.UploadAsync(stored.Name, stored.OnnxPath, stored.Preprocess, stored.Source, settings.Force, cancellationToken);
         Console.WriteLine(uploaded
             ? $"uploaded {stored.Name} ({stored.Bytes / 1_048_576.0:F1} MB, sha256 {model.Sha256}) to {models.ContainerName}/{model.BlobName}"
             : $"{models.ContainerName}/{model.BlobName} already holds {stored.Name} (sha256 {model.Sha256}); nothing uploaded.");

@@ -83,14 +83,15 @@ public sealed class ModelContainer(BlobContainerClient container, string cacheFo
 
     /// <summary>
     /// Puts the ONNX file <paramref name="onnxPath"/> into the container as <paramref name="name"/>, with its SHA-256,
-    /// preprocessing and source as metadata. Returns the blob and whether anything was written: a blob that already
-    /// holds a file with the same SHA-256 is left alone, so running the upload again (every <c>azd provision</c>) is cheap.
+    /// preprocessing and source as metadata. Returns the blob and whether anything was written: a blob whose metadata
+    /// already records the same SHA-256 is left alone (so running the upload on every <c>azd provision</c> is cheap)
+    /// unless <paramref name="force"/> is set, which repairs a blob whose bytes were damaged under unchanged metadata.
     /// </summary>
     public async Task<(ModelBlob Model, bool Uploaded)> UploadAsync(
-        string name, string onnxPath, string preprocess, string source, CancellationToken cancellationToken = default)
+        string name, string onnxPath, string preprocess, string source, bool force = false, CancellationToken cancellationToken = default)
     {
         var sha256 = ModelDigest.OfFile(onnxPath);
-        if (await TryGetAsync(name, cancellationToken).ConfigureAwait(false) is { } existing && existing.Sha256 == sha256)
+        if (!force && await TryGetAsync(name, cancellationToken).ConfigureAwait(false) is { } existing && existing.Sha256 == sha256)
         {
             return (existing, false);
         }
@@ -175,7 +176,7 @@ public sealed class ModelContainer(BlobContainerClient container, string cacheFo
                 throw new NetworkLoadException(
                     NetworkLoadFailure.DigestMismatch,
                     $"{where} is corrupted: its content has SHA-256 {actual}, but its metadata records {model.Sha256}. Nothing was cached or run; " +
-                    "upload the network again with 'serverless-style models upload'.");
+                    "upload the network again with 'serverless-style models upload --force'.");
             }
 
             File.Move(temp, path, overwrite: true);

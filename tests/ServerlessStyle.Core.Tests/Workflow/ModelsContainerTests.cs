@@ -104,22 +104,21 @@ public sealed class ModelsContainerTests : IDisposable
         Assert.Equal("network", e.Field);
         Assert.Contains("corrupted", e.Message);
         Assert.Contains(_uploaded.Sha256, e.Message);
-        Assert.Contains("models upload", e.Message);
+        Assert.Contains("models upload --force", e.Message);
         Assert.Empty(Directory.Exists(_models.CacheFolder) ? Directory.GetFiles(_models.CacheFolder, "*", SearchOption.AllDirectories) : []);
     }
 
     [Fact]
-    public async Task ResolveNetwork_BlobFixedAfterAFailure_FindsTheFixedNetwork()
+    public async Task ResolveNetwork_BlobRepairedByForcedUploadAfterAFailure_FindsTheRepairedNetwork()
     {
         await _models.UploadAsync("vgg19", _uploaded.OnnxPath, "caffe", "test");
         await CorruptBlobKeepingItsMetadataAsync();
         using var engine = Engine();
         Assert.Throws<JobRequestException>(() => engine.ResolveNetwork(NetworkChoice.Vgg19));
 
-        var blob = Azurite.CreateService().GetBlobContainerClient(_models.ContainerName).GetBlobClient(ModelContainer.BlobNameOf("vgg19"));
-        await blob.DeleteAsync();
-        await _models.UploadAsync("vgg19", _uploaded.OnnxPath, "caffe", "test");
+        var (_, repaired) = await _models.UploadAsync("vgg19", _uploaded.OnnxPath, "caffe", "test", force: true);
 
+        Assert.True(repaired);
         Assert.Equal(_uploaded.Sha256, engine.ResolveNetwork(NetworkChoice.Vgg19).Identity.Sha256);
     }
 
