@@ -46,15 +46,20 @@ public sealed class ModelsFunctionsTests : IDisposable
         return container.Object;
     }
 
+    /// <summary>GET /api/models over the mocked container and an empty local store, as JSON.</summary>
+    private async Task<JsonDocument> ListAsync(string engineNetwork)
+    {
+        var resolver = new NetworkResolver(new ModelStore(_folder), new ModelContainer(ModelsContainer(), Path.Combine(_folder, "cache")));
+        var functions = new ModelsFunctions(resolver, Options.Create(new EngineOptions { Network = engineNetwork }));
+        var result = Assert.IsType<OkObjectResult>(await functions.Models_List(new DefaultHttpContext().Request, CancellationToken.None));
+        return JsonDocument.Parse(JsonSerializer.Serialize(result.Value));
+    }
+
     [Fact]
     public async Task ModelsList_Vgg19InModelsContainer_ListsEveryNetworkWithItsDigestAndAutoResolvesToIt()
     {
-        var resolver = new NetworkResolver(new ModelStore(_folder), new ModelContainer(ModelsContainer(), Path.Combine(_folder, "cache")));
-        var functions = new ModelsFunctions(resolver, Options.Create(new EngineOptions { Network = "auto" }));
+        using var json = await ListAsync("auto");
 
-        var result = Assert.IsType<OkObjectResult>(await functions.Models_List(new DefaultHttpContext().Request, CancellationToken.None));
-
-        using var json = JsonDocument.Parse(JsonSerializer.Serialize(result.Value));
         var networks = json.RootElement.GetProperty("networks").EnumerateArray().ToDictionary(n => n.GetProperty("location").GetString()!);
         var vgg19 = networks["models/vgg19.onnx"];
         Assert.Equal(("vgg19", Vgg19Sha256, "ModelsContainer", true), (vgg19.GetProperty("name").GetString(), vgg19.GetProperty("sha256").GetString(), vgg19.GetProperty("origin").GetString(), vgg19.GetProperty("usable").GetBoolean()));
@@ -68,12 +73,8 @@ public sealed class ModelsFunctionsTests : IDisposable
     [Fact]
     public async Task ModelsList_EngineConfiguredToResNet18_AutoIsResNet18()
     {
-        var resolver = new NetworkResolver(new ModelStore(_folder), new ModelContainer(ModelsContainer(), Path.Combine(_folder, "cache")));
-        var functions = new ModelsFunctions(resolver, Options.Create(new EngineOptions { Network = "resnet18" }));
+        using var json = await ListAsync("resnet18");
 
-        var result = Assert.IsType<OkObjectResult>(await functions.Models_List(new DefaultHttpContext().Request, CancellationToken.None));
-
-        using var json = JsonDocument.Parse(JsonSerializer.Serialize(result.Value));
         Assert.Equal("resnet18", json.RootElement.GetProperty("auto").GetProperty("network").GetString());
     }
 }

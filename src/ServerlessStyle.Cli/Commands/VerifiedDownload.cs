@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using ServerlessStyle.Core.Networks;
 
 namespace ServerlessStyle.Cli.Commands;
 
@@ -23,20 +24,13 @@ internal static class VerifiedDownload
             using (var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false))
             {
                 response.EnsureSuccessStatusCode();
-                using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+                string actual;
                 await using (var source = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false))
                 await using (var file = File.Create(part))
                 {
-                    var buffer = new byte[1 << 20];
-                    int read;
-                    while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-                    {
-                        md5.AppendData(buffer, 0, read);
-                        await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                    }
+                    actual = await ModelDigest.CopyAsync(source, file, HashAlgorithmName.MD5, cancellationToken).ConfigureAwait(false);
                 }
 
-                var actual = Convert.ToHexStringLower(md5.GetHashAndReset());
                 if (!string.Equals(actual, expectedMd5, StringComparison.OrdinalIgnoreCase))
                 {
                     throw new DownloadVerificationException(

@@ -40,6 +40,26 @@ public static class ModelDigest
         return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 
+    /// <summary>
+    /// Copies <paramref name="source"/> to <paramref name="destination"/> and returns the digest of what was copied as
+    /// lowercase hex: a download is checked in the same pass that writes it, without reading the file again.
+    /// </summary>
+    public static async Task<string> CopyAsync(Stream source, Stream destination, HashAlgorithmName algorithm, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(destination);
+        using var hash = IncrementalHash.CreateHash(algorithm);
+        var buffer = new byte[1 << 20];
+        int read;
+        while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            hash.AppendData(buffer, 0, read);
+            await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
     /// <summary>True when <paramref name="digest"/> looks like a SHA-256 in hex (64 hex digits, any case).</summary>
     public static bool IsSha256(string? digest) =>
         digest is { Length: 64 } && digest.All(char.IsAsciiHexDigit);

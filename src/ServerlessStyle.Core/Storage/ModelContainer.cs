@@ -149,26 +149,15 @@ public sealed class ModelContainer(BlobContainerClient container, string cacheFo
         var temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         try
         {
+            // If-Match: the bytes are those of the version whose metadata was read, not a later overwrite.
+            var response = await container.GetBlobClient(model.BlobName).DownloadStreamingAsync(
+                new BlobDownloadOptions { Conditions = new BlobRequestConditions { IfMatch = model.ETag } },
+                cancellationToken).ConfigureAwait(false);
             string actual;
-            using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+            await using (var source = response.Value.Content)
+            await using (var file = File.Create(temp))
             {
-                // If-Match: the bytes are those of the version whose metadata was read, not a later overwrite.
-                var response = await container.GetBlobClient(model.BlobName).DownloadStreamingAsync(
-                    new BlobDownloadOptions { Conditions = new BlobRequestConditions { IfMatch = model.ETag } },
-                    cancellationToken).ConfigureAwait(false);
-                await using (var source = response.Value.Content)
-                await using (var file = File.Create(temp))
-                {
-                    var buffer = new byte[1 << 20];
-                    int read;
-                    while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-                    {
-                        sha.AppendData(buffer, 0, read);
-                        await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                    }
-                }
-
-                actual = Convert.ToHexStringLower(sha.GetHashAndReset());
+                actual = await ModelDigest.CopyAsync(source, file, HashAlgorithmName.SHA256, cancellationToken).ConfigureAwait(false);
             }
 
             if (actual != model.Sha256)
