@@ -6,7 +6,7 @@ writes a 96 MB buffer, as a loss network's evaluation does to the caches, so the
 as they do in a real run; the buffer's time is part of the objective's time and is taken out too.
 
 Usage: python3 bench/lbfgs_overhead.py [--n N] [--evaluations E]
-Compare with the optim_s column of `serverless-style bench-pipeline` (seconds per chunk of 20 evaluations).
+Compare with the optim_s column of `serverless-style-bench pipeline` (seconds per chunk of 20 evaluations).
 """
 import argparse
 import time

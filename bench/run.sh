@@ -11,15 +11,17 @@ PY=/usr/bin/python3
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
-dotnet build -c Release src/ServerlessStyle.Cli -v quiet -nologo > "$WORK/build.log" || { cat "$WORK/build.log"; exit 1; }
+# The benchmark project builds the CLI too (it references it): eval comes from the CLI, the timings from the benchmarks.
+dotnet build -c Release bench/ServerlessStyle.Bench -v quiet -nologo > "$WORK/build.log" || { cat "$WORK/build.log"; exit 1; }
 CLI=src/ServerlessStyle.Cli/bin/Release/net10.0/serverless-style
+BENCH=bench/ServerlessStyle.Bench/bin/Release/net10.0/serverless-style-bench
 TORCH="$PY bench/torch_style_loss.py --onnx $WORK/random_vgg19.onnx --threads $THREADS"
 CONTENT=../shared/images/content/chelsea.png
 STYLE=../shared/images/styles/starry_night.jpg
 runs_for() { case "$1" in 224) echo 7 ;; 512) echo 5 ;; *) echo 3 ;; esac; }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-$CLI export-random-vgg19 "$WORK/random_vgg19.onnx" > /dev/null
+$BENCH export-random-vgg19 "$WORK/random_vgg19.onnx" > /dev/null
 
 # Agreement at one point away from the content image (so all three terms and their gradients are active).
 $CLI eval --network random-vgg19 --content $CONTENT --style $STYLE --height 224 --width 224 --inputs-out "$WORK/at" > /dev/null
@@ -35,14 +37,14 @@ echo "check (ours vs PyTorch float64 at 224x224): $($TORCH check --inputs "$WORK
 
 # Peak: the faster of PyTorch's sgemm (its BLAS) and ONNX Runtime's (MLAS, what our convolutions run on), 2048^3.
 TORCH_GEMM="$($TORCH gemm --n 2048)"
-ORT_GEMM="$($CLI bench-gemm --size 2048 --threads "$THREADS")"
+ORT_GEMM="$($BENCH gemm --size 2048 --threads "$THREADS")"
 PEAK=$($PY -c "import json,sys; print(max(json.loads(a)['gflops'] for a in sys.argv[1:]))" "$TORCH_GEMM" "$ORT_GEMM")
 echo "gemm: torch $TORCH_GEMM; onnxruntime $ORT_GEMM; peak used: $PEAK GFLOP/s"
 
 printf '\n| size | project ms (median) | PyTorch ms (median) | ratio | project GFLOP/s | %% of peak | project peak RSS MB | PyTorch peak RSS MB |\n|---|---|---|---|---|---|---|---|\n'
 for size in "${SIZES[@]}"; do
   runs=$(runs_for "$size")
-  ours="$($CLI bench --network random-vgg19 --height "$size" --width "$size" --evaluations "$runs" --threads "$THREADS" --winograd "$WINOGRAD")"
+  ours="$($BENCH evaluation --network random-vgg19 --height "$size" --width "$size" --evaluations "$runs" --threads "$THREADS" --winograd "$WINOGRAD")"
   theirs="$($TORCH time --size "$size" --runs "$runs")"
   $PY - "$size" "$ours" "$theirs" "$PEAK" <<'PY'
 import json, sys

@@ -2,7 +2,7 @@
 """The Gatys loss of the Keras example (DESIGN.md section 5), written independently in PyTorch.
 
 It loads the same seeded VGG19-shaped weights that the C# engine uses (exported with
-`serverless-style export-random-vgg19 FILE.onnx`, read with the `onnx` package) and:
+`serverless-style-bench export-random-vgg19 FILE.onnx`, read with the `onnx` package) and:
 
   check  evaluates loss and gradient in float64 at the point the C# `eval` command evaluated
          (its --inputs-out folder) and prints the relative errors of ours against it;

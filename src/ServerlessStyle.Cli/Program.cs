@@ -16,14 +16,9 @@ public static class Program
         {
             config.SetApplicationName("serverless-style");
             config.AddCommand<RunCommand>("run").WithDescription("Stylise photos end to end on the local durable engine over Azurite.");
-            config.AddCommand<ControlsSheetCommand>("sheet-controls").WithDescription("Render each artistic control on the shared photos into docs/images/controls.png (under scripts/with-azurite.sh).");
-            config.AddCommand<BenchPipelineCommand>("bench-pipeline").WithDescription("Time the chunk activities of one job on Azurite: the share spent outside loss evaluations.");
+            config.AddCommand<ControlsSheetCommand>("sheet-controls").WithDescription("Render each artistic control on the sample photos into docs/images/controls.png, through the durable host (under scripts/with-azurite.sh).");
             config.AddCommand<SheetCommand>("sheet").WithDescription("Put images side by side in one labelled row (PNG).");
             config.AddCommand<EvalCommand>("eval").WithDescription("One loss and gradient evaluation: JSON terms on stdout, the gradient as .npy.");
-            config.AddCommand<BenchCommand>("bench").WithDescription("Median and minimum ms per evaluation (forward + gradient) after warm-up, as JSON.");
-            config.AddCommand<BenchGemmCommand>("bench-gemm").WithDescription("float32 GEMM GFLOP/s through ONNX Runtime: the peak for the bench figures.");
-            config.AddCommand<BenchOptimizerCommand>("bench-optimizer").WithDescription("L-BFGS with memory kept vs restarted every iteration (the seed), losses side by side.");
-            config.AddCommand<ExportRandomVgg19Command>("export-random-vgg19").WithDescription("Write the seeded VGG19-shaped network as .onnx (for the PyTorch comparison).");
             config.AddBranch("models", models =>
             {
                 models.SetDescription("Manage loss networks (VGG19 import and download).");

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using ServerlessStyle.Cli.Local;
 
 namespace ServerlessStyle.Cli.Tests;
 
@@ -31,7 +30,7 @@ public sealed class ProvisionModelScriptTests : IDisposable
     public async Task Hook_DownloadFails_ExitsZeroWithOneWarningLineSayingHowToAddVgg19()
     {
         // Nothing listens on this loopback port: the download fails at once, as it does on a machine without internet.
-        var closedPort = LocalDurableHost.FreePort();
+        var closedPort = LoopbackPort.Free();
         var start = new ProcessStartInfo("sh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(RepositoryRoot(), "scripts", "provision-model.sh"));
         start.Environment["SERVERLESS_STYLE_CLI"] = $"dotnet {Path.Combine(AppContext.BaseDirectory, "serverless-style.dll")}";

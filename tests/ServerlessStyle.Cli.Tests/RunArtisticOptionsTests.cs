@@ -1,5 +1,6 @@
 using ServerlessStyle.Cli.Commands;
 using ServerlessStyle.Cli.Local;
+using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Workflow;
 
 namespace ServerlessStyle.Cli.Tests;

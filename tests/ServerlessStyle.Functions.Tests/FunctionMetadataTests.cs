@@ -9,7 +9,7 @@ public sealed class FunctionMetadataTests
     [Fact]
     public void GeneratedMetadata_ListsEveryDeclaredFunction()
     {
-        var declared = typeof(Functions.StylesFunctions).Assembly.GetTypes()
+        var declared = typeof(Triggers.StylesFunctions).Assembly.GetTypes()
             .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static))
             .Select(m => m.GetCustomAttribute<FunctionAttribute>()?.Name)
             .OfType<string>()

@@ -9,7 +9,7 @@ using Moq;
 using ServerlessStyle.Core.Networks;
 using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Workflow;
-using ServerlessStyle.Functions.Functions;
+using ServerlessStyle.Functions.Triggers;
 
 namespace ServerlessStyle.Functions.Tests;
 
@@ -21,8 +21,8 @@ public sealed class ModelsFunctionsTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    /// <summary>A models container (the host's binding-free SDK client, mocked) holding vgg19 with its digest and a blob without one.</summary>
-    private static BlobContainerClient ModelsContainer()
+    /// <summary>A blob store whose models container (the SDK client, mocked) holds vgg19 with its digest and a blob without one.</summary>
+    private static BlobStore ModelsService()
     {
         var vgg19Metadata = new Dictionary<string, string>
         {
@@ -43,13 +43,15 @@ public sealed class ModelsFunctionsTests : IDisposable
         vgg19.Setup(b => b.GetPropertiesAsync(It.IsAny<BlobRequestConditions?>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync(Response.FromValue(BlobsModelFactory.BlobProperties(contentLength: 80_000_000, metadata: vgg19Metadata, eTag: new ETag("0x1")), Mock.Of<Response>()));
         container.Setup(c => c.GetBlobClient("vgg19.onnx")).Returns(vgg19.Object);
-        return container.Object;
+        var service = new Mock<BlobServiceClient>();
+        service.Setup(s => s.GetBlobContainerClient("models")).Returns(container.Object);
+        return new BlobStore(service.Object);
     }
 
     /// <summary>GET /api/models over the mocked container and an empty local store, as JSON.</summary>
     private async Task<JsonDocument> ListAsync(string engineNetwork)
     {
-        var resolver = new NetworkResolver(new ModelStore(_folder), new ModelContainer(ModelsContainer(), Path.Combine(_folder, "cache")));
+        var resolver = new NetworkResolver(new ModelStore(_folder), new ModelContainer(ModelsService(), new StorageOptions(), Path.Combine(_folder, "cache")));
         var functions = new ModelsFunctions(resolver, Options.Create(new EngineOptions { Network = engineNetwork }));
         var result = Assert.IsType<OkObjectResult>(await functions.Models_List(new DefaultHttpContext().Request, CancellationToken.None));
         return JsonDocument.Parse(JsonSerializer.Serialize(result.Value));

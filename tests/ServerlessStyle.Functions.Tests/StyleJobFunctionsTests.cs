@@ -10,9 +10,10 @@ using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Moq;
+using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Workflow;
-using ServerlessStyle.Functions.Functions;
+using ServerlessStyle.Functions.Triggers;
 
 namespace ServerlessStyle.Functions.Tests;
 
@@ -44,9 +45,8 @@ public sealed class StyleJobFunctionsTests
 
     private StyleJobFunctions Functions(Uri? publicBaseUri, params string[] styleBlobs)
     {
-        var storage = Options.Create(new StorageOptions());
-        var intake = new JobIntake(new BlobStore(StylesContainer(styleBlobs)), storage, Options.Create(new LimitsOptions()),
-            Options.Create(new WorkflowOptions { ChunksPerGeneration = 7 }));
+        var storage = new JobStorage(new BlobStore(StylesContainer(styleBlobs)), Options.Create(new StorageOptions()), NullLogger<JobStorage>.Instance);
+        var intake = new JobIntake(storage, Options.Create(new LimitsOptions()), Options.Create(new WorkflowOptions { ChunksPerGeneration = 7 }));
         return new StyleJobFunctions(intake, NullLogger<StyleJobFunctions>.Instance, Options.Create(new HttpApiOptions { PublicBaseUri = publicBaseUri }));
     }
 
@@ -67,8 +67,10 @@ public sealed class StyleJobFunctionsTests
         results.Setup(c => c.GetBlobClient(It.IsAny<string>())).Returns((string name) =>
         {
             var blob = new Mock<BlobClient>();
-            blob.Setup(b => b.UploadAsync(It.IsAny<BinaryData>(), It.IsAny<bool>(), It.IsAny<CancellationToken>()))
-                .Callback((BinaryData data, bool _, CancellationToken _) => written[name] = data.ToString())
+            blob.Setup(b => b.DownloadContentAsync(It.IsAny<CancellationToken>()))
+                .ThrowsAsync(new RequestFailedException(404, "The specified blob does not exist.", "BlobNotFound", null));
+            blob.Setup(b => b.UploadAsync(It.IsAny<BinaryData>(), It.IsAny<BlobUploadOptions>(), It.IsAny<CancellationToken>()))
+                .Callback((BinaryData data, BlobUploadOptions _, CancellationToken _) => written[name] = data.ToString())
                 .ReturnsAsync(Response.FromValue(
                     BlobsModelFactory.BlobContentInfo(new ETag("0x2"), DateTimeOffset.UnixEpoch, null, null, null, null, 0), Mock.Of<Response>()));
             return blob.Object;

@@ -1,16 +1,21 @@
 using System.ComponentModel;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using ServerlessStyle.Core.Imaging;
+using ServerlessStyle.Core.Jobs;
+using ServerlessStyle.Core.Networks;
 using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Workflow;
+using ServerlessStyle.Hosting;
 using Spectre.Console.Cli;
 
 namespace ServerlessStyle.Cli.Commands;
 
 /// <summary>
-/// <c>sheet-controls</c>: renders each artistic control on every content photo with the real <see cref="StyleWork"/>
-/// over Azurite and writes a labelled grid of the results (never the paintings) to docs/images/controls.png.
+/// <c>sheet-controls</c>: renders each artistic control on every content photo, one job per control through the
+/// runner's durable host over Azurite, and writes a labelled grid of the results (never the paintings) to
+/// docs/images/controls.png.
 /// </summary>
 internal sealed class ControlsSheetCommand : AsyncCommand<ControlsSheetCommand.Settings>
 {
@@ -48,44 +53,39 @@ internal sealed class ControlsSheetCommand : AsyncCommand<ControlsSheetCommand.S
             throw new InvalidOperationException("AZURITE_CONNECTION_STRING is not set; run it under scripts/with-azurite.sh.");
         }
 
-        var store = new BlobStore(BlobClients.FromConnectionString(connection));
-        var storage = new StorageOptions { ContainerPrefix = $"sheet{Guid.NewGuid():N}"[..13] + "-" };
-        var limits = new LimitsOptions { AllowTestNetworks = true };
-        using var engine = new StyleEngine(
-            Options.Create(new EngineOptions { Network = settings.Network }), Options.Create(limits),
-            NullLogger<StyleEngine>.Instance, NullLogger<Core.Evaluation.StyleEvaluator>.Instance);
-        var work = new StyleWork(store, engine, Options.Create(storage), Options.Create(limits), NullLogger<StyleWork>.Instance);
+        var network = NetworkChoices.TryParse(settings.Network) is { } choice and not NetworkChoice.Auto
+            ? choice
+            : throw new InvalidOperationException($"--network '{settings.Network}' is not resnet18, random-vgg19 or vgg19.");
+        var options = new StorageOptions { ConnectionString = connection, ContainerPrefix = $"sheet{Guid.NewGuid():N}"[..13] + "-" };
+        var store = BlobStore.FromConnectionString(connection);
+        var storage = new JobStorage(store, Options.Create(options), NullLogger<JobStorage>.Instance);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ServerlessStyle:Storage:ConnectionString"] = connection,
+            ["ServerlessStyle:Storage:ContainerPrefix"] = options.ContainerPrefix,
+            ["ServerlessStyle:Engine:Provider"] = "cpu",
+            ["ServerlessStyle:Limits:AllowTestNetworks"] = "true",
+        }).Build();
         try
         {
-            foreach (var container in new[] { storage.Uploads, storage.Styles, storage.Results, storage.Work })
-            {
-                await store.EnsureContainerAsync(storage.Container(container), cancellationToken).ConfigureAwait(false);
-            }
-
             async Task<string> UploadAsync(string container, string path)
             {
-                var name = $"sheet/{Path.GetFileName(path)}";
-                await store.UploadAsync(storage.Container(container), name, BinaryData.FromBytes(await File.ReadAllBytesAsync(path, cancellationToken)), cancellationToken).ConfigureAwait(false);
-                return $"{container}/{name}";
+                var name = $"{container}/sheet/{Path.GetFileName(path)}";
+                await storage.Inputs.UploadAsync(name, BinaryData.FromBytes(await File.ReadAllBytesAsync(path, cancellationToken)), cancellationToken).ConfigureAwait(false);
+                return name;
             }
 
             var contents = new List<string>();
             foreach (var path in Directory.GetFiles(Path.Combine(settings.Images, "content"), "*.png").Order(StringComparer.Ordinal))
             {
-                contents.Add(await UploadAsync(storage.Uploads, path).ConfigureAwait(false));
+                contents.Add(await UploadAsync("uploads", path).ConfigureAwait(false));
             }
 
-            var starry = await UploadAsync(storage.Styles, Path.Combine(settings.Images, "styles", "starry_night.jpg")).ConfigureAwait(false);
-            var scream = await UploadAsync(storage.Styles, Path.Combine(settings.Images, "styles", "the_scream.jpg")).ConfigureAwait(false);
-            var network = settings.Network switch
-            {
-                "resnet18" => NetworkChoice.ResNet18,
-                "random-vgg19" => NetworkChoice.RandomVgg19,
-                "vgg19" => NetworkChoice.Vgg19,
-                _ => throw new InvalidOperationException($"--network '{settings.Network}' is not resnet18, random-vgg19 or vgg19."),
-            };
+            var starry = await UploadAsync("styles", Path.Combine(settings.Images, "styles", "starry_night.jpg")).ConfigureAwait(false);
+            var scream = await UploadAsync("styles", Path.Combine(settings.Images, "styles", "the_scream.jpg")).ConfigureAwait(false);
             var baseline = new JobRequest
             {
+                Content = contents,
                 Styles = [new StyleInput(starry)],
                 Height = settings.Height,
                 Iterations = settings.Iterations,
@@ -93,6 +93,8 @@ internal sealed class ControlsSheetCommand : AsyncCommand<ControlsSheetCommand.S
                 Network = network,
             };
             var half = settings.Height / 2;
+            var firstStyleLayer = NetworkCatalog.Load(NetworkChoices.Name(network)).StyleLayers[0].Tensor;
+
             // No "init style" row: within a few iterations that result is still close to the painting itself, and
             // the sheet shows results only, never the paintings.
             Control[] controls =
@@ -104,27 +106,29 @@ internal sealed class ControlsSheetCommand : AsyncCommand<ControlsSheetCommand.S
                 new("style scale half", (r, _, _) => r with { StyleScale = 0.5 }),
                 new("style scale 2", (r, _, _) => r with { StyleScale = 2 }),
                 new($"scales {half} then {settings.Height}", (r, _, _) => r with { Scales = [half, settings.Height] }),
-                new("style layers first only", (r, _, _) => r with
-                {
-                    StyleLayers = [new LayerWeight(engine.GetNetwork(network).StyleLayers[0].Tensor)],
-                }),
+                new("style layers first only", (r, _, _) => r with { StyleLayers = [new LayerWeight(firstStyleLayer)] }),
             ];
 
+            // One job per control, all photos at once (one pair each), through the same durable host as `run`.
+            await using var host = await LocalDurableHost.StartAsync(configuration, cancellationToken: cancellationToken).ConfigureAwait(false);
             var rows = new List<ContactSheetRow>();
             for (var c = 0; c < controls.Length; c++)
             {
-                var cells = new List<ContactSheetCell>();
-                for (var k = 0; k < contents.Count; k++)
+                var request = controls[c].Apply(baseline, starry, scream);
+                var summary = await host.RunToEndAsync(new JobInput($"sheet-{c}", request, new WorkflowSettings()), cancellationToken).ConfigureAwait(false);
+                if (summary.State != JobState.Completed)
                 {
-                    var request = controls[c].Apply(baseline with { Content = [contents[k]] }, starry, scream);
-                    JobRequestParser.Validate(request, limits);
-                    var plan = new PairPlan(0, $"c{c}-{k}", contents[k], request.Styles);
-                    var result = await RunPairAsync(work, new PairInput("sheet", plan, request, new WorkflowSettings()), cancellationToken).ConfigureAwait(false);
-                    var final = result.FinalImage[(result.FinalImage.IndexOf('/', StringComparison.Ordinal) + 1)..];
-                    var png = (await store.TryDownloadAsync(storage.Container(storage.Results), final, cancellationToken).ConfigureAwait(false)
-                        ?? throw new InvalidOperationException($"{final} was not written.")).Content.ToArray();
-                    cells.Add(new ContactSheetCell(k, png));
-                    Console.WriteLine($"{controls[c].Label} / {BlobLayout.Stem(contents[k])}: loss {result.Loss:g4} after {result.Evaluations} evaluations");
+                    throw new InvalidOperationException($"{controls[c].Label}: the job ended {summary.State}: {summary.Reason}");
+                }
+
+                var cells = new List<ContactSheetCell>();
+                foreach (var (pair, k) in summary.Pairs.Select((p, k) => (p.Result!, k)))
+                {
+                    var final = pair.FinalImage[(pair.FinalImage.IndexOf('/', StringComparison.Ordinal) + 1)..];
+                    var png = await storage.Results.TryReadAsync(final, cancellationToken).ConfigureAwait(false)
+                        ?? throw new InvalidOperationException($"{final} was not written.");
+                    cells.Add(new ContactSheetCell(k, png.ToArray()));
+                    Console.WriteLine($"{controls[c].Label} / {JobIds.Stem(contents[k])}: loss {pair.Loss:g4} after {pair.Evaluations} evaluations");
                 }
 
                 rows.Add(new ContactSheetRow(controls[c].Label, cells));
@@ -132,42 +136,15 @@ internal sealed class ControlsSheetCommand : AsyncCommand<ControlsSheetCommand.S
 
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(settings.Out))!);
             await File.WriteAllBytesAsync(settings.Out, ContactSheet.CreatePng(rows, settings.Height), cancellationToken).ConfigureAwait(false);
-            Console.WriteLine($"wrote {settings.Out}: columns {string.Join(", ", contents.Select((n, k) => $"{k} = {BlobLayout.Stem(n)}"))}");
+            Console.WriteLine($"wrote {settings.Out}: columns {string.Join(", ", contents.Select((n, k) => $"{k} = {JobIds.Stem(n)}"))}");
             return 0;
         }
         finally
         {
-            foreach (var container in new[] { storage.Uploads, storage.Styles, storage.Results, storage.Work })
+            foreach (var container in new[] { options.Uploads, options.Styles, options.Results, options.Work })
             {
-                await store.Service.GetBlobContainerClient(storage.Container(container)).DeleteIfExistsAsync(cancellationToken: CancellationToken.None).ConfigureAwait(false);
+                await store.DeleteContainerAsync(options.Container(container), CancellationToken.None).ConfigureAwait(false);
             }
-        }
-    }
-
-    /// <summary>The activities in the order StylePairOrchestration calls them, stages included, without Durable.</summary>
-    private static async Task<PairResult> RunPairAsync(StyleWork work, PairInput input, CancellationToken cancellationToken)
-    {
-        var stages = Stages.Of(input.Request);
-        var current = input;
-        for (var k = 0; ; k++)
-        {
-            var stage = stages.Count == 0 ? current : Stages.StageInput(current, stages[k]);
-            await work.PrepareTargetsAsync(stage, cancellationToken).ConfigureAwait(false);
-            var chunk = 0;
-            ChunkOutcome? last = null;
-            while (chunk < stage.Request.Iterations && last?.Converged != true)
-            {
-                last = await work.RunChunkAsync(new ChunkInput(stage.JobId, stage.Pair, stage.Request, chunk), cancellationToken).ConfigureAwait(false);
-                chunk++;
-            }
-
-            var result = await work.FinalizeAsync(stage with { NextChunk = chunk, LastOutcome = last }, cancellationToken).ConfigureAwait(false);
-            if (k + 1 >= stages.Count)
-            {
-                return result;
-            }
-
-            current = current with { Stage = k + 1, StageStart = new StageStart(stage.Pair.PairId, result.Iterations) };
         }
     }
 }

@@ -62,9 +62,9 @@ internal class EngineSettings : CommandSettings
             return ValidationResult.Error($"--preprocess '{Preprocess}' is not caffe or torch.");
         }
 
-        if (Provider is not ("cpu" or "cuda" or "auto"))
+        if (ExecutionProviders.TryParse(Provider) is null)
         {
-            return ValidationResult.Error($"--provider '{Provider}' is not cpu, cuda or auto.");
+            return ValidationResult.Error($"--provider '{Provider}' is not {ExecutionProviders.Names}.");
         }
 
         if (ConvGradient is not ("flipped-conv" or "conv-transpose"))
@@ -90,7 +90,7 @@ internal class EngineSettings : CommandSettings
 
     public EvaluatorOptions EvaluatorOptions() => new()
     {
-        Provider = Provider switch { "cuda" => ExecutionProvider.Cuda, "auto" => ExecutionProvider.Auto, _ => ExecutionProvider.Cpu },
+        Provider = ExecutionProviders.Parse(Provider, "--provider"),
         IntraOpThreads = Threads,
         ConvGradient = ConvGradient == "conv-transpose" ? ConvInputGradient.ConvTranspose : ConvInputGradient.FlippedConv,
         Winograd = Winograd != "off",

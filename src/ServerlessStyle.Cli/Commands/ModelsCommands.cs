@@ -1,6 +1,4 @@
 using System.ComponentModel;
-using Azure.Identity;
-using Azure.Storage.Blobs;
 using ServerlessStyle.Core.Networks;
 using ServerlessStyle.Core.Storage;
 using Spectre.Console;
@@ -213,12 +211,15 @@ internal sealed class ModelsUploadCommand : AsyncCommand<ModelsUploadCommand.Set
         var stored = settings.Store.TryRead(settings.Name)
             ?? throw new InvalidOperationException(
                 $"no network '{settings.Name}' in {settings.Store.Folder}: run 'serverless-style models fetch vgg19' or 'serverless-style models import ...' first.");
-        var service = settings.Storage is not null
-            ? BlobClients.FromConnectionString(settings.Storage)
-            : new BlobServiceClient(
-                new Uri($"https://{settings.Account}.blob.core.windows.net"), new DefaultAzureCredential(), new BlobClientOptions(BlobClients.PinnedServiceVersion));
-        var names = new StorageOptions { ContainerPrefix = settings.ContainerPrefix ?? Environment.GetEnvironmentVariable("SERVERLESS_STYLE_CONTAINER_PREFIX") ?? "" };
-        var models = new ModelContainer(service.GetBlobContainerClient(names.Container(names.Models)), ModelContainer.DefaultCacheFolder);
+        // --account: the account's blob endpoint with DefaultAzureCredential (BlobStore.Create with a service URI), which
+        // finds the Azure CLI's or azd's signed-in user, as 'az storage --auth-mode login' does.
+        var options = new StorageOptions
+        {
+            ConnectionString = settings.Storage,
+            ServiceUri = settings.Account is null ? null : new Uri($"https://{settings.Account}.blob.core.windows.net"),
+            ContainerPrefix = settings.ContainerPrefix ?? Environment.GetEnvironmentVariable("SERVERLESS_STYLE_CONTAINER_PREFIX") ?? "",
+        };
+        var models = new ModelContainer(BlobStore.Create(options), options, ModelContainer.DefaultCacheFolder);
         var (model, uploaded) = await models.UploadAsync(stored.Name, stored.OnnxPath, stored.Preprocess, stored.Source, settings.Force, cancellationToken);
         Console.WriteLine(uploaded
             ? $"uploaded {stored.Name} ({stored.Bytes / 1_048_576.0:F1} MB, sha256 {model.Sha256}) to {models.ContainerName}/{model.BlobName}"

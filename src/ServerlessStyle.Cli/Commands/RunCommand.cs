@@ -1,5 +1,7 @@
 using System.ComponentModel;
 using ServerlessStyle.Cli.Local;
+using ServerlessStyle.Core.Evaluation;
+using ServerlessStyle.Core.Jobs;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -115,14 +117,14 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
                 return ValidationResult.Error($"--preprocess '{Preprocess}' is not caffe or torch.");
             }
 
-            if (Provider is not ("auto" or "cpu" or "cuda"))
+            if (ExecutionProviders.TryParse(Provider) is null)
             {
-                return ValidationResult.Error($"--provider '{Provider}' is not auto, cpu or cuda.");
+                return ValidationResult.Error($"--provider '{Provider}' is not {ExecutionProviders.Names}.");
             }
 
-            if (!RunPlan.IsNamedNetwork(Network) && !Network.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) && !Network.EndsWith(".h5", StringComparison.OrdinalIgnoreCase))
+            if (NetworkChoices.TryParse(Network) is null && !Network.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) && !Network.EndsWith(".h5", StringComparison.OrdinalIgnoreCase))
             {
-                return ValidationResult.Error($"--network '{Network}' is not auto, vgg19, resnet18, random-vgg19 or a path to a .onnx or .h5 file.");
+                return ValidationResult.Error($"--network '{Network}' is not {NetworkChoices.Names} or a path to a .onnx or .h5 file.");
             }
 
             if (Pooling is not (null or "max" or "avg"))

@@ -1,11 +1,14 @@
 using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using ServerlessStyle.Cli.Commands;
+using ServerlessStyle.Cli.Viewer;
+using ServerlessStyle.Core.Jobs;
+using ServerlessStyle.Core.Networks;
 using ServerlessStyle.Core.Storage;
-using ServerlessStyle.Core.Viewer;
 using ServerlessStyle.Core.Workflow;
+using ServerlessStyle.Hosting;
 using Spectre.Console;
 
 namespace ServerlessStyle.Cli.Local;
@@ -17,8 +20,6 @@ namespace ServerlessStyle.Cli.Local;
 internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWriter error)
 {
     private const string ResumeCommand = "dotnet run --project src/ServerlessStyle.Cli -- run --resume";
-
-    private static readonly StorageOptions Containers = new();
 
     public async Task<int> RunAsync(RunCommand.Settings settings, CancellationToken cancellationToken = default)
     {
@@ -40,20 +41,26 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
         JobViewServer? viewer = null;
         try
         {
-            var store = new BlobStore(BlobClients.FromConnectionString(connection));
+            var blobs = BlobStore.FromConnectionString(connection);
+            var storage = new JobStorage(blobs, Options.Create(new StorageOptions()), NullLogger<JobStorage>.Instance);
             if (plan is null)
             {
-                var jobJson = await store.TryDownloadAsync(Containers.Container(Containers.Results), BlobLayout.JobJson(jobId), cancellationToken).ConfigureAwait(false)
+                var job = await ReadJobAsync(storage, jobId, cancellationToken).ConfigureAwait(false)
                     ?? throw new CliUsageException($"--resume {jobId}: no results/{BlobLayout.JobJson(jobId)} in this storage (the job never started, or another --storage holds it).");
-                plan = RunPlan.Resume(jobId, jobJson.Content.ToString(), settings.Network, workflow);
+                plan = RunPlan.Resume(job, settings.Network, workflow);
             }
             else
             {
-                // The same lookup as the engine's (AddServerlessStyle): models container of this storage, then local store.
-                var models = new ModelContainer(store.Service.GetBlobContainerClient(Containers.Container(Containers.Models)), ModelContainer.DefaultCacheFolder);
-                plan = await plan.ResolveAutoAsync(new NetworkResolver(new Core.Networks.ModelStore(Core.Networks.ModelStore.DefaultFolder), models), cancellationToken).ConfigureAwait(false);
-                await UploadAsync(store, plan.Uploads, cancellationToken).ConfigureAwait(false);
-                await WriteSubmittedAsync(store, plan.Input, cancellationToken).ConfigureAwait(false);
+                // The same lookup as the engine's (AddServerlessStyle): the models container of this storage, then the local store.
+                var models = new ModelContainer(blobs, storage.Options, ModelContainer.DefaultCacheFolder);
+                plan = await plan.ResolveAutoAsync(new NetworkResolver(new ModelStore(ModelStore.DefaultFolder), models), cancellationToken).ConfigureAwait(false);
+                foreach (var upload in plan.Uploads)
+                {
+                    await storage.Inputs.UploadAsync(upload.Blob, BinaryData.FromBytes(upload.Bytes), cancellationToken).ConfigureAwait(false);
+                }
+
+                // Recorded before the engine starts, so a job stopped even before ValidateJob ran can be resumed.
+                await storage.Documents.UpdateAsync(jobId, job => job ?? JobDocument.Submitted(jobId, plan.Input.Request), cancellationToken).ConfigureAwait(false);
             }
 
             if (plan.NetworkNote is not null)
@@ -64,14 +71,14 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
             output.WriteLine($"job: {jobId}");
             if (settings.Serve is { IsSet: true } serve)
             {
-                viewer = await JobViewServer.StartAsync(store, Containers, serve.Value, cancellationToken).ConfigureAwait(false);
+                viewer = await JobViewServer.StartAsync(storage, serve.Value, cancellationToken).ConfigureAwait(false);
                 output.WriteLine($"view: {viewer.ViewUri(jobId)}");
             }
 
-            host = await LocalDurableHost.StartAsync(Configuration(connection, settings, plan.EngineNetwork), cancellationToken).ConfigureAwait(false);
+            host = await LocalDurableHost.StartAsync(Configuration(connection, settings, plan.EngineNetwork), cancellationToken: cancellationToken).ConfigureAwait(false);
             await host.ScheduleAsync(plan.Input, cancellationToken).ConfigureAwait(false);
             var progress = await RunProgress.FollowAsync(console, ct => host.GetProgressAsync(jobId, ct), cancellationToken).ConfigureAwait(false);
-            var code = await FinishAsync(store, progress, settings.Out, cancellationToken).ConfigureAwait(false);
+            var code = await FinishAsync(storage, progress, settings.Out, cancellationToken).ConfigureAwait(false);
             if (viewer is not null)
             {
                 output.WriteLine($"still serving {viewer.ViewUri(jobId)}; press Ctrl-C to stop.");
@@ -141,57 +148,45 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
             ["ServerlessStyle:Limits:AllowTestNetworks"] = "true",
         }).Build();
 
-    private static async Task UploadAsync(BlobStore store, IReadOnlyList<UploadFile> uploads, CancellationToken cancellationToken)
+    private static async Task<JobDocument?> ReadJobAsync(JobStorage storage, string jobId, CancellationToken cancellationToken)
     {
-        var container = Containers.Container(Containers.Uploads);
-        await store.EnsureContainerAsync(container, cancellationToken).ConfigureAwait(false);
-        foreach (var upload in uploads)
+        try
         {
-            // The request names "uploads/{path}"; inside the container the blob is {path}.
-            var name = upload.Blob["uploads/".Length..];
-            await store.UploadAsync(container, name, BinaryData.FromBytes(upload.Bytes), cancellationToken).ConfigureAwait(false);
+            return await storage.Documents.ReadAsync(jobId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JobDocumentException e)
+        {
+            throw new CliUsageException($"--resume {jobId}: {e.Message}", e);
         }
     }
 
-    /// <summary>
-    /// Records the request before the engine starts, so a job stopped even before ValidateJob ran can be resumed;
-    /// ValidateJob rewrites job.json with the same request and its pairs.
-    /// </summary>
-    private static async Task WriteSubmittedAsync(BlobStore store, JobInput input, CancellationToken cancellationToken)
+    /// <summary>Copies every file in <paramref name="names"/> below <paramref name="prefix"/> to <paramref name="folder"/>, keeping the path below it.</summary>
+    private static async Task DownloadAsync(
+        IReadOnlyList<string> names, string prefix, Func<string, CancellationToken, Task<BlobStream?>> open, string folder, CancellationToken cancellationToken)
     {
-        var results = Containers.Container(Containers.Results);
-        await store.EnsureContainerAsync(results, cancellationToken).ConfigureAwait(false);
-        var job = new JsonObject
+        foreach (var name in names)
         {
-            ["jobId"] = input.JobId,
-            ["state"] = "Submitted",
-            ["request"] = JsonSerializer.SerializeToNode(input.Request, JobRequestParser.JsonOptions),
-        };
-        await store.UploadAsync(results, BlobLayout.JobJson(input.JobId), BinaryData.FromString(job.ToJsonString()), cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Copies every blob under {jobId}/ in <paramref name="container"/> to <paramref name="folder"/>, keeping the path below the job.</summary>
-    private static async Task DownloadAsync(BlobStore store, string container, string jobId, string folder, CancellationToken cancellationToken)
-    {
-        var prefix = BlobLayout.ResultsPrefix(jobId);
-        foreach (var name in await store.ListAsync(container, prefix, cancellationToken).ConfigureAwait(false))
-        {
-            if (await store.TryDownloadAsync(container, name, cancellationToken).ConfigureAwait(false) is { } blob)
+            using var blob = await open(name, cancellationToken).ConfigureAwait(false);
+            if (blob is not null)
             {
                 var path = Path.Combine(folder, name[prefix.Length..]);
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                await File.WriteAllBytesAsync(path, blob.Content.ToArray(), cancellationToken).ConfigureAwait(false);
+                await using var file = File.Create(path);
+                await blob.Content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
             }
         }
     }
 
-    private async Task<int> FinishAsync(BlobStore store, JobProgress progress, string outFolder, CancellationToken cancellationToken)
+    private async Task<int> FinishAsync(JobStorage storage, JobProgress progress, string outFolder, CancellationToken cancellationToken)
     {
         var folder = Path.GetFullPath(Path.Combine(outFolder, progress.JobId));
-        await DownloadAsync(store, Containers.Container(Containers.Results), progress.JobId, folder, cancellationToken).ConfigureAwait(false);
+        var prefix = BlobLayout.ResultsPrefix(progress.JobId);
+        var results = await storage.Results.ListAsync(progress.JobId, cancellationToken).ConfigureAwait(false);
+        await DownloadAsync(results, prefix, storage.Results.TryOpenReadAsync, folder, cancellationToken).ConfigureAwait(false);
 
         // The inputs too (the drawn samples included), so the folder shows what went in next to what came out.
-        await DownloadAsync(store, Containers.Container(Containers.Uploads), progress.JobId, Path.Combine(folder, "inputs"), cancellationToken).ConfigureAwait(false);
+        var inputs = await storage.Inputs.ListAsync("uploads", prefix, cancellationToken).ConfigureAwait(false);
+        await DownloadAsync(inputs, prefix, (name, ct) => storage.Inputs.TryOpenReadAsync($"uploads/{name}", ct), Path.Combine(folder, "inputs"), cancellationToken).ConfigureAwait(false);
 
         output.WriteLine($"results: {folder}");
         var summary = progress.Summary;

@@ -1,9 +1,9 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using ServerlessStyle.Cli.Commands;
 using ServerlessStyle.Cli.Samples;
 using ServerlessStyle.Core.Imaging;
+using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Networks;
+using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Workflow;
 
 namespace ServerlessStyle.Cli.Local;
@@ -22,8 +22,6 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
 {
     /// <summary>The runner's limits: the deployment defaults, with the seeded test network allowed (it is the user's own machine).</summary>
     public static LimitsOptions Limits { get; } = new() { AllowTestNetworks = true };
-
-    public static bool IsNamedNetwork(string network) => network is "auto" or "vgg19" or "resnet18" or "random-vgg19";
 
     /// <summary>A new job from the command line: reads and checks every image, builds and validates the request.</summary>
     public static RunPlan Create(RunCommand.Settings settings, string jobId, WorkflowSettings workflow)
@@ -82,22 +80,14 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
     }
 
     /// <summary>A stopped job: its request as job.json recorded it when the job started.</summary>
-    public static RunPlan Resume(string jobId, string jobJson, string networkOption, WorkflowSettings workflow)
+    public static RunPlan Resume(JobDocument job, string networkOption, WorkflowSettings workflow)
     {
-        JobRequest request;
-        try
-        {
-            var node = JsonNode.Parse(jobJson)?["request"] ?? throw new JsonException("no request field");
-            request = node.Deserialize<JobRequest>(JobRequestParser.JsonOptions) ?? throw new JsonException("empty request");
-        }
-        catch (JsonException e)
-        {
-            throw new CliUsageException($"--resume {jobId}: job.json holds no readable request ({e.Message}).", e);
-        }
+        var request = job.Request
+            ?? throw new CliUsageException($"--resume {job.JobId}: job.json holds no request (the job was rejected before it started: {job.Reason}).");
 
         // A request with "auto" came from --network PATH: the engine needs that path again.
         var engineNetwork = request.Network == NetworkChoice.Auto ? networkOption : "auto";
-        return new RunPlan(new JobInput(jobId, request, workflow), [], engineNetwork, null);
+        return new RunPlan(new JobInput(job.JobId, request, workflow), [], engineNetwork, null);
     }
 
     private static List<string> Inputs(
@@ -218,17 +208,13 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
 
     private static (NetworkChoice Network, string EngineNetwork, string? Note) Network(string option)
     {
-        switch (option)
+        switch (NetworkChoices.TryParse(option))
         {
-            case "auto":
+            case NetworkChoice.Auto:
                 // Resolved once storage is known (ResolveAutoAsync), so the request records the network and a resumed job keeps it.
                 return (NetworkChoice.Auto, "auto", null);
-            case "vgg19":
-                return (NetworkChoice.Vgg19, "auto", null);
-            case "resnet18":
-                return (NetworkChoice.ResNet18, "auto", null);
-            case "random-vgg19":
-                return (NetworkChoice.RandomVgg19, "auto", null);
+            case { } named:
+                return (named, "auto", null);
         }
 
         if (!File.Exists(option))

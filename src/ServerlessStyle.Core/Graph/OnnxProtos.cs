@@ -4,7 +4,7 @@ using ServerlessStyle.Core.Onnx;
 
 namespace ServerlessStyle.Core.Graph;
 
-/// <summary>Small constructors and readers for the ONNX protobuf messages the graph builder emits.</summary>
+/// <summary>Small constructors and readers for the ONNX protobuf messages: the graph builder's and the loss networks' alike.</summary>
 internal static class OnnxProtos
 {
     /// <summary>The opset every emitted model declares: ScatterElements with reduction="add" needs 16 or later.</summary>
@@ -52,6 +52,25 @@ internal static class OnnxProtos
         tensor.Dims.AddRange(dims);
         tensor.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(data));
         return tensor;
+    }
+
+    /// <summary>A float tensor of unstated shape (the taps, whose sizes follow the input's).</summary>
+    public static ValueInfoProto FloatValue(string name) =>
+        new() { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float } } };
+
+    /// <summary>A loss network's image input: float [1, 3, "height", "width"], so one graph runs at any image size.</summary>
+    public static ValueInfoProto ImageInput(string name)
+    {
+        var shape = new TensorShapeProto();
+        shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = 1 });
+        shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = 3 });
+        shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = "height" });
+        shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = "width" });
+        return new ValueInfoProto
+        {
+            Name = name,
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } },
+        };
     }
 
     public static ValueInfoProto FloatValue(string name, long[] dims)
@@ -107,6 +126,43 @@ internal static class OnnxProtos
         var model = new ModelProto { IrVersion = IrVersion, ProducerName = "ServerlessStyle", Graph = graph };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
         return model;
+    }
+
+    /// <summary>
+    /// Keeps only the nodes and initializers that the given outputs depend on, and makes those the graph's outputs.
+    /// Everything past the last tap would cost forward time and, worse, gradient time for nothing.
+    /// </summary>
+    public static void PruneTo(GraphProto graph, IReadOnlyList<string> outputs)
+    {
+        var needed = new HashSet<string>(outputs);
+        var kept = new List<NodeProto>();
+        for (var i = graph.Node.Count - 1; i >= 0; i--)
+        {
+            var node = graph.Node[i];
+            if (node.Output.Any(needed.Contains))
+            {
+                kept.Add(node);
+                needed.UnionWith(node.Input.Where(s => s.Length > 0));
+            }
+        }
+
+        var missing = outputs.Where(o => !kept.Any(n => n.Output.Contains(o))).ToList();
+        if (missing.Count > 0)
+        {
+            throw new InvalidOperationException($"No node of the graph produces {string.Join(", ", missing)}.");
+        }
+
+        kept.Reverse();
+        graph.Node.Clear();
+        graph.Node.AddRange(kept);
+        var initializers = graph.Initializer.Where(t => needed.Contains(t.Name)).ToList();
+        graph.Initializer.Clear();
+        graph.Initializer.AddRange(initializers);
+        graph.Output.Clear();
+        foreach (var output in outputs.Distinct())
+        {
+            graph.Output.Add(FloatValue(output));
+        }
     }
 }
 

@@ -44,12 +44,6 @@ public static class ImageWriter
         return stream.ToArray();
     }
 
-    public static async Task WritePngAsync(ImageTensor tensor, Stream destination, CancellationToken cancellationToken = default)
-    {
-        using var image = ToImage(tensor);
-        await image.SaveAsPngAsync(destination, cancellationToken).ConfigureAwait(false);
-    }
-
     // NaN (a diverged optimiser) maps to 0 rather than throwing, so a broken run still leaves an image to look at.
     private static byte ToByte(float value) =>
         float.IsNaN(value) ? (byte)0 : (byte)Math.Clamp(MathF.Round(value, MidpointRounding.AwayFromZero), 0f, 255f);

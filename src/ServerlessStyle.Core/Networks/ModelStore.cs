@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Google.Protobuf;
+using ServerlessStyle.Core.Graph;
 
 namespace ServerlessStyle.Core.Networks;
 
@@ -88,7 +89,7 @@ public sealed class ModelStore(string folder)
         Directory.CreateDirectory(Folder);
         var onnx = Path.Combine(Folder, name + ".onnx");
         var json = Path.Combine(Folder, name + ".json");
-        var bytes = OnnxGraphs.ToModel(network.Graph).ToByteArray();
+        var bytes = OnnxProtos.Model(network.Graph).ToByteArray();
         File.WriteAllBytes(onnx + ".tmp", bytes);
         var sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
         File.WriteAllText(json + ".tmp", JsonSerializer.Serialize(new Sidecar(preprocess, sha256, source)));

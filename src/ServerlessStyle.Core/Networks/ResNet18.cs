@@ -1,3 +1,4 @@
+using ServerlessStyle.Core.Graph;
 using ServerlessStyle.Core.Onnx;
 using static ServerlessStyle.Core.Graph.OnnxProtos;
 
@@ -85,8 +86,8 @@ public static class ResNet18
 
         var inputName = inputs[0].Name;
         graph.Input.Clear();
-        graph.Input.Add(OnnxGraphs.InputValueInfo(inputName));
-        OnnxGraphs.PruneTo(graph, taps);
+        graph.Input.Add(OnnxProtos.ImageInput(inputName));
+        OnnxProtos.PruneTo(graph, taps);
         foreach (var node in graph.Node)
         {
             if (!KnownOps.Contains(node.OpType))

@@ -1,3 +1,4 @@
+using ServerlessStyle.Core.Graph;
 using ServerlessStyle.Core.Imaging;
 using ServerlessStyle.Core.Onnx;
 using static ServerlessStyle.Core.Graph.OnnxProtos;
@@ -44,7 +45,7 @@ public static class Vgg19
         }
 
         var graph = new GraphProto { Name = name };
-        graph.Input.Add(OnnxGraphs.InputValueInfo(InputName));
+        graph.Input.Add(OnnxProtos.ImageInput(InputName));
         var current = InputName;
         var inChannels = 3;
         for (var i = 0; i < convs.Count; i++)
@@ -75,7 +76,7 @@ public static class Vgg19
             }
         }
 
-        graph.Output.AddRange(StyleLayers.Select(s => s.Tensor).Append(ContentLayer).Select(OnnxGraphs.FloatValueInfo));
+        graph.Output.AddRange(StyleLayers.Select(s => s.Tensor).Append(ContentLayer).Select(OnnxProtos.FloatValue));
         return new LossNetwork
         {
             Name = name,

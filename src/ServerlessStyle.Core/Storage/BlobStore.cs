@@ -1,6 +1,7 @@
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 
 namespace ServerlessStyle.Core.Storage;
 
@@ -11,25 +12,46 @@ public sealed class BlobConflictException(string blobName, Exception inner)
     public string BlobName { get; } = blobName;
 }
 
-/// <summary>Small, explicit blob operations the workflow needs: create-if-absent, conditional writes, reads.</summary>
+/// <summary>A blob opened for reading: its content and its length in bytes.</summary>
+public sealed record BlobStream(Stream Content, long Length) : IDisposable
+{
+    public void Dispose() => Content.Dispose();
+}
+
+/// <summary>
+/// Small, explicit blob operations by container and name: create-if-absent, conditional writes, reads, listings. The
+/// one owner of the process's <see cref="BlobServiceClient"/>; nothing outside Storage touches a blob client.
+/// </summary>
 public sealed class BlobStore(BlobServiceClient service)
 {
-    public BlobServiceClient Service { get; } = service;
+    /// <summary>The store for a connection string (Azurite's development string included).</summary>
+    public static BlobStore FromConnectionString(string connectionString) => new(BlobClients.FromConnectionString(connectionString));
 
-    public async Task<BlobContainerClient> EnsureContainerAsync(string container, CancellationToken cancellationToken = default)
-    {
-        var client = Service.GetBlobContainerClient(container);
-        await client.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        return client;
-    }
+    /// <summary>The store <paramref name="options"/> configure (connection string, or service URI with managed identity).</summary>
+    public static BlobStore Create(StorageOptions options) => new(BlobClients.Create(options));
+
+    /// <summary>The raw client, for the Storage classes that need block-level or streaming access (and tests).</summary>
+    internal BlobServiceClient Service { get; } = service;
+
+    internal BlobContainerClient Container(string container) => Service.GetBlobContainerClient(container);
+
+    internal BlobClient Blob(string container, string name) => Container(container).GetBlobClient(name);
+
+    internal BlockBlobClient BlockBlob(string container, string name) => Container(container).GetBlockBlobClient(name);
+
+    public async Task EnsureContainerAsync(string container, CancellationToken cancellationToken = default) =>
+        await Container(container).CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Deletes a whole container if it exists (benchmarks and tools that made containers of their own).</summary>
+    public async Task DeleteContainerAsync(string container, CancellationToken cancellationToken = default) =>
+        await Container(container).DeleteIfExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
 
     /// <summary>Writes a blob only if it does not exist yet. Returns false (and changes nothing) when it does.</summary>
     public async Task<bool> TryCreateAsync(string container, string name, BinaryData content, CancellationToken cancellationToken = default)
     {
-        var blob = Service.GetBlobContainerClient(container).GetBlobClient(name);
         try
         {
-            await blob.UploadAsync(content, new BlobUploadOptions
+            await Blob(container, name).UploadAsync(content, new BlobUploadOptions
             {
                 Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
             }, cancellationToken).ConfigureAwait(false);
@@ -44,10 +66,9 @@ public sealed class BlobStore(BlobServiceClient service)
     /// <summary>Overwrites a blob only if it still has <paramref name="expected"/> as its ETag; returns the new ETag.</summary>
     public async Task<ETag> ReplaceAsync(string container, string name, BinaryData content, ETag expected, CancellationToken cancellationToken = default)
     {
-        var blob = Service.GetBlobContainerClient(container).GetBlobClient(name);
         try
         {
-            var info = await blob.UploadAsync(content, new BlobUploadOptions
+            var info = await Blob(container, name).UploadAsync(content, new BlobUploadOptions
             {
                 Conditions = new BlobRequestConditions { IfMatch = expected },
             }, cancellationToken).ConfigureAwait(false);
@@ -62,18 +83,16 @@ public sealed class BlobStore(BlobServiceClient service)
     /// <summary>Overwrites a blob unconditionally; returns the new ETag.</summary>
     public async Task<ETag> UploadAsync(string container, string name, BinaryData content, CancellationToken cancellationToken = default)
     {
-        var blob = Service.GetBlobContainerClient(container).GetBlobClient(name);
-        var info = await blob.UploadAsync(content, overwrite: true, cancellationToken).ConfigureAwait(false);
+        var info = await Blob(container, name).UploadAsync(content, overwrite: true, cancellationToken).ConfigureAwait(false);
         return info.Value.ETag;
     }
 
     /// <summary>Reads a whole blob with its ETag, or null when it does not exist.</summary>
     public async Task<(BinaryData Content, ETag ETag)?> TryDownloadAsync(string container, string name, CancellationToken cancellationToken = default)
     {
-        var blob = Service.GetBlobContainerClient(container).GetBlobClient(name);
         try
         {
-            var result = await blob.DownloadContentAsync(cancellationToken).ConfigureAwait(false);
+            var result = await Blob(container, name).DownloadContentAsync(cancellationToken).ConfigureAwait(false);
             return (result.Value.Content, result.Value.Details.ETag);
         }
         catch (RequestFailedException e) when (e.Status == 404)
@@ -82,11 +101,42 @@ public sealed class BlobStore(BlobServiceClient service)
         }
     }
 
+    /// <summary>A blob's length in bytes, or null when it does not exist.</summary>
+    public async Task<long?> TryGetLengthAsync(string container, string name, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return (await Blob(container, name).GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value.ContentLength;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Opens a blob for streaming, or null when it does not exist.</summary>
+    public async Task<BlobStream?> TryOpenReadAsync(string container, string name, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var download = await Blob(container, name).DownloadStreamingAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            return new BlobStream(download.Value.Content, download.Value.Details.ContentLength);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>True when the blob exists.</summary>
+    public async Task<bool> ExistsAsync(string container, string name, CancellationToken cancellationToken = default) =>
+        (await Blob(container, name).ExistsAsync(cancellationToken).ConfigureAwait(false)).Value;
+
     /// <summary>Names of the blobs in a container under a prefix, in name order.</summary>
     public async Task<IReadOnlyList<string>> ListAsync(string container, string? prefix = null, CancellationToken cancellationToken = default)
     {
         var names = new List<string>();
-        var client = Service.GetBlobContainerClient(container);
+        var client = Container(container);
         if (!await client.ExistsAsync(cancellationToken).ConfigureAwait(false))
         {
             return names;

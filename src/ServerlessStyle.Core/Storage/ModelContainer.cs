@@ -19,8 +19,10 @@ public sealed record ModelBlob(string Name, string BlobName, string? Sha256, str
 /// against the SHA-256 recorded in the blob's metadata before anything loads it, on every resolve, so a corrupted blob
 /// or cache file never runs.
 /// </summary>
-public sealed class ModelContainer(BlobContainerClient container, string cacheFolder)
+public sealed class ModelContainer(BlobStore store, StorageOptions options, string cacheFolder)
 {
+    private readonly BlobContainerClient container = store.Container(options.Container(options.Models));
+
     // Metadata is written in the same request that commits the content (Put Blob, or Put Block List for large files), so
     // a reader never sees new bytes with an old digest; they can only disagree if the bytes were changed afterwards.
     public const string Sha256Key = "sha256";

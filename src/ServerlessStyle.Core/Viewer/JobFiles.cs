@@ -1,8 +1,5 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Azure;
+using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Storage;
-using ServerlessStyle.Core.Workflow;
 
 namespace ServerlessStyle.Core.Viewer;
 
@@ -31,9 +28,8 @@ public static class JobFiles
     /// Opens <paramref name="path"/> (already URL-decoded) of job <paramref name="jobId"/>; null when it does not exist.
     /// Throws <see cref="InvalidJobPathException"/> for a path that would leave the job.
     /// </summary>
-    public static async Task<JobFile?> OpenAsync(BlobStore store, StorageOptions storage, string jobId, string path, CancellationToken cancellationToken = default)
+    public static async Task<JobFile?> OpenAsync(JobStorage storage, string jobId, string path, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(storage);
         if (!JobIds.IsValid(jobId))
         {
@@ -46,17 +42,16 @@ public static class JobFiles
             throw new InvalidJobPathException($"'{path}' is not a file of job {jobId}: empty, '.' and '..' segments and backslashes are refused.");
         }
 
-        string container, name;
+        BlobStream? blob;
         if (segments[0] == InputsFolder)
         {
-            var blob = string.Join('/', segments[1..]);
-            if (!(await InputsOfAsync(store, storage, jobId, cancellationToken).ConfigureAwait(false)).Contains(blob))
+            var input = string.Join('/', segments[1..]);
+            if (!(await InputsOfAsync(storage, jobId, cancellationToken).ConfigureAwait(false)).Contains(input))
             {
                 return null;
             }
 
-            var slash = blob.IndexOf('/', StringComparison.Ordinal);
-            (container, name) = (storage.Container(blob[..slash]), blob[(slash + 1)..]);
+            blob = await storage.Inputs.TryOpenReadAsync(input, cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -65,19 +60,10 @@ public static class JobFiles
                 throw new InvalidJobPathException($"'{path}' is not a file of job {jobId}: result paths hold letters, digits, '-', '_' and '.' only.");
             }
 
-            (container, name) = (storage.Container(storage.Results), $"{jobId}/{path}");
+            blob = await storage.Results.TryOpenReadAsync($"{jobId}/{path}", cancellationToken).ConfigureAwait(false);
         }
 
-        try
-        {
-            var download = await store.Service.GetBlobContainerClient(container).GetBlobClient(name)
-                .DownloadStreamingAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            return new JobFile(download.Value.Content, ContentTypeOf(name), download.Value.Details.ContentLength);
-        }
-        catch (RequestFailedException e) when (e.Status == 404)
-        {
-            return null;
-        }
+        return blob is null ? null : new JobFile(blob.Content, ContentTypeOf(segments[^1]), blob.Length);
     }
 
     /// <summary>The media type the viewer serves a file with, from its extension.</summary>
@@ -94,29 +80,26 @@ public static class JobFiles
     };
 
     /// <summary>The content and style blobs that the job's request names (logical names such as <c>uploads/j1/a.jpg</c>).</summary>
-    private static async Task<HashSet<string>> InputsOfAsync(BlobStore store, StorageOptions storage, string jobId, CancellationToken cancellationToken)
+    private static async Task<HashSet<string>> InputsOfAsync(JobStorage storage, string jobId, CancellationToken cancellationToken)
     {
         var inputs = new HashSet<string>(StringComparer.Ordinal);
-        var job = await store.TryDownloadAsync(storage.Container(storage.Results), BlobLayout.JobJson(jobId), cancellationToken).ConfigureAwait(false);
-        if (job is null)
+        JobDocument? job;
+        try
         {
+            job = await storage.Documents.ReadAsync(jobId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JobDocumentException)
+        {
+            // No readable job document: no inputs to serve.
             return inputs;
         }
 
-        try
+        foreach (var blob in (job?.Request?.Content ?? []).Concat(job?.Request?.Styles.Select(s => s.Blob) ?? []))
         {
-            var request = JsonNode.Parse(job.Value.Content.ToString())?["request"]?.Deserialize<JobRequest>(JobRequestParser.JsonOptions);
-            foreach (var blob in (request?.Content ?? []).Concat(request?.Styles.Select(s => s.Blob) ?? []))
+            if (blob.Contains('/', StringComparison.Ordinal))
             {
-                if (blob.Contains('/', StringComparison.Ordinal))
-                {
-                    inputs.Add(blob);
-                }
+                inputs.Add(blob);
             }
-        }
-        catch (JsonException)
-        {
-            // No readable request: no inputs to serve.
         }
 
         return inputs;

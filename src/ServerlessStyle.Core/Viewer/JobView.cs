@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Storage;
-using ServerlessStyle.Core.Workflow;
 
 namespace ServerlessStyle.Core.Viewer;
 
@@ -33,9 +32,6 @@ public sealed record JobView(
     string JobId, string State, string? Reason, int? IterationsPlanned, string JobJson, string? ContactSheet,
     IReadOnlyList<PairView> Pairs)
 {
-    /// <summary>The contact sheet's name inside the job's results folder.</summary>
-    public const string ContactSheetFile = "contact-sheet.png";
-
     /// <summary>Web names; NaN and infinities (a diverged run) are written as strings rather than failing the page.</summary>
     public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web)
     {
@@ -43,115 +39,78 @@ public sealed record JobView(
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     };
 
-    /// <summary>The job's view, or null when it has no job.json (no such job, or one that has not been validated yet).</summary>
-    public static async Task<JobView?> LoadAsync(BlobStore store, StorageOptions storage, string jobId, CancellationToken cancellationToken = default)
+    /// <summary>The job's view, or null when it has no job.json (no such job, or one that has not been recorded yet).</summary>
+    public static async Task<JobView?> LoadAsync(JobStorage storage, string jobId, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(storage);
         if (!JobIds.IsValid(jobId))
         {
             throw new InvalidJobPathException($"'{jobId}' is not a job id (lowercase letters, digits and '-', at most 64).");
         }
 
-        var results = storage.Container(storage.Results);
-        var blob = await store.TryDownloadAsync(results, BlobLayout.JobJson(jobId), cancellationToken).ConfigureAwait(false);
-        if (blob is null)
+        JobDocument? job;
+        try
+        {
+            job = await storage.Documents.ReadAsync(jobId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JobDocumentException e)
+        {
+            throw new JobViewException(e.Message, e);
+        }
+
+        if (job is null)
         {
             return null;
         }
 
-        JsonObject job;
-        try
-        {
-            job = JsonNode.Parse(blob.Value.Content.ToString())?.AsObject() ?? throw new JobViewException($"{results}/{BlobLayout.JobJson(jobId)} is empty.");
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
-        {
-            throw new JobViewException($"{results}/{BlobLayout.JobJson(jobId)} is not a JSON object: {e.Message}", e);
-        }
-
-        var request = ReadRequest(job);
-        var names = await store.ListAsync(results, BlobLayout.ResultsPrefix(jobId), cancellationToken).ConfigureAwait(false);
+        var names = await storage.Results.ListAsync(jobId, cancellationToken).ConfigureAwait(false);
         var pairs = new List<PairView>();
-        foreach (var (pairId, content, styles) in PairsOf(jobId, job, request))
+        foreach (var pair in job.Pairs.Where(p => IsSafeSegment(p.PairId)))
         {
-            pairs.Add(await LoadPairAsync(store, storage, jobId, pairId, content, styles, SummaryOf(job, pairId), names, cancellationToken).ConfigureAwait(false));
+            pairs.Add(await LoadPairAsync(storage, jobId, pair, names, cancellationToken).ConfigureAwait(false));
         }
 
         return new JobView(
-            jobId, (string?)job["state"] ?? "Pending", (string?)job["reason"], request?.Iterations, JobFiles.Url(BlobLayout.JobJson(jobId)[(jobId.Length + 1)..]),
-            names.Contains($"{jobId}/{ContactSheetFile}") ? JobFiles.Url(ContactSheetFile) : null, pairs);
+            jobId, job.State.ToString(), job.Reason, job.Request?.Iterations, JobFiles.Url(BlobLayout.JobJson(jobId)[(jobId.Length + 1)..]),
+            names.Contains(BlobLayout.ContactSheet(jobId)) ? JobFiles.Url(BlobLayout.ContactSheetFile) : null, pairs);
     }
 
     /// <summary>The view as JSON with <see cref="JsonOptions"/>.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
     private static async Task<PairView> LoadPairAsync(
-        BlobStore store, StorageOptions storage, string jobId, string pairId, string? content, IReadOnlyList<string> styles,
-        (string? State, string? Error) summary, IReadOnlyList<string> names, CancellationToken cancellationToken)
+        JobStorage storage, string jobId, PairDocument pair, IReadOnlyList<string> names, CancellationToken cancellationToken)
     {
-        // A coarse-to-fine pair keeps each stage in results/{job}/{pair}/stage-{k}-{height}/: show the latest stage,
-        // the one being painted (its final image is the pair's).
-        var key = LatestStage(names, jobId, pairId) ?? pairId;
-        var folder = $"{jobId}/{key}/";
-        var iterations = new List<IterationView>();
-        foreach (var name in names.Where(n => n.StartsWith(folder, StringComparison.Ordinal)))
-        {
-            var file = name[folder.Length..];
-            if (file.StartsWith("res_at_iteration_", StringComparison.Ordinal) && file.EndsWith(".png", StringComparison.Ordinal)
-                && int.TryParse(file["res_at_iteration_".Length..^".png".Length], NumberStyles.None, CultureInfo.InvariantCulture, out var i))
-            {
-                iterations.Add(new IterationView(i, JobFiles.Url($"{key}/{file}")));
-            }
-        }
+        // A coarse-to-fine pair keeps each stage in a folder of its own: show the latest stage, the one being painted
+        // (its final image is the pair's).
+        var key = BlobLayout.LatestPairFolder(names, jobId, pair.PairId);
+        var iterations = BlobLayout.IterationImages(names, jobId, pair.PairId)
+            .Select(image => new IterationView(image.Iteration, JobFiles.Url(image.Name[(jobId.Length + 1)..])))
+            .ToList();
 
-        // Blob listings sort by name, which puts 10 before 2.
-        iterations.Sort((a, b) => a.I.CompareTo(b.I));
-
-        var results = storage.Container(storage.Results);
         var lossName = BlobLayout.LossLog(jobId, key);
-        var loss = names.Contains(lossName) && await store.TryDownloadAsync(results, lossName, cancellationToken).ConfigureAwait(false) is { } csv
-            ? ParseLossCsv(csv.Content.ToString(), $"{results}/{lossName}")
+        var loss = names.Contains(lossName) && await storage.Results.TryReadAsync(lossName, cancellationToken).ConfigureAwait(false) is { } csv
+            ? ParseLossCsv(csv.ToString(), $"{storage.Options.Container(storage.Options.Results)}/{lossName}")
             : [];
         double? secondsPerEvaluation = null;
-        if (iterations.Count > 0)
+        if (iterations.Count > 0
+            && await storage.Work.TryReadOutcomeAsync(jobId, key, iterations[^1].I, cancellationToken).ConfigureAwait(false) is { SecondsPerEvaluation: > 0 } outcome)
         {
-            secondsPerEvaluation = await ReadSecondsPerEvaluationAsync(store, storage, jobId, key, iterations[^1].I, cancellationToken).ConfigureAwait(false);
+            secondsPerEvaluation = outcome.SecondsPerEvaluation;
         }
 
         var final = names.Contains(BlobLayout.FinalImage(jobId, key)) ? JobFiles.Url($"{key}/final.png") : null;
-        var state = summary.State ?? (final is not null ? nameof(JobState.Completed) : nameof(JobState.Running));
+
+        // A pair whose job has not ended yet shows Completed as soon as its final image is there.
+        var state = pair.State is JobState.Completed or JobState.Failed or JobState.Canceled
+            ? pair.State.ToString()
+            : final is not null ? nameof(JobState.Completed) : nameof(JobState.Running);
         return new PairView(
-            pairId, state, summary.Error,
-            content is null ? null : new InputView(content, JobFiles.InputUrl(content)),
-            [.. styles.Select(s => new InputView(s, JobFiles.InputUrl(s)))],
+            pair.PairId, state, pair.Error,
+            pair.Content is null ? null : new InputView(pair.Content, JobFiles.InputUrl(pair.Content)),
+            [.. pair.Styles.Select(s => new InputView(s.Blob, JobFiles.InputUrl(s.Blob)))],
             iterations, loss, secondsPerEvaluation, final,
             names.Contains(lossName) ? JobFiles.Url($"{key}/loss.csv") : null);
-    }
-
-    /// <summary>"{pair}/stage-{k}-{height}" of the highest stage k that has blobs, or null for a single-stage pair.</summary>
-    private static string? LatestStage(IReadOnlyList<string> names, string jobId, string pairId)
-    {
-        var prefix = $"{jobId}/{pairId}/stage-";
-        string? latest = null;
-        var latestIndex = -1;
-        foreach (var name in names.Where(n => n.StartsWith(prefix, StringComparison.Ordinal)))
-        {
-            var end = name.IndexOf('/', prefix.Length);
-            if (end < 0)
-            {
-                continue;
-            }
-
-            var folder = name[(jobId.Length + 1)..end];
-            var parts = folder[(pairId.Length + "/stage-".Length)..].Split('-');
-            if (parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var index) && index > latestIndex)
-            {
-                (latest, latestIndex) = (folder, index);
-            }
-        }
-
-        return latest;
     }
 
     /// <summary>Parses loss.csv (<see cref="BlobLayout.LossCsvHeader"/>, then one row per evaluation).</summary>
@@ -190,68 +149,6 @@ public sealed record JobView(
 
     private static bool TryParseDouble(string text, out double value) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
-
-    private static JobRequest? ReadRequest(JsonObject job)
-    {
-        if (job["request"] is not JsonObject request)
-        {
-            return null;
-        }
-
-        try
-        {
-            return request.Deserialize<JobRequest>(JobRequestParser.JsonOptions);
-        }
-        catch (JsonException)
-        {
-            // A job.json written by another version: the view still shows what the blobs hold, without inputs.
-            return null;
-        }
-    }
-
-    /// <summary>
-    /// The pairs with their inputs: planned from the request when job.json has it (the summary replaces the planned
-    /// pairs with results, which no longer name the inputs), else the pair ids that job.json lists.
-    /// </summary>
-    private static IEnumerable<(string PairId, string? Content, IReadOnlyList<string> Styles)> PairsOf(string jobId, JsonObject job, JobRequest? request)
-    {
-        if (request is not null && request.Content.Count > 0 && request.Styles.Count > 0)
-        {
-            return JobPlan.Create(jobId, request).Pairs.Select(p => (p.PairId, (string?)p.Content, (IReadOnlyList<string>)[.. p.Styles.Select(s => s.Blob)]));
-        }
-
-        return (job["pairs"] as JsonArray ?? [])
-            .Select(p => (string?)p?["pairId"])
-            .Where(id => id is not null && IsSafeSegment(id))
-            .Select(id => (id!, (string?)null, (IReadOnlyList<string>)[]));
-    }
-
-    private static (string? State, string? Error) SummaryOf(JsonObject job, string pairId)
-    {
-        var entry = (job["pairs"] as JsonArray ?? []).OfType<JsonObject>().FirstOrDefault(p => (string?)p["pairId"] == pairId);
-        return entry?["state"] is JsonValue state && state.TryGetValue<string>(out var text) ? (text, (string?)entry["error"]) : (null, null);
-    }
-
-    /// <summary>The compute seconds per evaluation that the activity measured for the latest chunk (null when unknown).</summary>
-    private static async Task<double?> ReadSecondsPerEvaluationAsync(
-        BlobStore store, StorageOptions storage, string jobId, string pairId, int iteration, CancellationToken cancellationToken)
-    {
-        var outcome = await store.TryDownloadAsync(storage.Container(storage.Work), BlobLayout.ChunkOutcome(jobId, pairId, iteration), cancellationToken).ConfigureAwait(false);
-        if (outcome is null)
-        {
-            return null;
-        }
-
-        try
-        {
-            var seconds = JsonSerializer.Deserialize<ChunkOutcome>(outcome.Value.Content.ToString(), JobRequestParser.JsonOptions)?.SecondsPerEvaluation;
-            return seconds is > 0 ? seconds : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
 
     internal static bool IsSafeSegment(string segment) =>
         segment.Length is > 0 and <= 128 && segment is not ("." or "..")

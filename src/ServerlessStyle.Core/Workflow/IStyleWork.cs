@@ -1,3 +1,5 @@
+using ServerlessStyle.Core.Jobs;
+
 namespace ServerlessStyle.Core.Workflow;
 
 /// <summary>

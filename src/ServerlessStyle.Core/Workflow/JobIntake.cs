@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
+using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Storage;
 
 namespace ServerlessStyle.Core.Workflow;
@@ -9,7 +10,7 @@ namespace ServerlessStyle.Core.Workflow;
 public sealed record UploadedFile(string FileName, long Length, Func<Stream> Open);
 
 /// <summary>Turns what a starter received (an inbox blob, a JSON body, an upload) into a validated <see cref="JobInput"/>.</summary>
-public sealed class JobIntake(BlobStore store, IOptions<StorageOptions> storage, IOptions<LimitsOptions> limits, IOptions<WorkflowOptions> workflow)
+public sealed class JobIntake(JobStorage storage, IOptions<LimitsOptions> limits, IOptions<WorkflowOptions> workflow)
 {
     /// <summary>Extensions a style in the library may have, in the order of preference when several match.</summary>
     public static readonly IReadOnlyList<string> ImageExtensions = [".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"];
@@ -23,7 +24,7 @@ public sealed class JobIntake(BlobStore store, IOptions<StorageOptions> storage,
     public async Task<JobInput> FromInboxBlobAsync(
         string blobName, string etag, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken = default)
     {
-        var jobId = JobIds.FromBlob(storage.Value.Container(storage.Value.Inbox), blobName, etag);
+        var jobId = JobIds.FromBlob(storage.Options.Container(storage.Options.Inbox), blobName, etag);
         try
         {
             var slash = blobName.IndexOf('/');
@@ -43,22 +44,12 @@ public sealed class JobIntake(BlobStore store, IOptions<StorageOptions> storage,
         }
     }
 
-    /// <summary>Writes job.json as Failed for a request that never became an orchestration, so its id still tells the user why.</summary>
-    private async Task WriteRejectedAsync(string jobId, string source, JobRequestException error, CancellationToken cancellationToken)
-    {
-        var results = storage.Value.Container(storage.Value.Results);
-        await store.EnsureContainerAsync(results, cancellationToken).ConfigureAwait(false);
-        var job = new JsonObject
-        {
-            ["jobId"] = jobId,
-            ["state"] = nameof(JobState.Failed),
-            ["reason"] = error.Message,
-            ["source"] = source,
-            ["pairs"] = new JsonArray(),
-        };
-        await store.UploadAsync(results, BlobLayout.JobJson(jobId), BinaryData.FromString(job.ToJsonString(new JsonSerializerOptions { WriteIndented = true })), cancellationToken)
-            .ConfigureAwait(false);
-    }
+    /// <summary>
+    /// Writes job.json as Failed for a request that never became an orchestration, so its id still tells the user why;
+    /// a job that already has a document (an earlier delivery of the same drop started it) is left as it is.
+    /// </summary>
+    private Task WriteRejectedAsync(string jobId, string source, JobRequestException error, CancellationToken cancellationToken) =>
+        storage.Documents.UpdateAsync(jobId, job => job ?? JobDocument.Rejected(jobId, source, error.Message), cancellationToken);
 
     /// <summary>A JSON request v1; the id comes from the Idempotency-Key when there is one.</summary>
     public JobInput FromJson(string json, string? idempotencyKey)
@@ -82,13 +73,11 @@ public sealed class JobIntake(BlobStore store, IOptions<StorageOptions> storage,
         }
 
         var jobId = NewJobId(idempotencyKey);
-        var uploads = storage.Value.Container(storage.Value.Uploads);
-        await store.EnsureContainerAsync(uploads, cancellationToken).ConfigureAwait(false);
-        var contentBlob = await StoreAsync(uploads, jobId, "content", content, "content", cancellationToken).ConfigureAwait(false);
+        var contentBlob = await StoreAsync(jobId, "content", content, "content", cancellationToken).ConfigureAwait(false);
         var styleBlobs = new JsonArray();
         for (var i = 0; i < styles.Count; i++)
         {
-            var blob = await StoreAsync(uploads, jobId, $"style{i}", styles[i], $"styles[{i}]", cancellationToken).ConfigureAwait(false);
+            var blob = await StoreAsync(jobId, $"style{i}", styles[i], $"styles[{i}]", cancellationToken).ConfigureAwait(false);
             styleBlobs.Add(new JsonObject { ["blob"] = blob });
         }
 
@@ -107,7 +96,7 @@ public sealed class JobIntake(BlobStore store, IOptions<StorageOptions> storage,
             throw new JobRequestException("styles", $"'{styles}' has an empty style name (names are joined by '+')");
         }
 
-        var available = await store.ListAsync(storage.Value.Container(storage.Value.Styles), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var available = await storage.Inputs.ListStylesAsync(cancellationToken).ConfigureAwait(false);
         return ResolveStyles(names, available);
     }
 
@@ -122,7 +111,7 @@ public sealed class JobIntake(BlobStore store, IOptions<StorageOptions> storage,
                 .FirstOrDefault(a => a is not null)
                 ?? throw new JobRequestException(
                     "styles",
-                    $"style '{name}' is not in the styles container; available: {string.Join(", ", available.Take(20).Select(BlobLayout.Stem))}");
+                    $"style '{name}' is not in the styles container; available: {string.Join(", ", available.Take(20).Select(JobIds.Stem))}");
             resolved.Add($"styles/{match}");
         }
 
@@ -159,18 +148,17 @@ public sealed class JobIntake(BlobStore store, IOptions<StorageOptions> storage,
         }
     }
 
-    private async Task<string> StoreAsync(
-        string container, string jobId, string role, UploadedFile file, string field, CancellationToken cancellationToken)
+    private async Task<string> StoreAsync(string jobId, string role, UploadedFile file, string field, CancellationToken cancellationToken)
     {
         if (file.Length <= 0 || file.Length > limits.Value.MaxInputBytes)
         {
             throw new JobRequestException(field, $"'{file.FileName}' has {file.Length} bytes; allowed: 1..{limits.Value.MaxInputBytes}");
         }
 
-        var name = BlobLayout.Upload(jobId, $"{role}-{BlobLayout.SafeFileName(file.FileName)}");
+        var name = $"uploads/{BlobLayout.Upload(jobId, $"{role}-{BlobLayout.SafeFileName(file.FileName)}")}";
         await using var stream = file.Open();
         var data = await BinaryData.FromStreamAsync(stream, cancellationToken).ConfigureAwait(false);
-        await store.UploadAsync(container, name, data, cancellationToken).ConfigureAwait(false);
-        return $"uploads/{name}";
+        await storage.Inputs.UploadAsync(name, data, cancellationToken).ConfigureAwait(false);
+        return name;
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using ServerlessStyle.Core.Jobs;
 
 namespace ServerlessStyle.Core.Workflow;
 

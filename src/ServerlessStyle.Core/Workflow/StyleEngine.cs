@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ServerlessStyle.Core.Evaluation;
+using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Networks;
+using ServerlessStyle.Core.Optimization;
 
 namespace ServerlessStyle.Core.Workflow;
 
@@ -29,7 +31,7 @@ public sealed class StyleEngine : IDisposable
         _limits = limits.Value;
         _logger = logger;
         _resolver = resolver ?? new NetworkResolver(new ModelStore(_options.ModelFolder ?? ModelStore.DefaultFolder));
-        Evaluator = new StyleEvaluator(new EvaluatorOptions { Provider = ParseProvider(_options.Provider), Winograd = _options.Winograd, WinogradMaxPixels = _options.WinogradMaxPixels }, evaluatorLogger);
+        Evaluator = new StyleEvaluator(new EvaluatorOptions { Provider = ExecutionProviders.Parse(_options.Provider, "ServerlessStyle:Engine:Provider"), Winograd = _options.Winograd, WinogradMaxPixels = _options.WinogradMaxPixels }, evaluatorLogger);
     }
 
     public StyleEvaluator Evaluator { get; }
@@ -49,11 +51,9 @@ public sealed class StyleEngine : IDisposable
         var spec = choice switch
         {
             NetworkChoice.Auto => _options.Network,
-            NetworkChoice.Vgg19 => "vgg19",
-            NetworkChoice.ResNet18 => "resnet18",
-            NetworkChoice.RandomVgg19 when _limits.AllowTestNetworks => "random-vgg19",
-            NetworkChoice.RandomVgg19 => throw new JobRequestException("network", "random-vgg19 is a test network; this deployment does not allow it."),
-            _ => throw new JobRequestException("network", $"unknown network {choice}."),
+            NetworkChoice.RandomVgg19 when !_limits.AllowTestNetworks =>
+                throw new JobRequestException("network", "random-vgg19 is a test network; this deployment does not allow it."),
+            _ => NetworkChoices.Name(choice),
         };
         var entry = _networks.GetOrAdd(spec, s => new Lazy<ResolvedNetwork>(() => Load(s)));
         try
@@ -137,13 +137,36 @@ public sealed class StyleEngine : IDisposable
         return resolved;
     }
 
-    private static ExecutionProvider ParseProvider(string provider) => provider.ToLowerInvariant() switch
+    /// <summary>
+    /// The loss of a request as the optimiser sees it: its network and weights against <paramref name="targets"/>;
+    /// <paramref name="evaluated"/> hears each evaluation's terms and seconds.
+    /// </summary>
+    public Objective Objective(JobRequest request, StyleTargets targets, Action<LossTerms, double>? evaluated = null)
     {
-        "auto" => ExecutionProvider.Auto,
-        "cpu" => ExecutionProvider.Cpu,
-        "cuda" => ExecutionProvider.Cuda,
-        _ => throw new InvalidOperationException($"ServerlessStyle:Engine:Provider '{provider}' is not auto, cpu or cuda."),
-    };
+        var network = GetNetwork(request);
+        return StyleObjective.Create(Evaluator, network, targets, Weights(request, network), evaluated);
+    }
+
+    /// <summary>The request's loss weights; a weight left out takes the network's default.</summary>
+    public static LossWeights Weights(JobRequest request, LossNetwork network)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(network);
+        return new(
+            (request.ContentWeight ?? network.DefaultWeights.Content) * (request.ContentLayers?[0].Weight ?? 1.0),
+            request.StyleWeight ?? network.DefaultWeights.Style,
+            request.TvWeight ?? network.DefaultWeights.TotalVariation);
+    }
+
+    /// <summary>The optimiser a request asks for, in the engine's terms.</summary>
+    public static OptimizerSettings OptimizerSettings(JobRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return new(
+            request.Optimizer.Kind == OptimizerChoice.Adam ? OptimizerKind.Adam : OptimizerKind.Lbfgs,
+            request.Optimizer.History,
+            request.Optimizer.RestartEachIteration);
+    }
 
     public void Dispose() => Evaluator.Dispose();
 }

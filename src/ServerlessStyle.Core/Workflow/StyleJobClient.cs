@@ -1,5 +1,6 @@
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
+using ServerlessStyle.Core.Jobs;
 
 namespace ServerlessStyle.Core.Workflow;
 

@@ -1,5 +1,6 @@
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
+using ServerlessStyle.Core.Jobs;
 
 namespace ServerlessStyle.Core.Workflow;
 

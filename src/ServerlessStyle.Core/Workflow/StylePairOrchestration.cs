@@ -1,5 +1,6 @@
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
+using ServerlessStyle.Core.Jobs;
 
 namespace ServerlessStyle.Core.Workflow;
 
@@ -26,7 +27,8 @@ public static class StylePairOrchestration
         var current = input;
         for (var k = input.Stage; k < stages.Count; k++)
         {
-            var stage = Stages.StageInput(current, stages[k]);
+            var (stagePair, stageRequest) = Stages.Of(current.Pair, current.Request, stages[k], current.StageStart);
+            var stage = current with { Pair = stagePair, Request = stageRequest };
             var (result, used) = await RunChainAsync(context, current, stage, budget, stages, logger, retry);
             if (result is null)
             {

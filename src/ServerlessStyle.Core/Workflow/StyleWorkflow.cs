@@ -1,5 +1,6 @@
 using Microsoft.DurableTask;
 using Microsoft.Extensions.DependencyInjection;
+using ServerlessStyle.Core.Jobs;
 
 namespace ServerlessStyle.Core.Workflow;
 

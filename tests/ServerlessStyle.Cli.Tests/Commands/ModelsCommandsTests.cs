@@ -1,7 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Google.Protobuf;
 using ServerlessStyle.Cli.Commands;
 using ServerlessStyle.Cli.Local;
 using ServerlessStyle.Core.Networks;
@@ -77,13 +76,10 @@ public sealed class ModelsCommandsTests : IDisposable
     [Trait("Category", "Integration")]
     public async Task ModelsUpload_ThenRunAutoInAProcessWithNoLocalModel_RunsTheUploadedVgg19()
     {
-        // The deployer's side: a VGG19-shaped ONNX file imported into its own store, then uploaded.
-        var onnx = Path.Combine(_folder, "tiny-vgg19.onnx");
+        // The deployer's side: a VGG19-shaped network in its own model store (what 'models import' writes), then uploaded.
         int[] stack = [4, 4, RandomVgg19.Pool, 4, 4, RandomVgg19.Pool, 6, 6, 6, 6, RandomVgg19.Pool, 6, 6, 6, 6, RandomVgg19.Pool, 6, 6];
-        await File.WriteAllBytesAsync(onnx, OnnxGraphs.ToModel(RandomVgg19.CreateVggStyle("tiny", stack, seed: 3).Graph).ToByteArray());
         var deployerStore = Path.Combine(_folder, "deployer");
-        Assert.Equal(0, CliRunner.Run("models", "import", "--onnx", onnx, "--preprocess", "caffe", "--models", deployerStore).ExitCode);
-        var sha256 = new ModelStore(deployerStore).TryRead("vgg19")!.Sha256;
+        var sha256 = new ModelStore(deployerStore).Import("vgg19", RandomVgg19.CreateVggStyle("tiny", stack, seed: 3), "caffe", "test").Sha256;
 
         // An Azurite of this test's own: the models container of the shared one would change what other tests' auto runs.
         using var azurite = await LocalAzurite.StartAsync(Path.Combine(_folder, "azurite"), TimeSpan.FromSeconds(60));
@@ -137,7 +133,7 @@ public sealed class ModelsCommandsTests : IDisposable
 
         public LoopbackServer(byte[] body)
         {
-            var port = LocalDurableHost.FreePort();
+            var port = LoopbackPort.Free();
             Url = new Uri($"http://127.0.0.1:{port}/keras/weights.h5");
             _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
             _listener.Start();

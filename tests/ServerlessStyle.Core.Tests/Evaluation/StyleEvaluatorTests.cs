@@ -2,16 +2,12 @@ using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
 using ServerlessStyle.Core.Evaluation;
 using ServerlessStyle.Core.Networks;
-using System.Runtime.InteropServices;
 
 namespace ServerlessStyle.Core.Tests.Evaluation;
 
 public sealed class StyleEvaluatorTests
 {
     private static readonly LossNetwork Tiny = RandomVgg19.CreateVggStyle("tiny_evaluator", [4, RandomVgg19.Pool, 6], seed: 3);
-
-    /// <summary>True when the CUDA provider's own dependency loads here; the fallback tests are about machines without it.</summary>
-    private static bool CudaLibrariesPresent => NativeLibrary.TryLoad("libcublasLt.so.13", out _);
 
     [Fact]
     public void StyleTargets_WriteThenRead_RoundTrips()
@@ -86,14 +82,9 @@ public sealed class StyleEvaluatorTests
         Assert.Equal(network.StyleLayers.Sum(s => s.Weight), terms.Style, 1e-5);
     }
 
-    [Fact]
+    [WithoutCudaFact]
     public void Evaluate_AutoWithoutCuda_FallsBackToCpuWithOneLogLine()
     {
-        if (CudaLibrariesPresent)
-        {
-            return;
-        }
-
         var logger = new ListLogger();
         using var evaluator = new StyleEvaluator(new EvaluatorOptions { Provider = ExecutionProvider.Auto }, logger);
         var content = GradientChecks.PatternImage(8, 8, 1);
@@ -105,14 +96,9 @@ public sealed class StyleEvaluatorTests
         Assert.Contains("CPU", line.Message);
     }
 
-    [Fact]
+    [WithoutCudaFact]
     public void ComputeTargets_CudaRequiredWithoutCuda_ThrowsNamingLibraries()
     {
-        if (CudaLibrariesPresent)
-        {
-            return;
-        }
-
         using var evaluator = new StyleEvaluator(new EvaluatorOptions { Provider = ExecutionProvider.Cuda });
         var content = GradientChecks.PatternImage(8, 8, 1);
         var error = Assert.Throws<CudaUnavailableException>(() => evaluator.ComputeTargets(Tiny, content, [(content, 1.0)]));

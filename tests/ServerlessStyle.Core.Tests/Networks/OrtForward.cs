@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
+using ServerlessStyle.Core.Graph;
 using ServerlessStyle.Core.Networks;
 using ServerlessStyle.Core.Onnx;
 
@@ -11,7 +12,7 @@ internal static class OrtForward
     public static Dictionary<string, (float[] Data, long[] Shape)> Run(LossNetwork network, float[] image, int height, int width)
     {
         var outputs = network.StyleLayers.Select(s => s.Tensor).Append(network.ContentLayer).Distinct().ToArray();
-        return Run(OnnxGraphs.ToModel(network.Graph), network.InputName, image, height, width, outputs);
+        return Run(OnnxProtos.Model(network.Graph), network.InputName, image, height, width, outputs);
     }
 
     public static Dictionary<string, (float[] Data, long[] Shape)> Run(ModelProto model, string input, float[] image, int height, int width, IReadOnlyList<string> outputs)

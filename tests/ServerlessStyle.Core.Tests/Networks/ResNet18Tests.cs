@@ -1,3 +1,4 @@
+using ServerlessStyle.Core.Graph;
 using ServerlessStyle.Core.Imaging;
 using ServerlessStyle.Core.Networks;
 using ServerlessStyle.Core.Onnx;
@@ -19,7 +20,7 @@ public sealed class ResNet18Tests
         var original = Original();
         foreach (var tap in taps)
         {
-            original.Graph.Output.Add(OnnxGraphs.FloatValueInfo(tap));
+            original.Graph.Output.Add(OnnxProtos.FloatValue(tap));
         }
 
         var expected = OrtForward.Run(original, Network.InputName, image, 224, 224, taps);
@@ -103,10 +104,10 @@ public sealed class ResNet18Tests
     public void Load_OnnxWithoutTheResNetTaps_ThrowsWrongArchitecture()
     {
         var graph = new GraphProto { Name = "adder" };
-        graph.Input.Add(OnnxGraphs.InputValueInfo("x"));
+        graph.Input.Add(OnnxProtos.ImageInput("x"));
         graph.Node.Add(Node("Add", ["x", "x"], ["y"], "add"));
         var path = Path.Combine(Path.GetTempPath(), $"adder-{Guid.NewGuid():N}.onnx");
-        File.WriteAllBytes(path, Google.Protobuf.MessageExtensions.ToByteArray(OnnxGraphs.ToModel(graph)));
+        File.WriteAllBytes(path, Google.Protobuf.MessageExtensions.ToByteArray(OnnxProtos.Model(graph)));
         try
         {
             var e = Assert.Throws<NetworkLoadException>(() => ResNet18.Load(path));

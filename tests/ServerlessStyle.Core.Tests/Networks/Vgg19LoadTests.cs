@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using PureHDF;
+using ServerlessStyle.Core.Graph;
 using ServerlessStyle.Core.Imaging;
 using ServerlessStyle.Core.Networks;
 using ServerlessStyle.Core.Onnx;
@@ -171,11 +172,11 @@ public sealed class Vgg19LoadTests : IDisposable
     public void Load_OnnxOfAnotherKind_ThrowsWrongArchitectureNamingTheOperator()
     {
         var graph = new GraphProto { Name = "adder" };
-        graph.Input.Add(OnnxGraphs.InputValueInfo("x"));
+        graph.Input.Add(OnnxProtos.ImageInput("x"));
         graph.Node.Add(Node("Add", ["x", "x"], ["y"], "add"));
-        graph.Output.Add(OnnxGraphs.FloatValueInfo("y"));
+        graph.Output.Add(OnnxProtos.FloatValue("y"));
         var path = Path.Combine(_folder, "adder.onnx");
-        File.WriteAllBytes(path, OnnxGraphs.ToModel(graph).ToByteArray());
+        File.WriteAllBytes(path, OnnxProtos.Model(graph).ToByteArray());
 
         var e = Assert.Throws<NetworkLoadException>(() => NetworkCatalog.Load(path, InputNormalization.Torch));
 
@@ -250,7 +251,7 @@ public sealed class Vgg19LoadTests : IDisposable
     private (ModelProto Model, Dictionary<string, string> Taps) HandWrittenOnnxStack()
     {
         var graph = new GraphProto { Name = "zoo_vgg19" };
-        graph.Input.Add(OnnxGraphs.InputValueInfo("data"));
+        graph.Input.Add(OnnxProtos.ImageInput("data"));
         var taps = new Dictionary<string, string>();
         var current = "data";
         for (var l = 0; l < _layers.Count; l++)
@@ -282,14 +283,14 @@ public sealed class Vgg19LoadTests : IDisposable
         }
 
         graph.Node.Add(Node("Flatten", [current], ["flat"], "flatten"));
-        graph.Output.Add(OnnxGraphs.FloatValueInfo("flat"));
+        graph.Output.Add(OnnxProtos.FloatValue("flat"));
         foreach (var tensor in taps.Values)
         {
-            graph.Output.Add(OnnxGraphs.FloatValueInfo(tensor));
+            graph.Output.Add(OnnxProtos.FloatValue(tensor));
         }
 
         var kept = new[] { "block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1", "block5_conv2" };
-        return (OnnxGraphs.ToModel(graph), taps.Where(t => kept.Contains(t.Key)).ToDictionary());
+        return (OnnxProtos.Model(graph), taps.Where(t => kept.Contains(t.Key)).ToDictionary());
     }
 
     private static TensorProto Tensor(string name, float[] values, params long[] dims)

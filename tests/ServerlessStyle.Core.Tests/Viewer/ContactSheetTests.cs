@@ -1,5 +1,5 @@
 using ServerlessStyle.Core.Imaging;
-using ServerlessStyle.Core.Viewer;
+using ServerlessStyle.Core.Workflow;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -88,7 +88,7 @@ public sealed class ContactSheetTests
         var job = await ViewerTestJob.CreateAsync();
         const int cell = 64;
 
-        var name = await JobContactSheet.WriteAsync(job.Store, job.Storage, ViewerTestJob.JobId, cell);
+        var name = await JobContactSheet.WriteAsync(job.Jobs, ViewerTestJob.JobId, cell);
 
         Assert.Equal($"{ViewerTestJob.JobId}/contact-sheet.png", name);
         var blob = await job.Store.TryDownloadAsync(job.Results, name!);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Viewer;
 using ServerlessStyle.Core.Workflow;
@@ -14,7 +15,7 @@ public sealed class JobViewTests
     {
         var job = await ViewerTestJob.CreateAsync();
 
-        var view = await JobView.LoadAsync(job.Store, job.Storage, ViewerTestJob.JobId);
+        var view = await JobView.LoadAsync(job.Jobs, ViewerTestJob.JobId);
 
         Assert.NotNull(view);
         Assert.Equal("Running", view.State);
@@ -53,7 +54,7 @@ public sealed class JobViewTests
         await job.Store.UploadAsync(job.Results, $"{ViewerTestJob.JobId}/p1-the_scream/stage-1-48/loss.csv",
             BinaryData.FromString($"{BlobLayout.LossCsvHeader}\n1,0,1,2,3,6\n2,1,1,1,1,3\n"));
 
-        var view = await JobView.LoadAsync(job.Store, job.Storage, ViewerTestJob.JobId);
+        var view = await JobView.LoadAsync(job.Jobs, ViewerTestJob.JobId);
 
         var pair = view!.Pairs[1];
         Assert.Equal([0, 1], pair.Iterations.Select(i => i.I));
@@ -69,22 +70,19 @@ public sealed class JobViewTests
     {
         var job = await ViewerTestJob.CreateAsync();
         var name = BlobLayout.JobJson(ViewerTestJob.JobId);
-        var json = JsonNode.Parse((await job.Store.TryDownloadAsync(job.Results, name))!.Value.Content.ToString())!.AsObject();
+        var running = JobDocument.Parse((await job.Store.TryDownloadAsync(job.Results, name))!.Value.Content.ToString());
         var summary = new JobSummary(ViewerTestJob.JobId, JobState.Failed, "1 of 2 pairs failed", [
             new PairSummary("p0-wave", JobState.Completed, new PairResult("p0-wave", "results/x/final.png", "results/x/loss.csv", 11, 33, 1.0), null),
             new PairSummary("p1-the_scream", JobState.Failed, null, "the network diverged"),
         ]);
-        json["state"] = summary.State.ToString();
-        json["reason"] = summary.Reason;
-        json["pairs"] = JsonSerializer.SerializeToNode(summary.Pairs, JobRequestParser.JsonOptions);
-        await job.Store.UploadAsync(job.Results, name, BinaryData.FromString(json.ToJsonString()));
+        await job.Store.UploadAsync(job.Results, name, BinaryData.FromString(running.Ended(summary).ToJson()));
 
-        var view = await JobView.LoadAsync(job.Store, job.Storage, ViewerTestJob.JobId);
+        var view = await JobView.LoadAsync(job.Jobs, ViewerTestJob.JobId);
 
         Assert.Equal(("Failed", "1 of 2 pairs failed"), (view!.State, view.Reason));
         Assert.Equal(("Completed", (string?)null), (view.Pairs[0].State, view.Pairs[0].Error));
         Assert.Equal(("Failed", "the network diverged"), (view.Pairs[1].State, view.Pairs[1].Error));
-        // The summary's pairs no longer name the inputs; the view still finds them through the request.
+        // The summary's pairs do not name the inputs; the ended document keeps them beside each pair's result.
         Assert.Equal(["styles/the_scream.png"], view.Pairs[1].Styles.Select(s => s.Blob));
     }
 
@@ -92,14 +90,14 @@ public sealed class JobViewTests
     public async Task Load_UnknownJob_ReturnsNull()
     {
         var store = new BlobStore(Storage.Azurite.CreateService());
-        Assert.Null(await JobView.LoadAsync(store, new StorageOptions { ContainerPrefix = "vnone-" }, "no-such-job"));
+        Assert.Null(await JobView.LoadAsync(Jobs(store, new StorageOptions { ContainerPrefix = "vnone-" }), "no-such-job"));
     }
 
     [Fact]
     public async Task Load_MalformedJobId_ThrowsInvalidJobPath()
     {
         var store = new BlobStore(Storage.Azurite.CreateService());
-        var error = await Assert.ThrowsAsync<InvalidJobPathException>(() => JobView.LoadAsync(store, new StorageOptions(), "../x"));
+        var error = await Assert.ThrowsAsync<InvalidJobPathException>(() => JobView.LoadAsync(Jobs(store, new StorageOptions()), "../x"));
         Assert.Contains("'../x' is not a job id", error.Message, StringComparison.Ordinal);
     }
 
@@ -134,9 +132,9 @@ public sealed class JobViewTests
     {
         var job = await ViewerTestJob.CreateAsync();
 
-        using var image = await JobFiles.OpenAsync(job.Store, job.Storage, ViewerTestJob.JobId, "p0-wave/res_at_iteration_1.png");
-        using var style = await JobFiles.OpenAsync(job.Store, job.Storage, ViewerTestJob.JobId, "inputs/styles/the_scream.png");
-        using var csv = await JobFiles.OpenAsync(job.Store, job.Storage, ViewerTestJob.JobId, "p1-the_scream/loss.csv");
+        using var image = await JobFiles.OpenAsync(job.Jobs, ViewerTestJob.JobId, "p0-wave/res_at_iteration_1.png");
+        using var style = await JobFiles.OpenAsync(job.Jobs, ViewerTestJob.JobId, "inputs/styles/the_scream.png");
+        using var csv = await JobFiles.OpenAsync(job.Jobs, ViewerTestJob.JobId, "p1-the_scream/loss.csv");
 
         Assert.Equal("image/png", image!.ContentType);
         Assert.Equal(ViewerTestJob.Png(ViewerTestJob.ImageWidth, ViewerTestJob.ImageHeight, ViewerTestJob.IterationColor(1)).ToArray(), ReadAll(image.Content));
@@ -150,8 +148,8 @@ public sealed class JobViewTests
         var job = await ViewerTestJob.CreateAsync();
         await job.Store.UploadAsync(job.Storage.Container(job.Storage.Styles), "secret.png", BinaryData.FromString("x"));
 
-        Assert.Null(await JobFiles.OpenAsync(job.Store, job.Storage, ViewerTestJob.JobId, "inputs/styles/secret.png"));
-        Assert.Null(await JobFiles.OpenAsync(job.Store, job.Storage, ViewerTestJob.JobId, "p0-wave/missing.png"));
+        Assert.Null(await JobFiles.OpenAsync(job.Jobs, ViewerTestJob.JobId, "inputs/styles/secret.png"));
+        Assert.Null(await JobFiles.OpenAsync(job.Jobs, ViewerTestJob.JobId, "p0-wave/missing.png"));
     }
 
     [Theory]
@@ -165,25 +163,13 @@ public sealed class JobViewTests
     {
         var store = new BlobStore(Storage.Azurite.CreateService());
 
-        var error = await Assert.ThrowsAsync<InvalidJobPathException>(() => JobFiles.OpenAsync(store, new StorageOptions(), "some-job", path));
+        var error = await Assert.ThrowsAsync<InvalidJobPathException>(() => JobFiles.OpenAsync(Jobs(store, new StorageOptions()), "some-job", path));
 
         Assert.Contains("is not a file of job some-job", error.Message, StringComparison.Ordinal);
     }
 
-    [Theory]
-    [InlineData("/api/jobs/j1/view", ViewerRouteKind.Page, "j1", null)]
-    [InlineData("/api/jobs/j1/view.json", ViewerRouteKind.Model, "j1", null)]
-    [InlineData("/api/jobs/j1/files/p0/res_at_iteration_3.png", ViewerRouteKind.File, "j1", "p0/res_at_iteration_3.png")]
-    [InlineData("/api/jobs/j1/files/inputs/styles/starry%20night.jpg", ViewerRouteKind.File, "j1", "inputs/styles/starry night.jpg")]
-    public void ParseRoute_ViewerPaths_AreRecognised(string path, ViewerRouteKind kind, string jobId, string? file) =>
-        Assert.Equal(new ViewerRoute(kind, jobId, file), ViewerRoute.Parse(path));
-
-    [Theory]
-    [InlineData("/")]
-    [InlineData("/api/jobs/j1")]
-    [InlineData("/api/jobs/j1/files")]
-    [InlineData("/api/jobs/j1/view/extra")]
-    public void ParseRoute_OtherPaths_AreNull(string path) => Assert.Null(ViewerRoute.Parse(path));
+    private static JobStorage Jobs(BlobStore store, StorageOptions options) =>
+        new(store, Microsoft.Extensions.Options.Options.Create(options), Microsoft.Extensions.Logging.Abstractions.NullLogger<JobStorage>.Instance);
 
     private static byte[] ReadAll(Stream stream)
     {

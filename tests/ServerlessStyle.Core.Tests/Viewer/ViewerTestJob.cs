@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Tests.Storage;
 using ServerlessStyle.Core.Workflow;
@@ -28,9 +30,12 @@ internal sealed class ViewerTestJob
     public const double SecondsPerEvaluation = 0.25;
 
     private ViewerTestJob(BlobStore store, StorageOptions storage, JobPlan plan, JobRequest request) =>
-        (Store, Storage, Plan, Request) = (store, storage, plan, request);
+        (Store, Storage, Plan, Request, Jobs) = (store, storage, plan, request, new JobStorage(store, Options.Create(storage), NullLogger<JobStorage>.Instance));
 
     public BlobStore Store { get; }
+
+    /// <summary>The storage layer over this job's containers, as the viewer reads it.</summary>
+    public JobStorage Jobs { get; }
 
     public StorageOptions Storage { get; }
 
@@ -61,14 +66,8 @@ internal sealed class ViewerTestJob
         await store.UploadAsync(storage.Container(storage.Uploads), $"{JobId}/photo.png", Png(ImageWidth, ImageHeight, new Rgb24(200, 120, 40)));
         await store.UploadAsync(storage.Container(storage.Styles), "wave.png", Png(40, 40, new Rgb24(20, 60, 200)));
         await store.UploadAsync(storage.Container(storage.Styles), "the_scream.png", Png(30, 40, new Rgb24(230, 90, 30)));
-        var json = new JsonObject
-        {
-            ["jobId"] = JobId,
-            ["state"] = nameof(JobState.Running),
-            ["request"] = JsonSerializer.SerializeToNode(request, JobRequestParser.JsonOptions),
-            ["pairs"] = JsonSerializer.SerializeToNode(plan.Pairs, JobRequestParser.JsonOptions),
-        };
-        await store.UploadAsync(job.Results, BlobLayout.JobJson(JobId), BinaryData.FromString(json.ToJsonString()));
+        var json = JobDocument.Submitted(JobId, request).Running(request, plan).ToJson();
+        await store.UploadAsync(job.Results, BlobLayout.JobJson(JobId), BinaryData.FromString(json));
         await job.WritePairAsync(plan.Pairs[0].PairId, FirstPairIterations);
         await job.WritePairAsync(plan.Pairs[1].PairId, [.. Enumerable.Range(0, SecondPairIterations)]);
         return job;
@@ -104,7 +103,7 @@ internal sealed class ViewerTestJob
 
             var outcome = new ChunkOutcome(i, evaluation, 1e6 / evaluation, "", 1, SecondsPerEvaluation, Converged: false, Reused: false);
             await Store.UploadAsync(Storage.Container(Storage.Work), BlobLayout.ChunkOutcome(JobId, pairId, i),
-                BinaryData.FromString(JsonSerializer.Serialize(outcome, JobRequestParser.JsonOptions)));
+                BinaryData.FromString(JsonSerializer.Serialize(outcome, JobDocument.JsonOptions)));
         }
 
         await Store.UploadAsync(Results, BlobLayout.LossLog(JobId, pairId), BinaryData.FromString(csv.ToString()));

@@ -1,6 +1,8 @@
 using ServerlessStyle.Core.Evaluation;
 using ServerlessStyle.Core.Imaging;
+using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Optimization;
+using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Workflow;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;

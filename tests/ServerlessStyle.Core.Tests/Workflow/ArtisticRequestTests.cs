@@ -1,3 +1,4 @@
+using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Workflow;
 
 namespace ServerlessStyle.Core.Tests.Workflow;

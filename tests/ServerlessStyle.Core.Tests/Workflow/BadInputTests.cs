@@ -3,6 +3,8 @@ using System.IO.Hashing;
 using System.Text;
 using System.Text.Json;
 using Microsoft.DurableTask.Client;
+using ServerlessStyle.Core.Jobs;
+using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Workflow;
 
 namespace ServerlessStyle.Core.Tests.Workflow;

@@ -1,3 +1,5 @@
+using ServerlessStyle.Core.Jobs;
+using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Workflow;
 
 namespace ServerlessStyle.Core.Tests.Workflow;
@@ -23,7 +25,7 @@ public sealed class BlobLayoutAndIdsTests
     [InlineData(2, "", "p2")]
     [InlineData(4, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "p4-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")]
     public void PairId_AnyLabel_IsSafeForBlobNames(int index, string label, string expected) =>
-        Assert.Equal(expected, BlobLayout.PairId(index, label));
+        Assert.Equal(expected, JobIds.PairId(index, label));
 
     [Theory]
     [InlineData("../../secret.png", "secret.png")]

@@ -1,6 +1,8 @@
 using Microsoft.DurableTask.Client;
 using ServerlessStyle.Core.Imaging;
+using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Optimization;
+using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Workflow;
 using SixLabors.ImageSharp;
 

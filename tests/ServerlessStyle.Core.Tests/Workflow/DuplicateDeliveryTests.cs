@@ -1,5 +1,6 @@
 using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Workflow;
 
 namespace ServerlessStyle.Core.Tests.Workflow;

@@ -1,3 +1,4 @@
+using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Workflow;
 
 namespace ServerlessStyle.Core.Tests.Workflow;
@@ -30,7 +31,7 @@ public sealed class JobRequestParserTests
         Assert.Equal(new StyleInput("styles/starry_night.jpg", 1.0), Assert.Single(request.Styles));
         Assert.Equal((StyleMode.Each, 224, 10, 20), (request.StyleMode, request.Height, request.Iterations, request.EvaluationsPerIteration));
         Assert.Equal((0.025, 1.0, 1.0), (request.ContentWeight, request.StyleWeight, request.TvWeight));
-        Assert.Equal((OptimizerKind.Lbfgs, 10, false), (request.Optimizer.Kind, request.Optimizer.History, request.Optimizer.RestartEachIteration));
+        Assert.Equal((OptimizerChoice.Lbfgs, 10, false), (request.Optimizer.Kind, request.Optimizer.History, request.Optimizer.RestartEachIteration));
     }
 
     [Fact]

@@ -2,6 +2,8 @@ using System.Text;
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using ServerlessStyle.Core.Graph;
+using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Networks;
 using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Tests.Networks;
@@ -33,7 +35,8 @@ public sealed class ModelsContainerTests : IDisposable
     {
         // The deployer's machine: the network imported into its own store, from which 'models upload' takes it.
         _uploaded = new ModelStore(Path.Combine(_folder, "deployer-store")).Import("vgg19", _original, "caffe", source: "test: tiny VGG19, seed 7");
-        _models = new ModelContainer(Azurite.CreateService().GetBlobContainerClient(Azurite.UniqueContainer("models")), Path.Combine(_folder, "cache"));
+        var storage = new StorageOptions { Models = Azurite.UniqueContainer("models") };
+        _models = new ModelContainer(new BlobStore(Azurite.CreateService()), storage, Path.Combine(_folder, "cache"));
     }
 
     public void Dispose()
@@ -75,8 +78,8 @@ public sealed class ModelsContainerTests : IDisposable
         // ran equals that of the one uploaded; same float32 ops on the same weights in the same order, so equal to rounding.
         var image = Enumerable.Range(0, 3 * 16 * 24).Select(i => (float)(i % 97) - 40f).ToArray();
         string[] tap = ["block5_conv2"];
-        var expected = OrtForward.Run(OnnxGraphs.ToModel(_original.Graph), _original.InputName, image, 16, 24, tap);
-        var actual = OrtForward.Run(OnnxGraphs.ToModel(resolved.Network.Graph), resolved.Network.InputName, image, 16, 24, tap);
+        var expected = OrtForward.Run(OnnxProtos.Model(_original.Graph), _original.InputName, image, 16, 24, tap);
+        var actual = OrtForward.Run(OnnxProtos.Model(resolved.Network.Graph), resolved.Network.InputName, image, 16, 24, tap);
         Assert.True(OrtForward.RelativeError(expected[tap[0]].Data, actual[tap[0]].Data) < 1e-6);
         Assert.True(expected[tap[0]].Data.Any(v => v != 0), "the tap is not all zeros, so the comparison means something");
     }

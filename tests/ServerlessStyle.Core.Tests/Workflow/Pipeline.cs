@@ -3,6 +3,7 @@ using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Tests.Storage;
 using ServerlessStyle.Core.Workflow;
@@ -76,11 +77,19 @@ public sealed class Pipeline
 
     public string Work => Storage.Container(Storage.Work);
 
-    public StyleWork CreateWork() => new(
-        Store, _engine, Options.Create(Storage), Options.Create(EngineFixture.Limits), NullLogger<StyleWork>.Instance);
+    /// <summary>A worker's work with nothing in memory: its own storage layer (checkpoints, targets) and input images.</summary>
+    public StyleWork CreateWork(IInputImageSource? images = null)
+    {
+        var storage = CreateStorage();
+        return new(
+            storage, new InputImages(images ?? new StorageInputImageSource(storage), Options.Create(EngineFixture.Limits)), _engine,
+            Options.Create(EngineFixture.Limits), NullLogger<StyleWork>.Instance);
+    }
 
-    public JobIntake CreateIntake() => new(
-        Store, Options.Create(Storage), Options.Create(EngineFixture.Limits), Options.Create(new WorkflowOptions()));
+    /// <summary>The storage layer over this pipeline's containers.</summary>
+    public JobStorage CreateStorage() => new(Store, Options.Create(Storage), NullLogger<JobStorage>.Instance);
+
+    public JobIntake CreateIntake() => new(CreateStorage(), Options.Create(EngineFixture.Limits), Options.Create(new WorkflowOptions()));
 
     /// <summary>Uploads a shared sample image (or any bytes) to a logical container such as "uploads" or "styles".</summary>
     public async Task<string> UploadAsync(string logicalContainer, string name, byte[] bytes)

@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.DurableTask.Client;
+using ServerlessStyle.Core.Jobs;
+using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Workflow;
 using SixLabors.ImageSharp;
 

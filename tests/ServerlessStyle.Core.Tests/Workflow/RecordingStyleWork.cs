@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using ServerlessStyle.Core.Jobs;
+using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Workflow;
 
 namespace ServerlessStyle.Core.Tests.Workflow;

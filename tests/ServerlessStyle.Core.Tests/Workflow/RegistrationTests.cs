@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Tests.Storage;
 using ServerlessStyle.Core.Workflow;
 

@@ -1,6 +1,8 @@
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using ServerlessStyle.Core.Jobs;
+using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Workflow;
 
 namespace ServerlessStyle.Core.Tests.Workflow;

@@ -2,10 +2,12 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Workflow;
-using ServerlessStyle.Functions.Functions;
+using ServerlessStyle.Functions.Triggers;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -104,7 +106,7 @@ public sealed class JobViewFunctionsTests
         Assert.IsType<NotFoundObjectResult>(await functions.JobView_File(Get("/"), JobId, "inputs/styles/other.png", CancellationToken.None));
     }
 
-    private JobViewFunctions Functions() => new(_store, Options.Create(_storage));
+    private JobViewFunctions Functions() => new(new JobStorage(_store, Options.Create(_storage), NullLogger<JobStorage>.Instance));
 
     private static HttpRequest Get(string pathAndQuery)
     {
@@ -121,14 +123,8 @@ public sealed class JobViewFunctionsTests
         var results = _storage.Container(_storage.Results);
         await _store.EnsureContainerAsync(results);
         var request = new JobRequest { Content = [$"uploads/{JobId}/photo.png"], Styles = [new StyleInput("styles/wave.png")] };
-        var job = new JsonObject
-        {
-            ["jobId"] = JobId,
-            ["state"] = "Running",
-            ["request"] = JsonSerializer.SerializeToNode(request, JobRequestParser.JsonOptions),
-            ["pairs"] = JsonSerializer.SerializeToNode(JobPlan.Create(JobId, request).Pairs, JobRequestParser.JsonOptions),
-        };
-        await _store.UploadAsync(results, BlobLayout.JobJson(JobId), BinaryData.FromString(job.ToJsonString()));
+        var job = JobDocument.Submitted(JobId, request).Running(request, JobPlan.Create(JobId, request));
+        await _store.UploadAsync(results, BlobLayout.JobJson(JobId), BinaryData.FromString(job.ToJson()));
         await _store.UploadAsync(results, BlobLayout.IterationImage(JobId, PairId, 0), BinaryData.FromBytes(_image));
         await _store.UploadAsync(results, BlobLayout.LossLog(JobId, PairId), BinaryData.FromString(
             BlobLayout.LossCsvHeader + "\n1,0,1.5,2.5,0.5,4.5\n2,0,1.25,2,0.25,3.5\n"));

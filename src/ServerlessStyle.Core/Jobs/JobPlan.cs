@@ -1,0 +1,61 @@
+namespace ServerlessStyle.Core.Jobs;
+
+/// <summary>
+/// One (content, styles) combination that becomes one result image and one StylePair orchestration;
+/// <see cref="Start"/> is set only on a later stage of a coarse-to-fine pair: where that stage begins.
+/// </summary>
+public sealed record PairPlan(int Index, string PairId, string Content, IReadOnlyList<StyleInput> Styles, StageStart? Start = null);
+
+/// <summary>The pairs a valid request expands to.</summary>
+public sealed record JobPlan(string JobId, IReadOnlyList<PairPlan> Pairs)
+{
+    /// <summary>Expands a valid request into pairs: content x style for "each", one per content for "blend".</summary>
+    public static JobPlan Create(string jobId, JobRequest request)
+    {
+        var pairs = new List<PairPlan>();
+        foreach (var content in request.Content)
+        {
+            if (request.StyleMode == StyleMode.Blend)
+            {
+                var index = pairs.Count;
+                pairs.Add(new PairPlan(index, JobIds.PairId(index, JobIds.Stem(content)), content, request.Styles));
+                continue;
+            }
+
+            foreach (var style in request.Styles)
+            {
+                var index = pairs.Count;
+                var label = request.Content.Count == 1
+                    ? JobIds.Stem(style.Blob)
+                    : $"{JobIds.Stem(content)}-{JobIds.Stem(style.Blob)}";
+                pairs.Add(new PairPlan(index, JobIds.PairId(index, label), content, [style]));
+            }
+        }
+
+        return new JobPlan(jobId, pairs);
+    }
+}
+
+/// <summary>Where a later coarse-to-fine stage begins: the previous stage's pair id and the checkpoint after its last chunk.</summary>
+public sealed record StageStart(string PairId, int Chunk);
+
+/// <summary>One stage of a pair: its output height and iterations.</summary>
+public sealed record StagePlan(int Index, int Height, int Iterations);
+
+/// <summary>The coarse-to-fine stages of a request (DESIGN.md leaves them open; see docs/artistic-controls.md).</summary>
+public static class Stages
+{
+    /// <summary>The stages; a request without <see cref="JobRequest.Scales"/> has none (the pair runs as one chain).</summary>
+    public static IReadOnlyList<StagePlan> Of(JobRequest request) =>
+        request.Scales is not { } scales
+            ? []
+            : scales.Select((height, k) => new StagePlan(k, height, request.StageIterations?[k] ?? request.Iterations)).ToArray();
+
+    /// <summary>A stage's blobs live in a folder of the pair: results/{job}/{pair}/stage-{k}-{height}/..., the same under work/.</summary>
+    public static string PairId(string pairId, StagePlan stage) => $"{pairId}/stage-{stage.Index}-{stage.Height}";
+
+    /// <summary>A stage's pair (its blob folder and start) and request (its height and iterations, no further stages).</summary>
+    public static (PairPlan Pair, JobRequest Request) Of(PairPlan pair, JobRequest request, StagePlan stage, StageStart? start) =>
+        (pair with { PairId = PairId(pair.PairId, stage), Start = start },
+         request with { Height = stage.Height, Iterations = stage.Iterations, Scales = null, StageIterations = null });
+}

@@ -1,0 +1,115 @@
+using System.Text;
+
+namespace ServerlessStyle.Core.Storage;
+
+/// <summary>
+/// Every blob path of DESIGN.md section 3 in one place. Paths are inside a container; the container names themselves
+/// (with the deployment prefix) come from <see cref="Storage.StorageOptions"/>.
+/// </summary>
+public static class BlobLayout
+{
+    /// <summary>In the results container: the request, status and summary of a job.</summary>
+    public static string JobJson(string jobId) => $"{jobId}/job.json";
+
+    /// <summary>In the results container: the image after iteration <paramref name="iteration"/> (0-based, as in the Keras example).</summary>
+    public static string IterationImage(string jobId, string pairId, int iteration) =>
+        $"{jobId}/{pairId}/res_at_iteration_{iteration}.png";
+
+    public static string FinalImage(string jobId, string pairId) => $"{jobId}/{pairId}/final.png";
+
+    /// <summary>The iteration of an image file name <c>res_at_iteration_{i}.png</c>; false for any other name.</summary>
+    public static bool TryParseIterationImage(string fileName, out int iteration)
+    {
+        iteration = -1;
+        const string prefix = "res_at_iteration_", suffix = ".png";
+        return fileName.StartsWith(prefix, StringComparison.Ordinal) && fileName.EndsWith(suffix, StringComparison.Ordinal)
+            && int.TryParse(fileName[prefix.Length..^suffix.Length], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out iteration);
+    }
+
+    /// <summary>
+    /// The folder below the job that holds a pair's latest images: a coarse-to-fine pair keeps each stage in
+    /// <c>{pair}/stage-{k}-{height}/</c>, and the highest stage k with blobs among <paramref name="names"/> is the one being
+    /// painted (its final image is the pair's); a single-stage pair's folder is <c>{pair}</c>.
+    /// </summary>
+    public static string LatestPairFolder(IEnumerable<string> names, string jobId, string pairId)
+    {
+        var prefix = $"{jobId}/{pairId}/stage-";
+        string? latest = null;
+        var latestIndex = -1;
+        foreach (var name in names.Where(n => n.StartsWith(prefix, StringComparison.Ordinal)))
+        {
+            var end = name.IndexOf('/', prefix.Length);
+            if (end < 0)
+            {
+                continue;
+            }
+
+            var folder = name[(jobId.Length + 1)..end];
+            var parts = folder[(pairId.Length + "/stage-".Length)..].Split('-');
+            if (parts.Length == 2 && int.TryParse(parts[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index) && index > latestIndex)
+            {
+                (latest, latestIndex) = (folder, index);
+            }
+        }
+
+        return latest ?? pairId;
+    }
+
+    /// <summary>The iteration images of a pair's latest folder among <paramref name="names"/>, by iteration: (i, blob name).</summary>
+    public static IReadOnlyList<(int Iteration, string Name)> IterationImages(IReadOnlyList<string> names, string jobId, string pairId)
+    {
+        var folder = $"{jobId}/{LatestPairFolder(names, jobId, pairId)}/";
+        var images = new List<(int, string)>();
+        foreach (var name in names.Where(n => n.StartsWith(folder, StringComparison.Ordinal)))
+        {
+            if (TryParseIterationImage(name[folder.Length..], out var i))
+            {
+                images.Add((i, name));
+            }
+        }
+
+        // Blob listings sort by name, which puts 10 before 2.
+        images.Sort((a, b) => a.Item1.CompareTo(b.Item1));
+        return images;
+    }
+
+    /// <summary>The contact sheet's name inside the job's results folder.</summary>
+    public const string ContactSheetFile = "contact-sheet.png";
+
+    /// <summary>In the results container: the job's contact sheet (one row per pair, one column per iteration).</summary>
+    public static string ContactSheet(string jobId) => $"{jobId}/{ContactSheetFile}";
+
+    /// <summary>In the results container: one row per evaluation, <see cref="LossCsvHeader"/> first.</summary>
+    public static string LossLog(string jobId, string pairId) => $"{jobId}/{pairId}/loss.csv";
+
+    public const string LossCsvHeader = "evaluation,iteration,content,style,tv,loss";
+
+    /// <summary>In the work container: content features and style Gram matrices, computed once per pair.</summary>
+    public static string Targets(string jobId, string pairId) => $"{jobId}/{pairId}/targets.bin";
+
+    /// <summary>In the work container: the optimiser state before chunk <paramref name="chunk"/>; immutable once written.</summary>
+    public static string State(string jobId, string pairId, int chunk) => $"{jobId}/{pairId}/state-{chunk:0000}.bin";
+
+    /// <summary>In the work container: chunk <paramref name="iteration"/>'s outcome (a ChunkOutcome as JSON), read back by re-runs and the viewer.</summary>
+    public static string ChunkOutcome(string jobId, string pairId, int iteration) => $"{jobId}/{pairId}/outcome-{iteration:0000}.json";
+
+    /// <summary>In the uploads container: a file sent with a multipart request.</summary>
+    public static string Upload(string jobId, string fileName) => $"{jobId}/{SafeFileName(fileName)}";
+
+    /// <summary>The prefix under which a job's results live, for the 202 answer.</summary>
+    public static string ResultsPrefix(string jobId) => $"{jobId}/";
+
+    /// <summary>A file name from an upload, stripped of folders and of characters blob names and URLs dislike.</summary>
+    public static string SafeFileName(string fileName)
+    {
+        var name = fileName.Replace('\\', '/').Split('/')[^1];
+        var safe = new StringBuilder();
+        foreach (var c in name)
+        {
+            safe.Append(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '_');
+        }
+
+        var text = safe.ToString().TrimStart('.');
+        return text.Length == 0 ? "file" : text.Length > 100 ? text[^100..] : text;
+    }
+}

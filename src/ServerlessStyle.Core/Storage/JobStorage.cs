@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ServerlessStyle.Core.Storage;
+
+/// <summary>
+/// The storage layer as the workflow, the starters and the viewer use it: job documents, inputs, a worker's internal
+/// state and the results, all in one account (DESIGN.md section 3). One per process: the work store keeps the pairs'
+/// targets and checkpoints in memory between chunks.
+/// </summary>
+public sealed class JobStorage
+{
+    public JobStorage(BlobStore store, IOptions<StorageOptions> options, ILogger<JobStorage> logger)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var storage = options.Value;
+        Options = storage;
+        Documents = new JobDocumentStore(store, storage);
+        Inputs = new InputStore(store, storage);
+        Work = new WorkStore(store, storage, logger);
+        Results = new ResultStore(store, storage);
+    }
+
+    /// <summary>The container names (with the deployment's prefix).</summary>
+    public StorageOptions Options { get; }
+
+    public JobDocumentStore Documents { get; }
+
+    public InputStore Inputs { get; }
+
+    public WorkStore Work { get; }
+
+    public ResultStore Results { get; }
+}

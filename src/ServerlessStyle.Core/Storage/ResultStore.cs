@@ -1,0 +1,43 @@
+namespace ServerlessStyle.Core.Storage;
+
+/// <summary>
+/// What a job hands to its user, in the results container: iteration and final images, each pair's loss.csv, the
+/// contact sheet (job.json itself goes through <see cref="JobDocumentStore"/>). Names are inside the container, as
+/// <see cref="BlobLayout"/> makes them.
+/// </summary>
+public sealed class ResultStore(BlobStore store, StorageOptions storage)
+{
+    /// <summary>The logical container name that result references start with ("results/...").</summary>
+    public string LogicalContainer => storage.Results;
+
+    private string Container => storage.Container(storage.Results);
+
+    public Task EnsureContainerAsync(CancellationToken cancellationToken = default) => store.EnsureContainerAsync(Container, cancellationToken);
+
+    /// <summary>Stores a file (an image) under <paramref name="name"/>; returns its reference "results/{name}".</summary>
+    public async Task<string> WriteAsync(string name, BinaryData content, CancellationToken cancellationToken = default)
+    {
+        await store.UploadAsync(Container, name, content, cancellationToken).ConfigureAwait(false);
+        return $"{LogicalContainer}/{name}";
+    }
+
+    /// <summary>Starts a pair's loss.csv with its header (a re-run of the first activity starts it again).</summary>
+    public Task StartLossLogAsync(string jobId, string pairId, CancellationToken cancellationToken = default) =>
+        LossLog.WriteHeaderAsync(store.BlockBlob(Container, BlobLayout.LossLog(jobId, pairId)), cancellationToken);
+
+    /// <summary>Writes iteration <paramref name="iteration"/>'s rows of a pair's loss.csv after the earlier iterations' rows.</summary>
+    public Task WriteLossRowsAsync(string jobId, string pairId, int iteration, string rows, CancellationToken cancellationToken = default) =>
+        LossLog.WriteIterationAsync(store.BlockBlob(Container, BlobLayout.LossLog(jobId, pairId)), iteration, rows, cancellationToken);
+
+    /// <summary>The names of every file of the job (job.json included), in name order.</summary>
+    public Task<IReadOnlyList<string>> ListAsync(string jobId, CancellationToken cancellationToken = default) =>
+        store.ListAsync(Container, BlobLayout.ResultsPrefix(jobId), cancellationToken);
+
+    /// <summary>A whole file, or null when it does not exist.</summary>
+    public async Task<BinaryData?> TryReadAsync(string name, CancellationToken cancellationToken = default) =>
+        (await store.TryDownloadAsync(Container, name, cancellationToken).ConfigureAwait(false))?.Content;
+
+    /// <summary>A file as a stream, or null when it does not exist.</summary>
+    public Task<BlobStream?> TryOpenReadAsync(string name, CancellationToken cancellationToken = default) =>
+        store.TryOpenReadAsync(Container, name, cancellationToken);
+}

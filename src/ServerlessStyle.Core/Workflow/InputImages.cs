@@ -1,0 +1,139 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using ServerlessStyle.Core.Imaging;
+using ServerlessStyle.Core.Jobs;
+using ServerlessStyle.Core.Storage;
+
+namespace ServerlessStyle.Core.Workflow;
+
+/// <summary>Where the bytes of an input image come from: a blob the request names (tests wrap it to count downloads).</summary>
+public interface IInputImageSource
+{
+    /// <summary>The blob's bytes; throws <see cref="InputBlobException"/> when it is missing or over <paramref name="maxBytes"/>.</summary>
+    Task<byte[]> DownloadAsync(string blob, long maxBytes, CancellationToken cancellationToken = default);
+}
+
+/// <summary>The inputs in the storage account (<see cref="InputStore"/>).</summary>
+public sealed class StorageInputImageSource(JobStorage storage) : IInputImageSource
+{
+    public Task<byte[]> DownloadAsync(string blob, long maxBytes, CancellationToken cancellationToken = default) =>
+        storage.Inputs.ReadAsync(blob, maxBytes, cancellationToken);
+}
+
+/// <summary>
+/// The input images of the pairs this process works on: each input is downloaded once per pair and kept, with the
+/// content decoded at the output size, for the pair's later activities (a chunk that preserves colours needs the
+/// content at every iteration). Bad input becomes a <see cref="JobRequestException"/> that names the field.
+/// </summary>
+public sealed class InputImages(IInputImageSource source, IOptions<LimitsOptions> limits)
+{
+    private readonly ConcurrentDictionary<string, PairImages> _pairs = new(StringComparer.Ordinal);
+
+    private ImageLimits Limits => new() { MaxBytes = limits.Value.MaxInputBytes, MaxPixels = limits.Value.MaxInputPixels };
+
+    /// <summary>Checks that an input exists and decodes within the limits (validation: nothing is kept).</summary>
+    public async Task CheckAsync(string blob, string field, CancellationToken cancellationToken = default)
+    {
+        var bytes = await DownloadAsync(blob, field, cancellationToken).ConfigureAwait(false);
+        Decode(blob, field, () =>
+        {
+            using var image = ImageLoader.Decode(bytes, Limits);
+            return true;
+        });
+    }
+
+    /// <summary>The pair's content at <paramref name="height"/>, width by the aspect ratio (the output size).</summary>
+    public async Task<ImageTensor> ContentAsync(string jobId, PairPlan pair, int height, CancellationToken cancellationToken = default)
+    {
+        var images = Of(jobId, pair);
+        var key = (pair.Content, height);
+        if (images.Content.TryGetValue(key, out var content))
+        {
+            return content;
+        }
+
+        var bytes = await BytesAsync(images, pair.Content, "content", cancellationToken).ConfigureAwait(false);
+        content = Decode(pair.Content, "content", () => ImageLoader.LoadToHeight(bytes, height, Limits));
+        images.Content[key] = content;
+        return content;
+    }
+
+    /// <summary>An input of the pair (a style, a start image) resized to exactly <paramref name="height"/> x <paramref name="width"/>.</summary>
+    public async Task<ImageTensor> ExactAsync(
+        string jobId, PairPlan pair, string blob, string field, int height, int width, CancellationToken cancellationToken = default)
+    {
+        var bytes = await BytesAsync(Of(jobId, pair), blob, field, cancellationToken).ConfigureAwait(false);
+        return Decode(blob, field, () => ImageLoader.LoadExact(bytes, height, width, Limits));
+    }
+
+    /// <summary>Drops the pair's downloaded bytes once its targets are computed; keeps the decoded content its chunks need.</summary>
+    public void KeepContentOnly(string jobId, PairPlan pair)
+    {
+        if (_pairs.TryGetValue(Key(jobId, pair), out var images))
+        {
+            images.Bytes.Clear();
+        }
+    }
+
+    /// <summary>Forgets a finished pair's images.</summary>
+    public void Forget(string jobId, PairPlan pair) => _pairs.TryRemove(Key(jobId, pair), out _);
+
+    // Keyed by the pair's index, not its id: the stages of a coarse-to-fine pair (ids of their own) share the inputs.
+    private PairImages Of(string jobId, PairPlan pair)
+    {
+        var key = Key(jobId, pair);
+        if (_pairs.TryGetValue(key, out var images))
+        {
+            return images;
+        }
+
+        images = new PairImages();
+        BoundedCache.Remember(_pairs, key, images);
+        return images;
+    }
+
+    private static string Key(string jobId, PairPlan pair) => $"{jobId}/{pair.Index}";
+
+    private async Task<byte[]> BytesAsync(PairImages images, string blob, string field, CancellationToken cancellationToken)
+    {
+        if (images.Bytes.TryGetValue(blob, out var bytes))
+        {
+            return bytes;
+        }
+
+        bytes = await DownloadAsync(blob, field, cancellationToken).ConfigureAwait(false);
+        images.Bytes[blob] = bytes;
+        return bytes;
+    }
+
+    private async Task<byte[]> DownloadAsync(string blob, string field, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await source.DownloadAsync(blob, limits.Value.MaxInputBytes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InputBlobException e)
+        {
+            throw new JobRequestException(field, e.Message, e);
+        }
+    }
+
+    private static T Decode<T>(string blob, string field, Func<T> decode)
+    {
+        try
+        {
+            return decode();
+        }
+        catch (InvalidImageException e)
+        {
+            throw new JobRequestException(field, $"{blob}: {e.Message}", e);
+        }
+    }
+
+    private sealed class PairImages
+    {
+        public ConcurrentDictionary<string, byte[]> Bytes { get; } = new(StringComparer.Ordinal);
+
+        public ConcurrentDictionary<(string Blob, int Height), ImageTensor> Content { get; } = new();
+    }
+}

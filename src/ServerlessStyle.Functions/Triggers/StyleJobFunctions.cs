@@ -1,0 +1,118 @@
+using Azure.Storage.Blobs;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ServerlessStyle.Core.Jobs;
+using ServerlessStyle.Core.Storage;
+using ServerlessStyle.Core.Workflow;
+
+namespace ServerlessStyle.Functions.Triggers;
+
+/// <summary>The StyleJob workflow's triggers: starters (inbox blob, HTTP), status and cancel, the orchestrators.</summary>
+public sealed class StyleJobFunctions(JobIntake intake, ILogger<StyleJobFunctions> logger, IOptions<HttpApiOptions>? http = null)
+{
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    [Function(nameof(StyleJob_InboxStart))]
+    public async Task StyleJob_InboxStart(
+        [BlobTrigger("%INBOX_CONTAINER%/{styles}/{name}")] BlobClient blob,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken)
+    {
+        var properties = (await blob.GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
+        try
+        {
+            var input = await intake.FromInboxBlobAsync(blob.Name, properties.ETag.ToString(), properties.Metadata.AsReadOnly(), cancellationToken);
+            var started = await StyleJobClient.StartAsync(client, input, cancellationToken);
+            logger.LogInformation("Inbox blob {Blob}: job {JobId} {How}", blob.Name, started.JobId, started.AlreadyExisted ? "already exists" : "started");
+        }
+        catch (JobRequestException e)
+        {
+            // A bad drop must not be retried by the blob trigger (it would fail the same way five times).
+            logger.LogError("Inbox blob {Blob} rejected: {Reason}", blob.Name, e.Message);
+        }
+    }
+
+    [Function(nameof(StyleJob_HttpStart))]
+    public async Task<IActionResult> StyleJob_HttpStart(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "jobs")] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            var key = request.Headers[IdempotencyKeyHeader].FirstOrDefault();
+            var input = request.HasFormContentType
+                ? await FromMultipartAsync(request, key, cancellationToken)
+                : intake.FromJson(await new StreamReader(request.Body).ReadToEndAsync(cancellationToken), key);
+            var started = await StyleJobClient.StartAsync(client, input, cancellationToken);
+            var status = $"{PublicBase(request)}/api/jobs/{started.JobId}";
+            return new AcceptedResult(status, new
+            {
+                id = started.JobId,
+                alreadyExisted = started.AlreadyExisted,
+                statusQueryGetUri = status,
+                terminateDeleteUri = status,
+                results = $"results/{BlobLayout.ResultsPrefix(started.JobId)}",
+            });
+        }
+        catch (JobRequestException e)
+        {
+            return new BadRequestObjectResult(new { error = e.Message, field = e.Field });
+        }
+    }
+
+    [Function(nameof(StyleJob_Get))]
+    public static async Task<IActionResult> StyleJob_Get(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "jobs/{id}")] HttpRequest request,
+        string id,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken)
+    {
+        var progress = JobIds.IsValid(id) ? await StyleJobClient.GetProgressAsync(client, id, cancellationToken) : null;
+        return progress is null ? new NotFoundObjectResult(new { error = $"no job '{id}'" }) : new OkObjectResult(progress);
+    }
+
+    [Function(nameof(StyleJob_Cancel))]
+    public static async Task<IActionResult> StyleJob_Cancel(
+        [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "jobs/{id}")] HttpRequest request,
+        string id,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken)
+    {
+        var found = JobIds.IsValid(id) && await StyleJobClient.CancelAsync(client, id, cancellationToken);
+        return found ? new AcceptedResult() : new NotFoundObjectResult(new { error = $"no job '{id}'" });
+    }
+
+    [Function(StyleOrchestrationNames.StyleJob)]
+    public static Task<JobSummary> StyleJob([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        StyleJobOrchestration.RunAsync(context, context.GetInput<JobInput>()!);
+
+    [Function(StyleOrchestrationNames.StylePair)]
+    public static Task<PairResult> StylePair([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        StylePairOrchestration.RunAsync(context, context.GetInput<PairInput>()!);
+
+    private async Task<JobInput> FromMultipartAsync(HttpRequest request, string? key, CancellationToken cancellationToken)
+    {
+        var form = await request.ReadFormAsync(cancellationToken);
+        var content = form.Files.GetFiles("content") switch
+        {
+            [var one] => one,
+            var many => throw new JobRequestException("content", $"{many.Count} content files; send exactly one file field named 'content'"),
+        };
+        var styles = form.Files.GetFiles("style").Select(ToUpload).ToArray();
+        return await intake.FromUploadAsync(ToUpload(content), styles, form["request"].FirstOrDefault(), key, cancellationToken);
+    }
+
+    /// <summary>The configured public address (https, in Azure); only without one, as under func start, the request's own.</summary>
+    private string PublicBase(HttpRequest request) =>
+        http?.Value.PublicBaseUri is { } configured
+            ? configured.GetLeftPart(UriPartial.Path).TrimEnd('/')
+            : $"{request.Scheme}://{request.Host}{request.PathBase}";
+
+    private static UploadedFile ToUpload(IFormFile file) => new(file.FileName, file.Length, file.OpenReadStream);
+}

@@ -1,0 +1,16 @@
+using System.Reflection;
+using ServerlessStyle.Hosting;
+using ServerlessStyle.Tests.Shared;
+
+namespace ServerlessStyle.Cli.Tests;
+
+/// <summary>The runner and its host reach storage only through Core's storage layer (docs/architecture.md).</summary>
+public sealed class ArchitectureTests
+{
+    public static TheoryData<string> Assemblies => new() { typeof(Program).Assembly.GetName().Name!, typeof(LocalDurableHost).Assembly.GetName().Name! };
+
+    [Theory]
+    [MemberData(nameof(Assemblies))]
+    public void BlobClients_AreNotUsed(string assembly) =>
+        Assert.Empty(ArchitectureRules.TypesOutsideUsing(Assembly.Load(assembly), "ServerlessStyle.Core.Storage", "Azure.Storage.Blobs"));
+}

@@ -1,0 +1,103 @@
+using Microsoft.Playwright;
+using ServerlessStyle.Cli.Viewer;
+using ServerlessStyle.Core.Jobs;
+using ServerlessStyle.Core.Storage;
+using ServerlessStyle.Core.Tests.Viewer;
+using ServerlessStyle.Core.Workflow;
+
+namespace ServerlessStyle.Cli.Tests.Viewer;
+
+/// <summary>
+/// Opens the job page in Debian's Chromium (headless, driven by Playwright) against the local server and a job stored
+/// in Azurite. scripts/test.sh installs the chromium package when it is missing; Playwright's own browser download is
+/// never used (it cannot reach the internet here).
+/// </summary>
+[Trait("Category", "Browser")]
+[Trait("Category", "Integration")]
+public sealed class JobViewBrowserTests
+{
+    private const string Chromium = "/usr/bin/chromium";
+
+    /// <summary>Where the screenshot goes: the test's output folder (bin/{Configuration}/net10.0/Viewer/).</summary>
+    public static string ScreenshotPath => Path.Combine(AppContext.BaseDirectory, "Viewer", "job-view.png");
+
+    [Fact]
+    public async Task Page_StoredJob_LoadsEveryImageChartsEveryEvaluationAndFollowsNewIterations()
+    {
+        if (!File.Exists(Chromium))
+        {
+            Assert.Fail($"{Chromium} is missing: the browser test needs Debian's chromium package (scripts/test.sh installs it when run as root: apt-get install -y chromium).");
+        }
+
+        var job = await ViewerTestJob.CreateAsync();
+        await JobContactSheet.WriteAsync(job.Jobs, ViewerTestJob.JobId, cellSize: 64);
+        await using var server = await JobViewServer.StartAsync(job.Jobs, port: 0);
+        using var playwright = await Playwright.CreateAsync();
+        // Playwright gives every launch a fresh temporary profile (--user-data-dir) of its own.
+        await using var browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+        });
+        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
+        var requests = new List<string>();
+        page.Request += (_, request) => requests.Add(request.Url);
+
+        await page.GotoAsync(server.ViewUri(ViewerTestJob.JobId) + "?code=secret-key");
+        await page.WaitForFunctionAsync(
+            "() => document.querySelectorAll('section.pair').length === 2 && document.querySelectorAll('.grid figure').length === 5"
+            + " && [...document.images].every(i => i.complete)", null, new() { Timeout = 20_000 });
+
+        // Per pair: content, style, latest image, and one per iteration (4 + 1).
+        var images = await page.EvaluateAsync<int[]>("() => [...document.images].map(i => i.naturalWidth)");
+        Assert.Equal(3 + 4 + 3 + 1, images.Length);
+        Assert.All(images, width => Assert.True(width > 0, "an image did not load"));
+
+        var points = await page.EvaluateAsync<int[]>(
+            "() => [...document.querySelectorAll('svg.chart')].map(s => Number(s.dataset.points))");
+        var circles = await page.EvaluateAsync<int[]>(
+            "() => [...document.querySelectorAll('svg.chart')].map(s => s.querySelectorAll('circle').length)");
+        int[] evaluations = [ViewerTestJob.EvaluationsOf(4), ViewerTestJob.EvaluationsOf(1)];
+        Assert.Equal(evaluations, points);
+        Assert.Equal(evaluations, circles);
+        Assert.True(await page.IsVisibleAsync("a[href*='contact-sheet.png']"));
+
+        // A new iteration appears without reloading: the page polls view.json.
+        var pair = job.Plan.Pairs[1].PairId;
+        await job.Store.UploadAsync(job.Results, BlobLayout.IterationImage(ViewerTestJob.JobId, pair, 1),
+            ViewerTestJob.Png(ViewerTestJob.ImageWidth, ViewerTestJob.ImageHeight, ViewerTestJob.IterationColor(1)));
+        await page.WaitForSelectorAsync($"#pair-{pair} .grid figure[data-i='1'] img", new() { Timeout = 10_000 });
+        await page.WaitForFunctionAsync("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)", null, new() { Timeout = 10_000 });
+
+        Directory.CreateDirectory(Path.GetDirectoryName(ScreenshotPath)!);
+        await page.ScreenshotAsync(new() { Path = ScreenshotPath, FullPage = true });
+        Assert.True(new FileInfo(ScreenshotPath).Length > 0);
+        var sheet = await job.Store.TryDownloadAsync(job.Results, BlobLayout.ContactSheet(ViewerTestJob.JobId));
+        await File.WriteAllBytesAsync(Path.Combine(Path.GetDirectoryName(ScreenshotPath)!, "contact-sheet.png"), sheet!.Value.Content.ToArray());
+
+        // The Functions key in the page's URL goes with every request the page makes.
+        var api = requests.Where(u => u.Contains("/api/jobs/", StringComparison.Ordinal)).ToList();
+        Assert.Contains(api, u => u.Contains("/files/", StringComparison.Ordinal));
+        Assert.All(api, u => Assert.Contains("code=secret-key", u, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Server_PathOutsideTheJob_Answers400AndUnknownJob404()
+    {
+        var job = await ViewerTestJob.CreateAsync();
+        await using var server = await JobViewServer.StartAsync(job.Jobs, port: 0);
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+
+        var outside = await http.GetAsync($"api/jobs/{ViewerTestJob.JobId}/files/p0-wave/%2E%2E%2F%2E%2E%2Fother%2Fjob.json");
+        var missing = await http.GetAsync("api/jobs/no-such-job/view.json");
+        var json = await http.GetAsync($"api/jobs/{ViewerTestJob.JobId}/view.json");
+        var page = await http.GetAsync($"api/jobs/{ViewerTestJob.JobId}/view");
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, outside.StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal("application/json", json.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("\"pairId\":\"p0-wave\"", await json.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+    }
+}
