@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using ServerlessStyle.Cli.Commands;
 using ServerlessStyle.Cli.Viewer;
 using ServerlessStyle.Core.Jobs;
+using ServerlessStyle.Core.Networks;
 using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Workflow;
 using ServerlessStyle.Hosting;
@@ -42,7 +43,8 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
         JobViewServer? viewer = null;
         try
         {
-            var storage = new JobStorage(BlobStore.FromConnectionString(connection), Options.Create(new StorageOptions()), NullLogger<JobStorage>.Instance);
+            var blobs = BlobStore.FromConnectionString(connection);
+            var storage = new JobStorage(blobs, Options.Create(new StorageOptions()), NullLogger<JobStorage>.Instance);
             if (plan is null)
             {
                 var job = await ReadJobAsync(storage, jobId, cancellationToken).ConfigureAwait(false)
@@ -51,6 +53,9 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
             }
             else
             {
+                // The same lookup as the engine's (AddServerlessStyle): the models container of this storage, then the local store.
+                var models = new ModelContainer(blobs, storage.Options, ModelContainer.DefaultCacheFolder);
+                plan = await plan.ResolveAutoAsync(new NetworkResolver(new ModelStore(ModelStore.DefaultFolder), models), cancellationToken).ConfigureAwait(false);
                 foreach (var upload in plan.Uploads)
                 {
                     await storage.Inputs.UploadAsync(upload.Blob, BinaryData.FromBytes(upload.Bytes), cancellationToken).ConfigureAwait(false);

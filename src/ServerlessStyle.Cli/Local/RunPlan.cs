@@ -71,6 +71,24 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
         return new RunPlan(new JobInput(jobId, request, workflow), uploads, engineNetwork, note);
     }
 
+    /// <summary>
+    /// A new job with <c>--network auto</c> names the network <paramref name="resolver"/> finds (the storage account's
+    /// models container first, then this machine's model store, else ResNet18) and says which in <see cref="NetworkNote"/>;
+    /// any other plan is returned as it is.
+    /// </summary>
+    public async Task<RunPlan> ResolveAutoAsync(NetworkResolver resolver, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(resolver);
+        if (Input.Request.Network != NetworkChoice.Auto || EngineNetwork != "auto")
+        {
+            return this;
+        }
+
+        var (spec, _, note) = await resolver.ResolveAutoAsync(cancellationToken).ConfigureAwait(false);
+        var network = spec == "vgg19" ? NetworkChoice.Vgg19 : NetworkChoice.ResNet18;
+        return this with { Input = Input with { Request = Input.Request with { Network = network } }, NetworkNote = note };
+    }
+
     /// <summary>A stopped job: its request as job.json recorded it when the job started.</summary>
     public static RunPlan Resume(JobDocument job, string networkOption, WorkflowSettings workflow)
     {
@@ -206,9 +224,8 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
         switch (NetworkChoices.TryParse(option))
         {
             case NetworkChoice.Auto:
-                // Resolved here, once, so the request records the network and a resumed job keeps it.
-                var (spec, note) = NetworkCatalog.ResolveAuto(new ModelStore(ModelStore.DefaultFolder));
-                return (NetworkChoices.TryParse(spec) ?? NetworkChoice.ResNet18, "auto", note);
+                // Resolved once storage is known (ResolveAutoAsync), so the request records the network and a resumed job keeps it.
+                return (NetworkChoice.Auto, "auto", null);
             case { } named:
                 return (named, "auto", null);
         }
