@@ -82,7 +82,7 @@ public sealed class ModelsCommandsTests : IDisposable
         var sha256 = new ModelStore(deployerStore).Import("vgg19", RandomVgg19.CreateVggStyle("tiny", stack, seed: 3), "caffe", "test").Sha256;
 
         // An Azurite of this test's own: the models container of the shared one would change what other tests' auto runs.
-        using var azurite = await LocalAzurite.StartAsync(Path.Combine(_folder, "azurite"), TimeSpan.FromSeconds(60));
+        using var azurite = await LocalAzurite.StartAsync(Path.Combine(_folder, "azurite"), TimeSpan.FromSeconds(60), TextWriter.Null);
         var upload = CliRunner.Run("models", "upload", "--storage", azurite.ConnectionString, "--models", deployerStore);
         Assert.True(upload.ExitCode == 0, upload.Error);
         Assert.Contains($"sha256 {sha256}", upload.Out);
