@@ -73,7 +73,7 @@ public sealed class WorkerProcessTests(WorkerJobFixture fixture) : IClassFixture
     private static readonly TimeSpan JobTimeout = TimeSpan.FromMinutes(4);
 
     // Short limits, so a killed worker's chunk and partitions move within seconds (the defaults are 15 s).
-    private static readonly Dictionary<string, string> ShortLimits = new()
+    private static readonly Dictionary<string, string?> ShortLimits = new()
     {
         ["ServerlessStyle__Durable__WorkItemVisibilityTimeout"] = "00:00:05",
         ["ServerlessStyle__Durable__ControlQueueVisibilityTimeout"] = "00:00:05",
@@ -208,7 +208,7 @@ public sealed class WorkerProcessTests(WorkerJobFixture fixture) : IClassFixture
             job = submit.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[^1];
         }
 
-        using (var wait = CliProcess.Start("jobs", "wait", job, "--storage", Storage, "--task-hub", _hub, "--out", _out, "--timeout", "240"))
+        using (var wait = CliProcess.Start(["jobs", "wait", job, "--storage", Storage, "--task-hub", _hub, "--out", _out, "--timeout", "240"]))
         {
             using var timeout = new CancellationTokenSource(JobTimeout);
             await wait.Process.WaitForExitAsync(timeout.Token);
@@ -219,7 +219,7 @@ public sealed class WorkerProcessTests(WorkerJobFixture fixture) : IClassFixture
         Assert.Equal(4, Directory.GetFiles(Path.Combine(_out, job), "final.png", SearchOption.AllDirectories).Length);
 
         // No worker any more: status and output come from the task hub's tables, read by a process of their own.
-        using var show = CliProcess.Start("jobs", "show", job, "--storage", Storage, "--task-hub", _hub);
+        using var show = CliProcess.Start(["jobs", "show", job, "--storage", Storage, "--task-hub", _hub]);
         await show.Process.WaitForExitAsync();
         Assert.True(show.Process.ExitCode == 0, $"jobs show exit {show.Process.ExitCode}: {show.Error}");
         using var json = JsonDocument.Parse(show.Output);
@@ -232,7 +232,7 @@ public sealed class WorkerProcessTests(WorkerJobFixture fixture) : IClassFixture
             Assert.True(pair.GetProperty("loss").GetDouble() > 0);
         });
 
-        using var waitAgain = CliProcess.Start("jobs", "wait", "no-such-job", "--storage", Storage, "--task-hub", _hub);
+        using var waitAgain = CliProcess.Start(["jobs", "wait", "no-such-job", "--storage", Storage, "--task-hub", _hub]);
         await waitAgain.Process.WaitForExitAsync();
         Assert.NotEqual(0, waitAgain.Process.ExitCode);
         Assert.Contains($"no job no-such-job in task hub {_hub}", waitAgain.Error);
@@ -279,7 +279,7 @@ public sealed class WorkerProcessTests(WorkerJobFixture fixture) : IClassFixture
 
     private async Task StartWorkerAsync(Action<CliProcess.Child, string>? onLine = null)
     {
-        var worker = CliProcess.Start(["worker", "--storage", Storage, "--task-hub", _hub, "--provider", "cpu"], ShortLimits, onLine);
+        var worker = CliProcess.Start(["worker", "--storage", Storage, "--task-hub", _hub, "--provider", "cpu"], environment: ShortLimits, onLine: onLine);
         _workers.Add(worker);
         var clock = Stopwatch.StartNew();
         while (!worker.Output.Contains($"joined task hub {_hub}", StringComparison.Ordinal))

@@ -75,12 +75,14 @@ internal sealed class WorkerCommand : AsyncCommand<WorkerCommand.Settings>
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         using var signals = new ShutdownSignals(cancellationToken);
+        // Resolved once before any session is built: "auto" without CUDA says so in one line instead of ONNX Runtime's error.
+        var provider = ProviderChoice.Resolve(settings.Provider, verbose: false, Console.Out).ToString().ToLowerInvariant();
         using var storage = await StorageChoice.ResolveAsync(settings.Storage, Console.Out, signals.Token).ConfigureAwait(false);
         var configuration = storage.Configuration(settings.TaskHub, new Dictionary<string, string?>
         {
             ["ServerlessStyle:Engine:Network"] = File.Exists(settings.Network) ? Path.GetFullPath(settings.Network) : settings.Network,
             ["ServerlessStyle:Engine:Preprocess"] = settings.Preprocess,
-            ["ServerlessStyle:Engine:Provider"] = settings.Provider,
+            ["ServerlessStyle:Engine:Provider"] = provider,
             ["ServerlessStyle:Limits:AllowTestNetworks"] = "true",
             ["ServerlessStyle:Durable:MaxConcurrentActivities"] = settings.Activities.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });

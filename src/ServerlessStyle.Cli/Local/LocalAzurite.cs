@@ -11,7 +11,7 @@ public sealed class LocalAzuriteException(string message) : Exception(message);
 
 /// <summary>
 /// The runner's own Azurite: blob, queue and table (the durable task hub needs all three) in one process from the
-/// checkout's node_modules, on 127.0.0.1 and free ports, with its data in a persistent folder so that a job, its blobs
+/// checkout's node_modules (installed first when missing, see <see cref="AzuriteInstall"/>), on 127.0.0.1 and free ports, with its data in a persistent folder so that a job, its blobs
 /// and its task hub outlive the process. One Azurite per folder: a command that finds one already running there (a
 /// <c>run</c> in another terminal, a detached job's) uses it instead of starting a second, and leaves it alone.
 /// Azurite runs in a session of its own, so a Ctrl-C in the terminal reaches the runner only, which then stops its
@@ -67,10 +67,11 @@ public sealed class LocalAzurite : IDisposable
         $";BlobEndpoint=http://127.0.0.1:{blobPort}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{queuePort}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{tablePort}/devstoreaccount1;";
 
     /// <summary>
-    /// Uses the Azurite already running on <paramref name="location"/>, else starts one and waits (up to
-    /// <paramref name="timeout"/>) until its three endpoints accept connections.
+    /// Uses the Azurite already running on <paramref name="location"/>, else starts one (installing Azurite first when the
+    /// checkout has none, saying so on <paramref name="notes"/>) and waits (up to <paramref name="timeout"/>) until its
+    /// three endpoints accept connections.
     /// </summary>
-    public static async Task<LocalAzurite> StartOrAttachAsync(string location, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public static async Task<LocalAzurite> StartAsync(string location, TimeSpan timeout, TextWriter notes, CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(location);
         // Two commands starting at once would otherwise start two Azurites on one folder; the second waits and attaches.
@@ -88,10 +89,7 @@ public sealed class LocalAzurite : IDisposable
             await WaitForExitAsync(previous.Pid, timeout, cancellationToken).ConfigureAwait(false);
         }
 
-        var bin = FindBin()
-            ?? throw new LocalAzuriteException(
-                $"no storage given and no checkout with node_modules/.bin/{Program} found above the current folder; " +
-                "run npm ci first in the repository, or pass --storage CONNECTION_STRING.");
+        var bin = await AzuriteInstall.FindOrInstallAsync([Program], notes, cancellationToken).ConfigureAwait(false);
 
         // The ports of the last run when they are free: the task hub may hold blob addresses from then.
         var ports = previous is not null && new[] { previous.BlobPort, previous.QueuePort, previous.TablePort }.All(IsFree)
@@ -150,24 +148,24 @@ public sealed class LocalAzurite : IDisposable
     }
 
     /// <summary>
-    /// The nearest node_modules/.bin holding Azurite, walking up from the current folder and then from the program's own
-    /// folder (so <c>dotnet run</c> and the built dll both find it); null when there is none.
+    /// Stops the Azurite this process started and waits until it has saved its data and exited (a test that deletes
+    /// the data folder next); false when it is still running after <paramref name="timeout"/>.
     /// </summary>
-    private static string? FindBin()
+    public bool StopAndWait(TimeSpan timeout)
     {
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        Dispose();
+        var clock = Stopwatch.StartNew();
+        while (Started && !_keepRunning && IsAzurite(ProcessId))
         {
-            for (var folder = new DirectoryInfo(start); folder is not null; folder = folder.Parent)
+            if (clock.Elapsed > timeout)
             {
-                var bin = Path.Combine(folder.FullName, "node_modules", ".bin");
-                if (File.Exists(Path.Combine(bin, Program)))
-                {
-                    return bin;
-                }
+                return false;
             }
+
+            Thread.Sleep(50);
         }
 
-        return null;
+        return true;
     }
 
     private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);

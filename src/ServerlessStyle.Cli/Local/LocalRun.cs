@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using ServerlessStyle.Cli.Commands;
 using ServerlessStyle.Cli.Viewer;
 using ServerlessStyle.Core.Jobs;
+using ServerlessStyle.Core.Networks;
 using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Workflow;
 using ServerlessStyle.Hosting;
@@ -39,6 +40,8 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
             throw new CliUsageException($"--resume '{settings.Resume}' is not a job id (lowercase letters, digits and '-').");
         }
 
+        // Resolved here, once and before storage: the engine then builds every session on the provider named here.
+        var provider = ProviderChoice.Resolve(settings.Provider, settings.Verbose, output).ToString().ToLowerInvariant();
         var jobId = plan?.Input.JobId ?? settings.Resume!;
         using var storage = await StorageChoice.ResolveAsync(settings.Storage, output, cancellationToken).ConfigureAwait(false);
         LocalDurableHost? host = null;
@@ -46,7 +49,8 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
         var hub = settings.TaskHub;
         try
         {
-            var blobs = new JobStorage(BlobStore.FromConnectionString(storage.ConnectionString), Options.Create(new StorageOptions()), NullLogger<JobStorage>.Instance);
+            var store = BlobStore.FromConnectionString(storage.ConnectionString);
+            var blobs = new JobStorage(store, Options.Create(new StorageOptions()), NullLogger<JobStorage>.Instance);
             if (plan is null)
             {
                 var job = await ReadJobAsync(blobs, jobId, cancellationToken).ConfigureAwait(false)
@@ -55,6 +59,9 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
             }
             else
             {
+                // The same lookup as the engine's (AddServerlessStyle): the models container of this storage, then the local store.
+                var models = new ModelContainer(store, blobs.Options, ModelContainer.DefaultCacheFolder);
+                plan = await plan.ResolveAutoAsync(new NetworkResolver(new ModelStore(ModelStore.DefaultFolder), models), cancellationToken).ConfigureAwait(false);
                 foreach (var upload in plan.Uploads)
                 {
                     await blobs.Inputs.UploadAsync(upload.Blob, BinaryData.FromBytes(upload.Bytes), cancellationToken).ConfigureAwait(false);
@@ -69,7 +76,7 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
                 output.WriteLine(plan.NetworkNote);
             }
 
-            var configuration = Configuration(storage, settings, plan.EngineNetwork);
+            var configuration = Configuration(storage, settings, plan.EngineNetwork, provider);
             hub = DurableHubOptions.From(configuration).TaskHub;
             var working = settings.Workers > 0 && !settings.Detach;
             host = working
@@ -208,12 +215,12 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
         }
     }
 
-    private static IConfiguration Configuration(StorageChoice storage, RunCommand.Settings settings, string engineNetwork) =>
+    private static IConfiguration Configuration(StorageChoice storage, RunCommand.Settings settings, string engineNetwork, string provider) =>
         storage.Configuration(settings.TaskHub, new Dictionary<string, string?>
         {
             ["ServerlessStyle:Engine:Network"] = engineNetwork,
             ["ServerlessStyle:Engine:Preprocess"] = settings.Preprocess,
-            ["ServerlessStyle:Engine:Provider"] = settings.Provider,
+            ["ServerlessStyle:Engine:Provider"] = provider,
             ["ServerlessStyle:Limits:AllowTestNetworks"] = "true",
             ["ServerlessStyle:Durable:MaxConcurrentActivities"] = Math.Max(1, settings.Workers).ToString(CultureInfo.InvariantCulture),
         });

@@ -46,7 +46,7 @@ internal sealed class StorageChoice : IDisposable
             return new StorageChoice(given, null, fromOption: false);
         }
 
-        var azurite = await LocalAzurite.StartOrAttachAsync(LocalAzurite.DefaultLocation, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        var azurite = await LocalAzurite.StartAsync(LocalAzurite.DefaultLocation, TimeSpan.FromSeconds(30), notes, cancellationToken).ConfigureAwait(false);
         notes.WriteLine($"storage: {azurite.Description}");
         return new StorageChoice(azurite.ConnectionString, azurite, fromOption: false);
     }
