@@ -19,7 +19,7 @@ internal static class JobsConnection
 {
     /// <summary>Runs <paramref name="work"/> with a client of the hub (no worker) and the job blobs of the same storage.</summary>
     public static async Task<int> RunAsync(
-        WorkerCommand.HubSettings settings, CancellationToken cancellationToken, Func<LocalDurableHost, JobStorage, CancellationToken, Task<int>> work)
+        HubSettings settings, CancellationToken cancellationToken, Func<LocalDurableHost, JobStorage, CancellationToken, Task<int>> work)
     {
         using var storage = await StorageChoice.ResolveAsync(settings.Storage, Console.Error, cancellationToken).ConfigureAwait(false);
         await using var host = LocalDurableHost.Connect(storage.Configuration(settings.TaskHub));
@@ -32,7 +32,7 @@ internal static class JobsConnection
 }
 
 /// <summary>Settings of the jobs commands that name one job.</summary>
-internal class JobSettings : WorkerCommand.HubSettings
+internal class JobSettings : HubSettings
 {
     [CommandArgument(0, "<JOB>")]
     [Description("The job id (run prints it as 'job: ID'; jobs list lists them).")]
@@ -43,9 +43,9 @@ internal class JobSettings : WorkerCommand.HubSettings
 }
 
 /// <summary><c>jobs list</c>: the task hub's jobs, newest first, one line each.</summary>
-internal sealed class JobsListCommand : AsyncCommand<WorkerCommand.HubSettings>
+internal sealed class JobsListCommand : AsyncCommand<HubSettings>
 {
-    public override Task<int> ExecuteAsync(CommandContext context, WorkerCommand.HubSettings settings, CancellationToken cancellationToken) =>
+    public override Task<int> ExecuteAsync(CommandContext context, HubSettings settings, CancellationToken cancellationToken) =>
         JobsConnection.RunAsync(settings, cancellationToken, async (host, _, ct) =>
         {
             var jobs = new List<OrchestrationMetadata>();

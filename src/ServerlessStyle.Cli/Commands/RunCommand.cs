@@ -14,7 +14,7 @@ namespace ServerlessStyle.Cli.Commands;
 internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 {
     /// <summary>The options of <c>run</c>; numbers left out take the request's defaults (or job.json's with --resume).</summary>
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : HubSettings
     {
         [CommandOption("--content <IMG>")]
         [Description("A content photo; repeat for several. Default: a landscape drawn by the program.")]
@@ -112,14 +112,6 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         [Description("Where the results are downloaded, under DIR/{job}/ (default ./out).")]
         public string Out { get; init; } = "out";
 
-        [CommandOption("--storage <CONNECTION_STRING>")]
-        [Description("Storage account (blob, queue, table) to use. Default: $ServerlessStyle__Storage__ConnectionString, $AZURITE_CONNECTION_STRING, else the runner's own Azurite.")]
-        public string? Storage { get; init; }
-
-        [CommandOption("--task-hub <NAME>")]
-        [Description("The durable task hub the job goes to: 3 to 45 letters and digits (default: $ServerlessStyle__Durable__TaskHub, else serverlessstyleworkers).")]
-        public string? TaskHub { get; init; }
-
         [CommandOption("--workers <N>")]
         [Description("Chunks this process works on at once, 0..16; 0 only submits the job and follows it while workers elsewhere run it (default 1).")]
         public int Workers { get; init; } = 1;
@@ -168,11 +160,6 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
                 return ValidationResult.Error($"--workers {Workers} is out of range; allowed: 0..16.");
             }
 
-            if (TaskHub is not null && !Hosting.DurableHubOptions.IsValidTaskHub(TaskHub))
-            {
-                return ValidationResult.Error($"--task-hub '{TaskHub}': use 3 to 45 letters and digits, starting with a letter.");
-            }
-
             if (Detach && Serve is { IsSet: true })
             {
                 return ValidationResult.Error("--detach returns at once, so there is nothing to --serve; serve the job's page from a run --resume JOB --workers 0 --serve instead.");
@@ -185,7 +172,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
                 return ValidationResult.Error("--resume continues the job as it was requested; leave out --content, --style, --height, --iterations, --evaluations, --style-mode, the weights and the artistic controls.");
             }
 
-            return ValidationResult.Success();
+            return base.Validate();
         }
     }
 

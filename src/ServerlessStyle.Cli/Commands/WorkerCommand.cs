@@ -16,23 +16,6 @@ namespace ServerlessStyle.Cli.Commands;
 /// </summary>
 internal sealed class WorkerCommand : AsyncCommand<WorkerCommand.Settings>
 {
-    /// <summary>The storage and hub options shared by <c>worker</c> and <c>jobs</c>.</summary>
-    public class HubSettings : CommandSettings
-    {
-        [CommandOption("--storage <CONNECTION_STRING>")]
-        [Description("Storage account (blob, queue, table) of the task hub. Default: $ServerlessStyle__Storage__ConnectionString, $AZURITE_CONNECTION_STRING, else the runner's own Azurite.")]
-        public string? Storage { get; init; }
-
-        [CommandOption("--task-hub <NAME>")]
-        [Description("The durable task hub: 3 to 45 letters and digits (default: $ServerlessStyle__Durable__TaskHub, else serverlessstyleworkers).")]
-        public string? TaskHub { get; init; }
-
-        public override ValidationResult Validate() =>
-            TaskHub is not null && !DurableHubOptions.IsValidTaskHub(TaskHub)
-                ? ValidationResult.Error($"--task-hub '{TaskHub}': use 3 to 45 letters and digits, starting with a letter.")
-                : ValidationResult.Success();
-    }
-
     public sealed class Settings : HubSettings
     {
         [CommandOption("--provider <P>")]
