@@ -232,6 +232,11 @@ public sealed class WorkerProcessTests(WorkerJobFixture fixture) : IClassFixture
             Assert.True(pair.GetProperty("loss").GetDouble() > 0);
         });
 
+        using var cancel = CliProcess.Start(["jobs", "cancel", job, "--storage", Storage, "--task-hub", _hub]);
+        await cancel.Process.WaitForExitAsync();
+        Assert.Equal(0, cancel.Process.ExitCode);
+        Assert.Contains($"job {job} had already ended (completed); nothing to cancel.", cancel.Output);
+
         using var waitAgain = CliProcess.Start(["jobs", "wait", "no-such-job", "--storage", Storage, "--task-hub", _hub]);
         await waitAgain.Process.WaitForExitAsync();
         Assert.NotEqual(0, waitAgain.Process.ExitCode);

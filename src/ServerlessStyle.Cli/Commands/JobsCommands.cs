@@ -148,7 +148,12 @@ internal sealed class JobsCancelCommand : AsyncCommand<JobSettings>
             }
 
             await StyleJobClient.CancelAsync(host.Client, settings.Job, ct).ConfigureAwait(false);
-            Console.Out.WriteLine($"job {settings.Job} canceled; its finished iterations stay, and run --resume {settings.Job} starts it again from them.");
+
+            // The backend terminates through a message that a worker of the hub processes; with none running, it waits there.
+            var after = await host.GetProgressAsync(settings.Job, ct).ConfigureAwait(false);
+            Console.Out.WriteLine(after is not null && RunProgress.HasEnded(after)
+                ? $"job {settings.Job} canceled; its finished iterations stay, and run --resume {settings.Job} starts it again from them."
+                : $"job {settings.Job}: cancel requested; it ends as soon as a worker of task hub {host.Hub.TaskHub} takes the request (none has yet).");
             return 0;
         });
 }
