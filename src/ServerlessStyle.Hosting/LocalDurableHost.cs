@@ -93,7 +93,9 @@ public sealed class LocalDurableHost : IAsyncDisposable
         catch (Exception e) when (e is not OperationCanceledException)
         {
             await host.DisposeAsync().ConfigureAwait(false);
-            throw new DurableHubException($"could not join task hub {hub.TaskHub} on {StorageEndpoints.Describe(hub.ConnectionString!)}: {e.Message}", e);
+            // The storage SDK's retries arrive as an AggregateException listing every try: the first one says why.
+            var reason = e is AggregateException { InnerExceptions.Count: > 0 } tries ? tries.InnerExceptions[0].Message : e.Message;
+            throw new DurableHubException($"could not join task hub {hub.TaskHub} on {StorageEndpoints.Describe(hub.ConnectionString!)}: {reason}", e);
         }
         catch
         {

@@ -5,7 +5,8 @@ internal static class CliErrors
 {
     public static int Report(Exception exception)
     {
-        var root = exception is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerException! : exception;
+        // An AggregateException of one failure, or of the storage SDK's retries (each try the same failure): the first says why.
+        var root = exception is AggregateException { InnerExceptions.Count: > 0 } aggregate ? aggregate.InnerExceptions[0] : exception;
         var message = root switch
         {
             OperationCanceledException => "stopped.",

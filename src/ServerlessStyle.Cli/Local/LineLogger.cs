@@ -56,8 +56,18 @@ internal sealed class LineLoggerProvider(TextWriter output) : ILoggerProvider
                 message = $"{message}: {exception.Message}";
             }
 
-            // Durable Task's messages may span lines; the log stays one line per message.
-            provider.Write(logLevel, message.ReplaceLineEndings(" "));
+            // Durable Task's messages may quote a whole exception, stack trace included, over many lines: the log keeps
+            // one line per message and what comes before the first stack frame or inner exception.
+            foreach (var cut in new[] { " ---> ", "\n   at ", "   at System.", "   at Azure.", "   at DurableTask." })
+            {
+                var at = message.IndexOf(cut, StringComparison.Ordinal);
+                if (at > 0)
+                {
+                    message = message[..at];
+                }
+            }
+
+            provider.Write(logLevel, message.ReplaceLineEndings(" ").Trim());
         }
     }
 }
