@@ -34,6 +34,7 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
             throw new CliUsageException($"--resume '{settings.Resume}' is not a job id (lowercase letters, digits and '-').");
         }
 
+        RunPlan.CheckWritable(settings.Out);
         var jobId = plan?.Input.JobId ?? settings.Resume!;
         var (connection, azurite) = await ConnectAsync(settings, cancellationToken).ConfigureAwait(false);
         LocalDurableHost? host = null;

@@ -30,9 +30,10 @@ public sealed class StyleWork(
         var request = input.Request;
         JobRequestParser.Validate(request, limits.Value);
         engine.GetNetwork(request);
+        var sizes = new List<(int Width, int Height)>();
         for (var i = 0; i < request.Content.Count; i++)
         {
-            await images.CheckAsync(request.Content[i], request.Content.Count == 1 ? "content" : $"content[{i}]", cancellationToken).ConfigureAwait(false);
+            sizes.Add(await images.CheckAsync(request.Content[i], request.Content.Count == 1 ? "content" : $"content[{i}]", cancellationToken).ConfigureAwait(false));
         }
 
         for (var i = 0; i < request.Styles.Count; i++)
@@ -45,6 +46,8 @@ public sealed class StyleWork(
             await images.CheckAsync(request.Init, "init", cancellationToken).ConfigureAwait(false);
         }
 
+        // Sizes, work and memory before any engine work: a job that would not fit is refused here, not by killing its worker.
+        engine.CheckMemory(request, JobSizes.Check(request, sizes, limits.Value));
         var plan = JobPlan.Create(input.JobId, request);
         await storage.Work.EnsureContainerAsync(cancellationToken).ConfigureAwait(false);
         await storage.Results.EnsureContainerAsync(cancellationToken).ConfigureAwait(false);
@@ -304,5 +307,5 @@ public sealed class StyleWork(
         return BinaryData.FromBytes(ImageWriter.ToPng(ColorPreservation.Apply(image, content)));
     }
 
-    private ImageLimits Limits => new() { MaxBytes = limits.Value.MaxInputBytes, MaxPixels = limits.Value.MaxInputPixels };
+    private ImageLimits Limits => limits.Value.InputImageLimits;
 }
