@@ -157,9 +157,13 @@ public sealed class StyleWork(
         // must be stored before the pair is reported done.
         var stateName = BlobLayout.State(jobId, pair.PairId, input.NextChunk);
         var state = await TakeStateAsync(new ChunkInput(jobId, pair, input.Request, input.NextChunk), input.NextChunk, targets, cancellationToken).ConfigureAwait(false);
-        if (!await Checkpoints.FlushAsync(stateName, cancellationToken).ConfigureAwait(false))
+        switch (await Checkpoints.FlushAsync(stateName, cancellationToken).ConfigureAwait(false))
         {
-            await Checkpoints.WriteAsync(stateName, state, cancellationToken).ConfigureAwait(false);
+            case CheckpointUpload.AlreadyStored:
+                throw Conflict(stateName);
+            case CheckpointUpload.Failed:
+                await Checkpoints.WriteAsync(stateName, state, cancellationToken).ConfigureAwait(false);
+                break;
         }
 
         var png = await ToPngAsync(jobId, pair, input.Request, new ImageTensor(targets.Height, targets.Width, state.X), cancellationToken).ConfigureAwait(false);
@@ -218,16 +222,27 @@ public sealed class StyleWork(
     /// </summary>
     private async Task StoreNextStateAsync(string stateName, string nextState, OptimizerState state, CancellationToken cancellationToken)
     {
-        if (await Checkpoints.FlushAsync(stateName, cancellationToken).ConfigureAwait(false))
+        switch (await Checkpoints.FlushAsync(stateName, cancellationToken).ConfigureAwait(false))
         {
-            await Checkpoints.WriteBehindAsync(nextState, state, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            // state-i's upload failed: store state-(i+1) now, so that a stored state never lags more than one chunk.
-            await Checkpoints.WriteAsync(nextState, state, cancellationToken).ConfigureAwait(false);
+            case CheckpointUpload.AlreadyStored:
+                throw Conflict(stateName);
+            case CheckpointUpload.Failed:
+                // state-i's upload failed: store state-(i+1) now, so that a stored state never lags more than one chunk.
+                await Checkpoints.WriteAsync(nextState, state, cancellationToken).ConfigureAwait(false);
+                break;
+            default:
+                await Checkpoints.WriteBehindAsync(nextState, state, cancellationToken).ConfigureAwait(false);
+                break;
         }
     }
+
+    /// <summary>
+    /// A duplicate attempt stored the state this chunk started from before this process's upload of it landed: this
+    /// attempt's result may come from another state than the stored one, so it is thrown away and the chunk runs again
+    /// (a transient failure, retried) from the stored state, as every other worker will.
+    /// </summary>
+    private InvalidOperationException Conflict(string stateName) =>
+        new CheckpointConflictException($"{storage.Work.Container}/{stateName} was stored by another attempt first; this attempt's result is discarded and the chunk runs again from the stored state.");
 
     /// <summary>
     /// state-i for a chunk to advance: from memory or its blob; when neither has it (a worker uploaded it behind and

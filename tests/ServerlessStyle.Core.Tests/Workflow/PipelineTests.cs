@@ -172,7 +172,7 @@ public sealed class PipelineTests(EngineFixture fixture)
             if (pair0 && input.Iteration == 1 && !_moved)
             {
                 var lost = BlobLayout.State(input.JobId, input.Pair.PairId, 2);
-                Assert.True(await real.Checkpoints.FlushAsync(lost, cancellationToken));
+                Assert.Equal(CheckpointUpload.Stored, await real.Checkpoints.FlushAsync(lost, cancellationToken));
                 var blob = pipeline.Store.Service.GetBlobContainerClient(pipeline.Work).GetBlobClient(lost);
                 Deleted = (await blob.DeleteIfExistsAsync(cancellationToken: cancellationToken)).Value;
                 _moved = true;
