@@ -16,8 +16,8 @@ dotnet build -c Release bench/ServerlessStyle.Bench -v quiet -nologo > "$WORK/bu
 CLI=src/ServerlessStyle.Cli/bin/Release/net10.0/serverless-style
 BENCH=bench/ServerlessStyle.Bench/bin/Release/net10.0/serverless-style-bench
 TORCH="$PY bench/torch_style_loss.py --onnx $WORK/random_vgg19.onnx --threads $THREADS"
-CONTENT=../shared/images/content/chelsea.png
-STYLE=../shared/images/styles/starry_night.jpg
+CONTENT=samples/content/chelsea.png
+STYLE=samples/styles/starry_night.jpg
 runs_for() { case "$1" in 224) echo 7 ;; 512) echo 5 ;; *) echo 3 ;; esac; }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load before: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -18,7 +18,7 @@ param principalId string = ''
 @allowed(['User', 'ServicePrincipal', 'Group'])
 param principalType string = 'User'
 
-@description('Serverless GPU for the Function app: T4, A100, or none (CPU-only Consumption profile).')
+@description('Serverless GPU for the Function app: T4, A100, or none (CPU-only Consumption profile). Changing it on a deployment moves the app to another workload profile: let running jobs finish first (docs/deploy.md, "Changing gpuProfile").')
 @allowed(['T4', 'A100', 'none'])
 param gpuProfile string = 'T4'
 
@@ -44,7 +44,11 @@ param functionsImageName string = ''
 @minValue(1)
 param minReplicas int = 1
 
-@description('Most replicas; each runs one activity at a time (host.json), so this bounds parallel GPU chunks and GPU quota use.')
+// Durable Functions on the Azure Storage backend (this app's) does not autoscale on Container Apps: its scaler exists
+// only for the MSSQL and Durable Task Scheduler backends. Extra replicas would only be started by HTTP load, never by
+// queued orchestrations or activities, so 1 is the honest default; a larger value pays for fixed GPU capacity only if
+// minReplicas is raised with it.
+@description('Most replicas; each runs one activity at a time (host.json). Durable Functions on Azure Storage does not autoscale on Container Apps, so replicas beyond minReplicas start only under HTTP load: keep 1 unless minReplicas rises with it.')
 @minValue(1)
 param maxReplicas int = 1
 
@@ -132,6 +136,7 @@ module functionApp 'app/function-app.bicep' = {
     location: location
     tags: tags
     environmentId: environment.outputs.id
+    environmentDefaultDomain: environment.outputs.defaultDomain
     workloadProfileName: environment.outputs.appWorkloadProfileName
     useGpu: gpuProfile != 'none'
     cpu: replicaSizes[gpuProfile].cpu

@@ -9,9 +9,11 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 package=Azure.Bicep.CommandLine.linux-x64
-version=0.49.2
+# One version for the repository: Directory.Build.props (the Functions tests compile infra/ with it too).
+version=$(sed -n 's|.*<BicepCliVersion>\(.*\)</BicepCliVersion>.*|\1|p' Directory.Build.props)
 
 fail() { echo "lint-infra: failed ($1)"; exit 1; }
+[ -n "$version" ] || fail "no <BicepCliVersion> in Directory.Build.props"
 
 # A throwaway project outside the repository, so the solution's central package management does not apply;
 # PackageDownload fetches the package into the global packages folder without referencing it.

@@ -41,6 +41,8 @@ resource environment 'Microsoft.App/managedEnvironments@2025-07-01' = {
 }
 
 output id string = environment.id
+@description('The environment\'s DNS suffix: an app with external ingress is reachable at https://<app name>.<this>.')
+output defaultDomain string = environment.properties.defaultDomain
 output name string = environment.name
 @description('The workload profile the Function app runs on.')
 output appWorkloadProfileName string = gpuProfile == 'none' ? 'Consumption' : 'gpu'

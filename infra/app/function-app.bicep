@@ -6,6 +6,8 @@ param location string
 param tags object = {}
 
 param environmentId string
+@description('The environment\'s default domain; with the app name it gives the app\'s public https address.')
+param environmentDefaultDomain string
 @description('Workload profile name inside the environment: Consumption, or the GPU profile.')
 param workloadProfileName string
 param useGpu bool
@@ -36,6 +38,10 @@ param engineNetwork string
 param minReplicas int
 @minValue(1)
 param maxReplicas int
+
+// The address Container Apps gives an app with external ingress. Known before the app exists, so the app can be told its
+// own public URL: behind the ingress, which ends TLS, requests arrive as plain http and cannot tell the app its scheme.
+var publicBaseUri = 'https://${name}.${environmentDefaultDomain}'
 
 // A public Functions image that starts without our settings, for the first provision before any push.
 var placeholderImage = 'mcr.microsoft.com/azure-functions/dotnet8-quickstart-demo:1.0'
@@ -99,6 +105,9 @@ resource app 'Microsoft.App/containerApps@2025-07-01' = {
             { name: 'AZURE_CLIENT_ID', value: identityClientId }
             { name: 'ServerlessStyle__Storage__ServiceUri', value: blobEndpoint }
             { name: 'ServerlessStyle__Storage__ContainerPrefix', value: containerPrefix }
+            // The inbox blob trigger binds to %INBOX_CONTAINER%: the inbox container of DESIGN.md section 3, prefixed.
+            { name: 'INBOX_CONTAINER', value: toLower('${containerPrefix}inbox') }
+            { name: 'ServerlessStyle__Http__PublicBaseUri', value: publicBaseUri }
             // cuda (not auto) on a GPU profile: a replica that cannot load CUDA fails loudly instead of
             // silently running on the CPU while the GPU is billed.
             { name: 'ServerlessStyle__Engine__Provider', value: useGpu ? 'cuda' : 'cpu' }
@@ -109,7 +118,8 @@ resource app 'Microsoft.App/containerApps@2025-07-01' = {
       scale: {
         // At least one replica, always: Functions on Container Apps scales Durable Functions only with the
         // MSSQL or Durable Task Scheduler backends, so with the Azure Storage backend nothing would wake a
-        // replica from zero to run queued orchestrations and activities.
+        // replica from zero to run queued orchestrations and activities. The same holds for the polling blob
+        // trigger of the inbox (only its Event Grid source scales); it runs on the replica that is always there.
         minReplicas: minReplicas
         maxReplicas: maxReplicas
       }

@@ -24,7 +24,8 @@ public static class Program
                 models.SetDescription("Manage loss networks (VGG19 import and download).");
                 models.AddCommand<ModelsListCommand>("list").WithDescription("List the imported networks and what 'auto' resolves to.");
                 models.AddCommand<ModelsImportCommand>("import").WithDescription("Convert a Keras .h5 or an ONNX VGG19 and store it for later runs.");
-                models.AddCommand<ModelsFetchCommand>("fetch").WithDescription("Download the Keras VGG19 weights (needs internet) and import them.");
+                models.AddCommand<ModelsFetchCommand>("fetch").WithDescription("Download the Keras VGG19 weights (needs internet), check their MD5 and import them.");
+                models.AddCommand<ModelsUploadCommand>("upload").WithDescription("Put an imported network into the storage account's models container, with its SHA-256.");
             });
             config.SetExceptionHandler((exception, _) => CliErrors.Report(exception));
         });

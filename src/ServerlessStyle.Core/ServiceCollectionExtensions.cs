@@ -19,6 +19,19 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<JobStorage>();
         services.AddSingleton<IInputImageSource, StorageInputImageSource>();
         services.AddSingleton<InputImages>();
+        services.AddSingleton(sp =>
+        {
+            var engine = sp.GetRequiredService<IOptions<EngineOptions>>().Value;
+            return new ModelContainer(
+                sp.GetRequiredService<BlobStore>(),
+                sp.GetRequiredService<IOptions<StorageOptions>>().Value,
+                string.IsNullOrWhiteSpace(engine.ModelCacheFolder) ? ModelContainer.DefaultCacheFolder : engine.ModelCacheFolder);
+        });
+        services.AddSingleton(sp =>
+        {
+            var engine = sp.GetRequiredService<IOptions<EngineOptions>>().Value;
+            return new NetworkResolver(new Networks.ModelStore(engine.ModelFolder ?? Networks.ModelStore.DefaultFolder), sp.GetRequiredService<ModelContainer>());
+        });
         services.AddSingleton<JobIntake>();
         services.AddSingleton<StyleEngine>();
         services.AddSingleton<IStyleWork, StyleWork>();

@@ -59,7 +59,7 @@ public sealed class EngineBenchCommandTests
     {
         var json = AppRunner.RunJson(
             Program.CreateApp,
-            "optimizer", "--content", TestPaths.SharedImage("content/chelsea.png"), "--style", TestPaths.SharedImage("styles/starry_night.jpg"),
+            "optimizer", "--content", TestPaths.Sample("content/chelsea.png"), "--style", TestPaths.Sample("styles/starry_night.jpg"),
             "--height", "16", "--iterations", "2", "--evaluations-per-iteration", "4");
 
         var start = json.GetProperty("startLoss").GetDouble();

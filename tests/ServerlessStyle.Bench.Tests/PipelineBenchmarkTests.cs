@@ -15,7 +15,7 @@ public sealed class PipelineBenchmarkTests
         var log = new StringWriter();
 
         var result = await PipelineBenchmark.RunAsync(
-            connection, File.ReadAllBytes(TestPaths.SharedImage("content/chelsea.png")), File.ReadAllBytes(TestPaths.SharedImage("styles/starry_night.jpg")),
+            connection, File.ReadAllBytes(TestPaths.Sample("content/chelsea.png")), File.ReadAllBytes(TestPaths.Sample("styles/starry_night.jpg")),
             "random-vgg19", height: 32, iterations: 3, evaluationsPerIteration: 4, log);
 
         // Every chunk ran as an activity with its 4 evaluations, inside the loop, inside the activity.

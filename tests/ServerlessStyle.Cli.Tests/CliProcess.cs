@@ -30,15 +30,33 @@ internal static class CliProcess
         }
     }
 
-    /// <summary>Starts <c>dotnet serverless-style.dll args</c>; standard output and error are collected as they come.</summary>
-    public static Child Start(params string[] args)
+    /// <summary>
+    /// Starts <c>dotnet serverless-style.dll args</c> in <paramref name="folder"/> (default: this one), with
+    /// <paramref name="environment"/> changed (a null value removes a variable); standard output and error are collected
+    /// as they come.
+    /// </summary>
+    public static Child Start(string[] args, string? folder = null, IReadOnlyDictionary<string, string?>? environment = null)
     {
-        var start = new ProcessStartInfo("dotnet")
+        // The host by its full path, so that a test may take dotnet (and node) off the child's PATH.
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            WorkingDirectory = folder ?? Directory.GetCurrentDirectory(),
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
+        }
+
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "serverless-style.dll"));
         foreach (var arg in args)
         {
@@ -68,6 +86,24 @@ internal static class CliProcess
         }
 
         public Process Process { get; }
+
+        /// <summary>Waits for the child to exit (killing it after <paramref name="timeout"/>) and returns its exit code.</summary>
+        public async Task<int> WaitForExitAsync(TimeSpan timeout)
+        {
+            using var cancel = new CancellationTokenSource(timeout);
+            try
+            {
+                await Process.WaitForExitAsync(cancel.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"the CLI did not exit within {timeout}; output: {Output}; error: {Error}");
+            }
+
+            // The asynchronous readers may still hold the last lines; this overload waits for them.
+            Process.WaitForExit();
+            return Process.ExitCode;
+        }
 
         public string Output { get { lock (_output) { return _output.ToString(); } } }
 

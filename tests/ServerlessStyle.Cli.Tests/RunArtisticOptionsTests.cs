@@ -9,13 +9,14 @@ namespace ServerlessStyle.Cli.Tests;
 [Collection(CliCollection.Name)]
 public sealed class RunArtisticOptionsTests
 {
-    private static string Sample(string relative) =>
-        Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "..", "shared", "images", relative));
-
     [Theory]
     [InlineData(new[] { "run", "--style-scale", "9" }, "--style-scale: 9 is out of range; allowed: 0.25..4")]
     [InlineData(new[] { "run", "--init", "/nonexistent/start.png" }, "--init /nonexistent/start.png: not content, noise or style, and no such file.")]
-    [InlineData(new[] { "run", "--style-weight", "1" }, "--style-weight given 1 times for 0 --style")]
+    [InlineData(new[] { "run", "--style-blend-weights", "1,2" }, "--style-blend-weights '1,2': 2 weights for 1 style; give one per --style")]
+    [InlineData(new[] { "run", "--style-blend-weights", "1,x" }, "--style-blend-weights '1,x': 'x' is not a number")]
+    [InlineData(new[] { "run", "--content-weight", "-1" }, "--content-weight: -1 is out of range; allowed: a finite number >= 0")]
+    [InlineData(new[] { "run", "--style-weight", "nan" }, "--style-weight: NaN is out of range; allowed: a finite number >= 0")]
+    [InlineData(new[] { "run", "--tv-weight", "-0.5" }, "--tv-weight: -0.5 is out of range; allowed: a finite number >= 0")]
     [InlineData(new[] { "run", "--scales", "64,x" }, "--scales '64,x': 'x' is not a whole number")]
     [InlineData(new[] { "run", "--scales", "128,64" }, "--scales: 64 is not above 128")]
     [InlineData(new[] { "run", "--scales", "64,128", "--stage-iterations", "3" }, "--stage-iterations: 1 counts for 2 scales")]
@@ -37,12 +38,15 @@ public sealed class RunArtisticOptionsTests
     {
         var settings = new RunCommand.Settings
         {
-            Content = [Sample("content/chelsea.png")],
-            Style = [Sample("styles/starry_night.jpg"), Sample("styles/the_scream.jpg")],
-            StyleWeight = [2, 0],
+            Content = [TestPaths.Sample("content/chelsea.png")],
+            Style = [TestPaths.Sample("styles/starry_night.jpg"), TestPaths.Sample("styles/the_scream.jpg")],
+            StyleBlendWeights = "2, 0",
+            ContentWeight = 5e-3,
+            StyleWeight = 40,
+            TvWeight = 0,
             StyleMode = "blend",
             PreserveColors = true,
-            Init = Sample("content/coffee.png"),
+            Init = TestPaths.Sample("content/coffee.png"),
             Seed = 4,
             StyleScale = 0.5,
             Scales = "64, 128",
@@ -57,6 +61,7 @@ public sealed class RunArtisticOptionsTests
 
         var request = plan.Input.Request;
         Assert.Equal([2.0, 0.0], request.Styles.Select(s => s.Weight));
+        Assert.Equal((5e-3, 40.0, 0.0), (request.ContentWeight, request.StyleWeight, request.TvWeight));
         Assert.Equal((StyleMode.Blend, true, 4, 0.5), (request.StyleMode, request.PreserveColors, request.Seed, request.StyleScale));
         Assert.Equal("uploads/job-1/init/coffee.png", request.Init);
         Assert.Equal([64, 128], request.Scales!);

@@ -41,11 +41,13 @@ public sealed class StyleJobFunctionsTests
             });
     }
 
-    private StyleJobFunctions Functions(params string[] styleBlobs)
+    private StyleJobFunctions Functions(params string[] styleBlobs) => Functions(publicBaseUri: null, styleBlobs);
+
+    private StyleJobFunctions Functions(Uri? publicBaseUri, params string[] styleBlobs)
     {
         var storage = new JobStorage(new BlobStore(StylesContainer(styleBlobs)), Options.Create(new StorageOptions()), NullLogger<JobStorage>.Instance);
         var intake = new JobIntake(storage, Options.Create(new LimitsOptions()), Options.Create(new WorkflowOptions { ChunksPerGeneration = 7 }));
-        return new StyleJobFunctions(intake, NullLogger<StyleJobFunctions>.Instance);
+        return new StyleJobFunctions(intake, NullLogger<StyleJobFunctions>.Instance, Options.Create(new HttpApiOptions { PublicBaseUri = publicBaseUri }));
     }
 
     /// <summary>
@@ -162,6 +164,24 @@ public sealed class StyleJobFunctionsTests
         Assert.Equal($"https://style.example/api/jobs/{id}", accepted.Location);
         using var body = JsonDocument.Parse(JsonSerializer.Serialize(accepted.Value));
         Assert.Equal($"results/{id}/", body.RootElement.GetProperty("results").GetString());
+    }
+
+    [Fact]
+    public async Task HttpStart_BehindTlsEndingIngress_StatusUrlsUseTheConfiguredHttpsAddress()
+    {
+        // Container Apps' ingress ends TLS: the request reaches the app as http on its internal host name.
+        var request = JsonRequest(ValidJson);
+        request.Scheme = "http";
+        request.Host = new HostString("func-abc--rev1.internal:80");
+        var functions = Functions(new Uri("https://func-abc.happyhill-1234.swedencentral.azurecontainerapps.io/"));
+
+        var accepted = Assert.IsType<AcceptedResult>(await functions.StyleJob_HttpStart(request, client.Object, CancellationToken.None));
+
+        var id = Assert.Single(scheduled).InstanceId;
+        Assert.Equal($"https://func-abc.happyhill-1234.swedencentral.azurecontainerapps.io/api/jobs/{id}", accepted.Location);
+        using var body = JsonDocument.Parse(JsonSerializer.Serialize(accepted.Value));
+        Assert.Equal(accepted.Location, body.RootElement.GetProperty("statusQueryGetUri").GetString());
+        Assert.Equal(accepted.Location, body.RootElement.GetProperty("terminateDeleteUri").GetString());
     }
 
     [Fact]

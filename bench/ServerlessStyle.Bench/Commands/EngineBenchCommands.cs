@@ -139,10 +139,12 @@ internal sealed class OptimizerCommand : AsyncCommand<OptimizerCommand.Settings>
     public sealed class Settings : EngineSettings
     {
         [CommandOption("--content <IMG>")]
-        public string Content { get; init; } = Path.Combine("..", "shared", "images", "content", "chelsea.png");
+        [Description("Content image (default samples/content/chelsea.png).")]
+        public string Content { get; init; } = Path.Combine("samples", "content", "chelsea.png");
 
         [CommandOption("--style <IMG>")]
-        public string Style { get; init; } = Path.Combine("..", "shared", "images", "styles", "starry_night.jpg");
+        [Description("Style image (default samples/styles/starry_night.jpg).")]
+        public string Style { get; init; } = Path.Combine("samples", "styles", "starry_night.jpg");
 
         [CommandOption("--height <H>")]
         public int Height { get; init; } = 224;

@@ -22,8 +22,8 @@ internal sealed class ControlsSheetCommand : AsyncCommand<ControlsSheetCommand.S
     public sealed class Settings : CommandSettings
     {
         [CommandOption("--images <DIR>")]
-        [Description("The shared images: content/*.png are the photos, styles/ the paintings (default ../shared/images).")]
-        public string Images { get; init; } = Path.Combine("..", "shared", "images");
+        [Description("The sample images: content/*.png are the photos, styles/ the paintings (default samples).")]
+        public string Images { get; init; } = "samples";
 
         [CommandOption("--network <NAME>")]
         [Description("resnet18 (default) | random-vgg19 | vgg19.")]

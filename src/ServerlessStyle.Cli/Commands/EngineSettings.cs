@@ -51,6 +51,10 @@ internal class EngineSettings : CommandSettings
     [Description("Let idle ONNX Runtime threads sleep instead of spin-waiting.")]
     public bool NoSpin { get; init; }
 
+    [CommandOption("--verbose")]
+    [Description("Print details on standard error, such as why CUDA could not be used.")]
+    public bool Verbose { get; init; }
+
     [CommandOption("--models <DIR>")]
     [Description("Where imported networks live (default: $SERVERLESS_STYLE_MODELS or ~/.serverless-style/models).")]
     public string? Models { get; init; }
@@ -85,12 +89,15 @@ internal class EngineSettings : CommandSettings
         return Threads < 0 ? ValidationResult.Error($"--threads {Threads} is negative.") : ValidationResult.Success();
     }
 
+    private ExecutionProvider? _provider;
+
     public LossNetwork LoadNetwork() =>
         NetworkCatalog.Load(Network, Preprocess is null ? null : Preprocessing.Parse(Preprocess), new ModelStore(Models ?? ModelStore.DefaultFolder));
 
+    /// <summary>The evaluator's options; the provider is resolved on the first call (standard output is the JSON result, so notes go to standard error).</summary>
     public EvaluatorOptions EvaluatorOptions() => new()
     {
-        Provider = ExecutionProviders.Parse(Provider, "--provider"),
+        Provider = _provider ??= ProviderChoice.Resolve(Provider, Verbose, Console.Error),
         IntraOpThreads = Threads,
         ConvGradient = ConvGradient == "conv-transpose" ? ConvInputGradient.ConvTranspose : ConvInputGradient.FlippedConv,
         Winograd = Winograd != "off",

@@ -30,11 +30,11 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
         public int? Width { get; init; }
 
         [CommandOption("-x|--x-npy <FILE>")]
-        [Description("Evaluate at this preprocessed image (.npy float32 [1,3,H,W], caffe space) instead of the content image.")]
+        [Description("Evaluate at this preprocessed image (.npy float32 of shape 1x3xHxW, caffe space) instead of the content image.")]
         public string? X { get; init; }
 
         [CommandOption("--grad-out <FILE>")]
-        [Description("Write d loss / d x here (.npy float32 [1,3,H,W]).")]
+        [Description("Write d loss / d x here (.npy float32 of shape 1x3xHxW).")]
         public string? GradOut { get; init; }
 
         [CommandOption("--inputs-out <DIR>")]
@@ -42,12 +42,15 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
         public string? InputsOut { get; init; }
 
         [CommandOption("--content-weight <W>")]
+        [LossWeightDescription("The content loss's weight.", LossTerm.Content)]
         public double? ContentWeight { get; init; }
 
         [CommandOption("--style-weight <W>")]
+        [LossWeightDescription("The style loss's weight.", LossTerm.Style)]
         public double? StyleWeight { get; init; }
 
         [CommandOption("--tv-weight <W>")]
+        [LossWeightDescription("The total variation loss's weight.", LossTerm.TotalVariation)]
         public double? TvWeight { get; init; }
 
         public override ValidationResult Validate()

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using ServerlessStyle.Core.Networks;
+using ServerlessStyle.Core.Storage;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -29,7 +30,7 @@ internal sealed class ModelsListCommand : Command<ModelsSettings>
 
         foreach (var model in models)
         {
-            AnsiConsole.MarkupLineInterpolated($"{model.Name}  {model.Preprocess}  {model.Bytes / 1_048_576.0:F1} MB  {model.OnnxPath}");
+            AnsiConsole.MarkupLineInterpolated($"{model.Name}  {model.Preprocess}  {model.Bytes / 1_048_576.0:F1} MB  sha256 {model.Sha256}  {model.OnnxPath}  ({model.Source})");
         }
 
         AnsiConsole.MarkupLineInterpolated($"resnet18  caffe  bundled  {ResNet18.DefaultPath}");
@@ -85,18 +86,25 @@ internal sealed class ModelsImportCommand : Command<ModelsImportCommand.Settings
     {
         var preprocess = settings.KerasH5 is not null ? "caffe" : settings.Preprocess!;
         var network = NetworkCatalog.Load(settings.KerasH5 ?? settings.Onnx!, Preprocessing.Parse(preprocess));
-        var stored = settings.Store.Import(settings.Name, network, preprocess);
+        var source = settings.KerasH5 is not null ? $"Keras file {Path.GetFileName(settings.KerasH5)}" : $"ONNX file {Path.GetFileName(settings.Onnx)}";
+        var stored = settings.Store.Import(settings.Name, network, preprocess, source);
         Console.WriteLine($"imported {stored.Name} ({stored.Bytes / 1_048_576.0:F1} MB, {preprocess}) to {stored.OnnxPath}");
         return 0;
     }
 }
 
-/// <summary><c>models fetch vgg19</c>: downloads the Keras notop weights from their public address, then imports them.</summary>
+/// <summary>
+/// <c>models fetch vgg19</c>: downloads the Keras notop weights, keeps them only if their MD5 is the one Keras publishes,
+/// and imports them into the model store.
+/// </summary>
 internal sealed class ModelsFetchCommand : AsyncCommand<ModelsFetchCommand.Settings>
 {
     /// <summary>Where Keras itself downloads the file the seed loads.</summary>
     public const string KerasVgg19Url =
         "https://storage.googleapis.com/tensorflow/keras-applications/vgg19/" + NetworkCatalog.KerasVgg19FileName;
+
+    /// <summary>The MD5 Keras publishes for that file (keras.applications.vgg19, file_hash of WEIGHTS_PATH_NO_TOP).</summary>
+    public const string KerasVgg19Md5 = "253f8cb515780f3b799900260a226db6";
 
     public sealed class Settings : ModelsSettings
     {
@@ -104,23 +112,45 @@ internal sealed class ModelsFetchCommand : AsyncCommand<ModelsFetchCommand.Setti
         [Description("Only vgg19 can be fetched.")]
         public string Network { get; init; } = "";
 
-        public override ValidationResult Validate() =>
-            Network == "vgg19" ? ValidationResult.Success() : ValidationResult.Error($"cannot fetch '{Network}': only vgg19 is downloadable (resnet18 is bundled).");
+        [CommandOption("--url <URL>")]
+        [Description("Where to download the Keras file from (default: Keras' own address); a mirror must serve the same bytes, the MD5 is checked.")]
+        public string Url { get; init; } = KerasVgg19Url;
+
+        [CommandOption("--if-missing")]
+        [Description("Do nothing when the model store already holds vgg19 (as the azd hook runs it on every provision).")]
+        public bool IfMissing { get; init; }
+
+        public override ValidationResult Validate()
+        {
+            if (Network != "vgg19")
+            {
+                return ValidationResult.Error($"cannot fetch '{Network}': only vgg19 is downloadable (resnet18 is bundled).");
+            }
+
+            return Uri.TryCreate(Url, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"
+                ? ValidationResult.Success()
+                : ValidationResult.Error($"--url '{Url}' is not an http(s) address.");
+        }
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var temp = Path.Combine(Path.GetTempPath(), NetworkCatalog.KerasVgg19FileName + "." + Environment.ProcessId);
+        if (settings.IfMissing && settings.Store.TryRead("vgg19") is { } present)
+        {
+            Console.WriteLine($"vgg19 is already imported ({present.OnnxPath}, sha256 {present.Sha256}); nothing fetched.");
+            return 0;
+        }
+
+        // The file keeps its Keras name inside a folder of its own: the loader names the network after the file.
+        var folder = Directory.CreateTempSubdirectory("serverless-style-fetch-").FullName;
         try
         {
+            var file = Path.Combine(folder, NetworkCatalog.KerasVgg19FileName);
             using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(30) };
-            Console.WriteLine($"downloading {KerasVgg19Url} ...");
+            Console.WriteLine($"downloading {settings.Url} ...");
             try
             {
-                using var response = await http.GetAsync(KerasVgg19Url, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-                response.EnsureSuccessStatusCode();
-                await using var file = File.Create(temp);
-                await response.Content.CopyToAsync(file, cancellationToken);
+                await VerifiedDownload.DownloadAsync(http, new Uri(settings.Url), KerasVgg19Md5, file, cancellationToken);
             }
             catch (HttpRequestException e)
             {
@@ -129,14 +159,71 @@ internal sealed class ModelsFetchCommand : AsyncCommand<ModelsFetchCommand.Setti
                     "here from a machine that has it and run 'serverless-style models import --keras-h5 FILE'.", e);
             }
 
-            var network = NetworkCatalog.Load(temp, Preprocessing.Parse("caffe"));
-            var stored = settings.Store.Import("vgg19", network, "caffe");
-            Console.WriteLine($"imported vgg19 ({stored.Bytes / 1_048_576.0:F1} MB) to {stored.OnnxPath}");
+            Console.WriteLine($"MD5 {KerasVgg19Md5} verified");
+            var network = NetworkCatalog.Load(file, Preprocessing.Parse("caffe"));
+            var stored = settings.Store.Import("vgg19", network, "caffe", $"Keras {NetworkCatalog.KerasVgg19FileName}, MD5 {KerasVgg19Md5} verified");
+            Console.WriteLine($"imported vgg19 ({stored.Bytes / 1_048_576.0:F1} MB, sha256 {stored.Sha256}) to {stored.OnnxPath}");
             return 0;
         }
         finally
         {
-            File.Delete(temp);
+            Directory.Delete(folder, recursive: true);
         }
+    }
+}
+
+/// <summary>
+/// <c>models upload [--name NAME] (--storage CONNECTION | --account NAME)</c>: puts a network of the local model store into
+/// the storage account's models container with its SHA-256, where the Functions app and the runner find it.
+/// </summary>
+internal sealed class ModelsUploadCommand : AsyncCommand<ModelsUploadCommand.Settings>
+{
+    public sealed class Settings : ModelsSettings
+    {
+        [CommandOption("--name <NAME>")]
+        [Description("The network of the model store to upload (default vgg19).")]
+        public string Name { get; init; } = "vgg19";
+
+        [CommandOption("--storage <CONNECTION_STRING>")]
+        [Description("The storage account by connection string (Azurite: its development string).")]
+        public string? Storage { get; init; }
+
+        [CommandOption("--account <ACCOUNT>")]
+        [Description("The storage account by name, with your signed-in identity (Azure CLI, Visual Studio, environment), like 'az storage --auth-mode login'.")]
+        public string? Account { get; init; }
+
+        [CommandOption("--force")]
+        [Description("Upload even when the blob's metadata already records this SHA-256 (repairs a blob whose bytes were damaged).")]
+        public bool Force { get; init; }
+
+        [CommandOption("--container-prefix <PREFIX>")]
+        [Description("The deployment's container prefix (default: $SERVERLESS_STYLE_CONTAINER_PREFIX, else none).")]
+        public string? ContainerPrefix { get; init; }
+
+        public override ValidationResult Validate() =>
+            (Storage is null) == (Account is null)
+                ? ValidationResult.Error("give exactly one of --storage CONNECTION_STRING or --account ACCOUNT.")
+                : ValidationResult.Success();
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var stored = settings.Store.TryRead(settings.Name)
+            ?? throw new InvalidOperationException(
+                $"no network '{settings.Name}' in {settings.Store.Folder}: run 'serverless-style models fetch vgg19' or 'serverless-style models import ...' first.");
+        // --account: the account's blob endpoint with DefaultAzureCredential (BlobStore.Create with a service URI), which
+        // finds the Azure CLI's or azd's signed-in user, as 'az storage --auth-mode login' does.
+        var options = new StorageOptions
+        {
+            ConnectionString = settings.Storage,
+            ServiceUri = settings.Account is null ? null : new Uri($"https://{settings.Account}.blob.core.windows.net"),
+            ContainerPrefix = settings.ContainerPrefix ?? Environment.GetEnvironmentVariable("SERVERLESS_STYLE_CONTAINER_PREFIX") ?? "",
+        };
+        var models = new ModelContainer(BlobStore.Create(options), options, ModelContainer.DefaultCacheFolder);
+        var (model, uploaded) = await models.UploadAsync(stored.Name, stored.OnnxPath, stored.Preprocess, stored.Source, settings.Force, cancellationToken);
+        Console.WriteLine(uploaded
+            ? $"uploaded {stored.Name} ({stored.Bytes / 1_048_576.0:F1} MB, sha256 {model.Sha256}) to {models.ContainerName}/{model.BlobName}"
+            : $"{models.ContainerName}/{model.BlobName} already holds {stored.Name} (sha256 {model.Sha256}); nothing uploaded.");
+        return 0;
     }
 }

@@ -37,9 +37,21 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         [Description("each: one result per style; blend: one result from all styles.")]
         public string? StyleMode { get; init; }
 
+        [CommandOption("--content-weight <W>")]
+        [LossWeightDescription("The content loss's weight: higher keeps more of the photo.", LossTerm.Content)]
+        public double? ContentWeight { get; init; }
+
         [CommandOption("--style-weight <W>")]
-        [Description("The weight of each --style in a blend, in the same order (default 1 each; 0 leaves a style out).")]
-        public double[] StyleWeight { get; init; } = [];
+        [LossWeightDescription("The style loss's weight: higher paints more of the style.", LossTerm.Style)]
+        public double? StyleWeight { get; init; }
+
+        [CommandOption("--tv-weight <W>")]
+        [LossWeightDescription("The total variation loss's weight: higher smooths the result.", LossTerm.TotalVariation)]
+        public double? TvWeight { get; init; }
+
+        [CommandOption("--style-blend-weights <WEIGHTS>")]
+        [Description("The weight of each --style in a blend, comma-separated in --style order, e.g. 3,1 (default 1 each; 0 leaves a style out).")]
+        public string? StyleBlendWeights { get; init; }
 
         [CommandOption("--preserve-colors")]
         [Description("Keep the content's colours: the stylised luminance with the content's chroma (YCbCr), in every saved image.")]
@@ -70,7 +82,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         public string? StyleLayers { get; init; }
 
         [CommandOption("--content-layers <LAYER>")]
-        [Description("The content tap, NAME[:WEIGHT] (e.g. block4_conv2); the weight multiplies the content weight.")]
+        [Description("The content tap, NAME or NAME:WEIGHT (e.g. block4_conv2); the weight multiplies the content weight.")]
         public string? ContentLayers { get; init; }
 
         [CommandOption("--pooling <KIND>")]
@@ -88,6 +100,10 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         [CommandOption("--provider <P>")]
         [Description("auto | cpu | cuda (auto uses CUDA when it loads, else CPU).")]
         public string Provider { get; init; } = "auto";
+
+        [CommandOption("--verbose")]
+        [Description("Print details, such as why CUDA could not be used.")]
+        public bool Verbose { get; init; }
 
         [CommandOption("--out <DIR>")]
         [Description("Where the results are downloaded, under DIR/{job}/ (default ./out).")]
@@ -132,16 +148,11 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
                 return ValidationResult.Error($"--pooling '{Pooling}' is not max or avg.");
             }
 
-            if (StyleWeight.Length > 0 && StyleWeight.Length != Style.Length)
-            {
-                return ValidationResult.Error($"--style-weight given {StyleWeight.Length} times for {Style.Length} --style; give one per --style, in the same order.");
-            }
-
             if (Resume is not null && (Content.Length > 0 || Style.Length > 0 || Height is not null || Iterations is not null || Evaluations is not null || StyleMode is not null
-                || StyleWeight.Length > 0 || PreserveColors || Init is not null || Seed is not null || StyleScale is not null || Scales is not null || StageIterations is not null
+                || ContentWeight is not null || StyleWeight is not null || TvWeight is not null || StyleBlendWeights is not null || PreserveColors || Init is not null || Seed is not null || StyleScale is not null || Scales is not null || StageIterations is not null
                 || StyleLayers is not null || ContentLayers is not null || Pooling is not null))
             {
-                return ValidationResult.Error("--resume continues the job as it was requested; leave out --content, --style, --height, --iterations, --evaluations, --style-mode and the artistic controls.");
+                return ValidationResult.Error("--resume continues the job as it was requested; leave out --content, --style, --height, --iterations, --evaluations, --style-mode, the weights and the artistic controls.");
             }
 
             return ValidationResult.Success();

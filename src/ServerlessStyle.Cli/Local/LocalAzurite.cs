@@ -8,7 +8,7 @@ namespace ServerlessStyle.Cli.Local;
 public sealed class LocalAzuriteException(string message) : Exception(message);
 
 /// <summary>
-/// An azurite-blob process the runner started itself from the repository's node_modules: 127.0.0.1, a free port, a
+/// An azurite-blob process the runner started itself from the checkout's node_modules: 127.0.0.1, a free port, a
 /// persistent data folder (so <c>run --resume</c> finds the blobs of an earlier run). Disposing stops exactly this
 /// process, never another Azurite.
 /// </summary>
@@ -41,14 +41,14 @@ public sealed class LocalAzurite : IDisposable
     public static string ConnectionStringFor(int port) =>
         $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DevelopmentKey};BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
 
-    /// <summary>Starts azurite-blob and waits (up to <paramref name="timeout"/>) until it accepts connections.</summary>
-    public static async Task<LocalAzurite> StartAsync(string location, TimeSpan timeout, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Starts azurite-blob (installing Azurite first when the checkout has none, saying so on <paramref name="notes"/>)
+    /// and waits (up to <paramref name="timeout"/>) until it accepts connections.
+    /// </summary>
+    public static async Task<LocalAzurite> StartAsync(string location, TimeSpan timeout, TextWriter notes, CancellationToken cancellationToken = default)
     {
-        var root = FindRepositoryRoot()
-            ?? throw new LocalAzuriteException(
-                "no storage given and no repository with node_modules/.bin/azurite-blob found above the current folder; " +
-                "run npm ci first in the repository, or pass --storage CONNECTION_STRING.");
-        var azurite = Path.Combine(root, "node_modules", ".bin", "azurite-blob");
+        const string Program = "azurite-blob";
+        var azurite = Path.Combine(await AzuriteInstall.FindOrInstallAsync([Program], notes, cancellationToken).ConfigureAwait(false), Program);
         Directory.CreateDirectory(location);
         var port = FreePort();
         var start = new ProcessStartInfo(azurite)
@@ -84,26 +84,6 @@ public sealed class LocalAzurite : IDisposable
             started.Dispose();
             throw;
         }
-    }
-
-    /// <summary>
-    /// The nearest folder holding node_modules/.bin/azurite-blob, walking up from the current folder and then from the
-    /// program's own folder (so <c>dotnet run</c> and the built dll both find it); null when there is none.
-    /// </summary>
-    public static string? FindRepositoryRoot()
-    {
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var folder = new DirectoryInfo(start); folder is not null; folder = folder.Parent)
-            {
-                if (File.Exists(Path.Combine(folder.FullName, "node_modules", ".bin", "azurite-blob")))
-                {
-                    return folder.FullName;
-                }
-            }
-        }
-
-        return null;
     }
 
     public void Dispose()

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using ServerlessStyle.Cli.Commands;
 using ServerlessStyle.Cli.Viewer;
 using ServerlessStyle.Core.Jobs;
+using ServerlessStyle.Core.Networks;
 using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Workflow;
 using ServerlessStyle.Hosting;
@@ -35,13 +36,17 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
         }
 
         RunPlan.CheckWritable(settings.Out);
+
+        // Resolved here, once and before storage: the engine then builds every session on the provider named here.
+        var provider = ProviderChoice.Resolve(settings.Provider, settings.Verbose, output).ToString().ToLowerInvariant();
         var jobId = plan?.Input.JobId ?? settings.Resume!;
         var (connection, azurite) = await ConnectAsync(settings, cancellationToken).ConfigureAwait(false);
         LocalDurableHost? host = null;
         JobViewServer? viewer = null;
         try
         {
-            var storage = new JobStorage(BlobStore.FromConnectionString(connection), Options.Create(new StorageOptions()), NullLogger<JobStorage>.Instance);
+            var blobs = BlobStore.FromConnectionString(connection);
+            var storage = new JobStorage(blobs, Options.Create(new StorageOptions()), NullLogger<JobStorage>.Instance);
             if (plan is null)
             {
                 var job = await ReadJobAsync(storage, jobId, cancellationToken).ConfigureAwait(false)
@@ -50,6 +55,9 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
             }
             else
             {
+                // The same lookup as the engine's (AddServerlessStyle): the models container of this storage, then the local store.
+                var models = new ModelContainer(blobs, storage.Options, ModelContainer.DefaultCacheFolder);
+                plan = await plan.ResolveAutoAsync(new NetworkResolver(new ModelStore(ModelStore.DefaultFolder), models), cancellationToken).ConfigureAwait(false);
                 foreach (var upload in plan.Uploads)
                 {
                     await storage.Inputs.UploadAsync(upload.Blob, BinaryData.FromBytes(upload.Bytes), cancellationToken).ConfigureAwait(false);
@@ -71,7 +79,7 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
                 output.WriteLine($"view: {viewer.ViewUri(jobId)}");
             }
 
-            host = await LocalDurableHost.StartAsync(Configuration(connection, settings, plan.EngineNetwork), cancellationToken: cancellationToken).ConfigureAwait(false);
+            host = await LocalDurableHost.StartAsync(Configuration(connection, settings, plan.EngineNetwork, provider), cancellationToken: cancellationToken).ConfigureAwait(false);
             await host.ScheduleAsync(plan.Input, cancellationToken).ConfigureAwait(false);
             var progress = await RunProgress.FollowAsync(console, ct => host.GetProgressAsync(jobId, ct), cancellationToken).ConfigureAwait(false);
             var code = await FinishAsync(storage, progress, settings.Out, cancellationToken).ConfigureAwait(false);
@@ -127,20 +135,20 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
             return (given, null);
         }
 
-        var azurite = await LocalAzurite.StartAsync(LocalAzurite.DefaultLocation, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        var azurite = await LocalAzurite.StartAsync(LocalAzurite.DefaultLocation, TimeSpan.FromSeconds(30), output, cancellationToken).ConfigureAwait(false);
         output.WriteLine($"storage: Azurite on 127.0.0.1:{azurite.Port}, blobs in {azurite.Location}");
         return (azurite.ConnectionString, azurite);
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
-    private static IConfiguration Configuration(string connection, RunCommand.Settings settings, string engineNetwork) =>
+    private static IConfiguration Configuration(string connection, RunCommand.Settings settings, string engineNetwork, string provider) =>
         new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ServerlessStyle:Storage:ConnectionString"] = connection,
             ["ServerlessStyle:Engine:Network"] = engineNetwork,
             ["ServerlessStyle:Engine:Preprocess"] = settings.Preprocess,
-            ["ServerlessStyle:Engine:Provider"] = settings.Provider,
+            ["ServerlessStyle:Engine:Provider"] = provider,
             ["ServerlessStyle:Limits:AllowTestNetworks"] = "true",
         }).Build();
 

@@ -29,22 +29,32 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
         var uploads = new List<UploadFile>();
         var contents = Inputs(settings.Content, "--content", jobId, "content", SamplePictures.ContentFileName, SamplePictures.Landscape, uploads);
         var styles = Inputs(settings.Style, "--style", jobId, "styles", SamplePictures.StyleFileName, SamplePictures.Swirls, uploads);
+        var blend = Numbers<double>(settings.StyleBlendWeights, "--style-blend-weights", "a number", "3,1");
+        if (blend is not null && blend.Length != styles.Count)
+        {
+            throw new CliUsageException(
+                $"--style-blend-weights '{settings.StyleBlendWeights}': {blend.Length} weights for {styles.Count} style{(styles.Count == 1 ? "" : "s")}; give one per --style, in the same order.");
+        }
+
         var (network, engineNetwork, note) = Network(settings.Network);
         var request = new JobRequest
         {
             Content = contents,
-            Styles = styles.Select((s, i) => new StyleInput(s, settings.StyleWeight.Length > 0 ? settings.StyleWeight[i] : 1.0)).ToArray(),
+            Styles = styles.Select((s, i) => new StyleInput(s, blend?[i] ?? 1.0)).ToArray(),
             StyleMode = settings.StyleMode == "blend" ? StyleMode.Blend : StyleMode.Each,
             Height = settings.Height ?? new JobRequest().Height,
             Iterations = settings.Iterations ?? new JobRequest().Iterations,
             EvaluationsPerIteration = settings.Evaluations ?? new JobRequest().EvaluationsPerIteration,
+            ContentWeight = settings.ContentWeight,
+            StyleWeight = settings.StyleWeight,
+            TvWeight = settings.TvWeight,
             Network = network,
             PreserveColors = settings.PreserveColors,
             Init = Init(settings.Init, jobId, uploads),
             Seed = settings.Seed ?? 0,
             StyleScale = settings.StyleScale ?? 1.0,
-            Scales = IntList(settings.Scales, "--scales"),
-            StageIterations = IntList(settings.StageIterations, "--stage-iterations"),
+            Scales = Numbers<int>(settings.Scales, "--scales", "a whole number", "128,256,512"),
+            StageIterations = Numbers<int>(settings.StageIterations, "--stage-iterations", "a whole number", "128,256,512"),
             StyleLayers = Layers(settings.StyleLayers, "--style-layers"),
             ContentLayers = Layers(settings.ContentLayers, "--content-layers"),
             Pooling = settings.Pooling == "avg" ? PoolingChoice.Avg : PoolingChoice.Max,
@@ -88,6 +98,24 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
         {
             throw new CliUsageException($"--out {folder}: cannot write there ({e.Message}).", e);
         }
+    }
+
+    /// <summary>
+    /// A new job with <c>--network auto</c> names the network <paramref name="resolver"/> finds (the storage account's
+    /// models container first, then this machine's model store, else ResNet18) and says which in <see cref="NetworkNote"/>;
+    /// any other plan is returned as it is.
+    /// </summary>
+    public async Task<RunPlan> ResolveAutoAsync(NetworkResolver resolver, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(resolver);
+        if (Input.Request.Network != NetworkChoice.Auto || EngineNetwork != "auto")
+        {
+            return this;
+        }
+
+        var (spec, _, note) = await resolver.ResolveAutoAsync(cancellationToken).ConfigureAwait(false);
+        var network = spec == "vgg19" ? NetworkChoice.Vgg19 : NetworkChoice.ResNet18;
+        return this with { Input = Input with { Request = Input.Request with { Network = network } }, NetworkNote = note };
     }
 
     /// <summary>A stopped job: its request as job.json recorded it when the job started.</summary>
@@ -159,20 +187,23 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
         }).ToArray();
     }
 
-    private static int[]? IntList(string? option, string name)
+    private static T[]? Numbers<T>(string? option, string name, string kind, string example)
+        where T : System.Numerics.INumber<T>
     {
         if (option is null)
         {
             return null;
         }
 
+        // Whole numbers take no sign, so "-1" is reported here instead of as an odd range error later.
+        var style = typeof(T) == typeof(int) ? System.Globalization.NumberStyles.None : System.Globalization.NumberStyles.Float;
         var parts = option.Split(',', StringSplitOptions.TrimEntries);
-        var values = new int[parts.Length];
+        var values = new T[parts.Length];
         for (var i = 0; i < parts.Length; i++)
         {
-            if (!int.TryParse(parts[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out values[i]))
+            if (!T.TryParse(parts[i], style, System.Globalization.CultureInfo.InvariantCulture, out values[i]!))
             {
-                throw new CliUsageException($"{name} '{option}': '{parts[i]}' is not a whole number; give comma-separated numbers such as 128,256,512.");
+                throw new CliUsageException($"{name} '{option}': '{parts[i]}' is not {kind}; give comma-separated numbers such as {example}.");
             }
         }
 
@@ -234,9 +265,8 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
         switch (NetworkChoices.TryParse(option))
         {
             case NetworkChoice.Auto:
-                // Resolved here, once, so the request records the network and a resumed job keeps it.
-                var (spec, note) = NetworkCatalog.ResolveAuto(new ModelStore(ModelStore.DefaultFolder));
-                return (NetworkChoices.TryParse(spec) ?? NetworkChoice.ResNet18, "auto", note);
+                // Resolved once storage is known (ResolveAutoAsync), so the request records the network and a resumed job keeps it.
+                return (NetworkChoice.Auto, "auto", null);
             case { } named:
                 return (named, "auto", null);
         }
@@ -261,7 +291,10 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
         _ when field.StartsWith("styleLayers", StringComparison.Ordinal) => "--style-layers",
         _ when field.StartsWith("contentLayers", StringComparison.Ordinal) => "--content-layers",
         "pooling" => "--pooling",
-        _ when field.EndsWith(".weight", StringComparison.Ordinal) => "--style-weight",
+        "contentWeight" => "--content-weight",
+        "styleWeight" => "--style-weight",
+        "tvWeight" => "--tv-weight",
+        _ when field.EndsWith(".weight", StringComparison.Ordinal) => "--style-blend-weights",
         _ when field.StartsWith("content", StringComparison.Ordinal) => "--content",
         _ when field.StartsWith("styles", StringComparison.Ordinal) => "--style",
         _ => field,

@@ -285,28 +285,13 @@ public sealed class StyleEvaluator : IDisposable
 
     private ExecutionProvider ResolveProvider()
     {
-        if (_options.Provider == ExecutionProvider.Cpu)
+        var (provider, reason) = CudaProbe.Resolve(_options.Provider, _options.CudaDeviceId);
+        if (reason is not null)
         {
-            return ExecutionProvider.Cpu;
+            _logger.LogWarning("CUDA not available: using the CPU. {Reason}", reason);
         }
 
-        try
-        {
-            using var probe = new SessionOptions();
-            probe.AppendExecutionProvider_CUDA(_options.CudaDeviceId);
-            return ExecutionProvider.Cuda;
-        }
-        catch (OnnxRuntimeException ex)
-        {
-            const string Needs = "the CUDA execution provider of ONNX Runtime 1.31 needs the CUDA 13 and cuDNN 9 libraries (libcublasLt.so.13, libcudart.so.13, libcudnn.so.9) on the library path and an NVIDIA driver";
-            if (_options.Provider == ExecutionProvider.Cuda)
-            {
-                throw new CudaUnavailableException($"CUDA was required but cannot be used: {Needs}. ONNX Runtime said: {ex.Message}", ex);
-            }
-
-            _logger.LogWarning("CUDA is not available, running on CPU: {Needs}. ONNX Runtime said: {Reason}", Needs, ex.Message);
-            return ExecutionProvider.Cpu;
-        }
+        return provider;
     }
 
     private static void CheckImage(ImageTensor image, string parameter)

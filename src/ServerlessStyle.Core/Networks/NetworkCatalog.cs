@@ -1,5 +1,8 @@
 namespace ServerlessStyle.Core.Networks;
 
+/// <summary>A VGG19 found on this machine: in the model store (with its recorded SHA-256) or as the Keras file.</summary>
+public sealed record LocalVgg19(NetworkOrigin Origin, string Path, string? Sha256);
+
 /// <summary>Loads a loss network from a spec: <c>vgg19</c>, <c>resnet18</c>, <c>random-vgg19</c>, or a path to a <c>.onnx</c> or Keras <c>.h5</c> file.</summary>
 public static class NetworkCatalog
 {
@@ -14,6 +17,15 @@ public static class NetworkCatalog
     ];
 
     /// <summary>
+    /// What to do when no VGG19 is installed: the one sentence every "vgg19 not available" message ends with, so the CLI,
+    /// the engine's validation and the docs all tell the same story.
+    /// </summary>
+    public const string HowToAddVgg19 =
+        "Add one with 'serverless-style models fetch vgg19' (downloads the Keras file, needs internet) or " +
+        "'serverless-style models import --keras-h5 FILE', then, for a deployment, 'serverless-style models upload --account ACCOUNT' " +
+        "(it goes to the models container); or ask for network resnet18.";
+
+    /// <summary>
     /// Loads the network <paramref name="spec"/> names. <paramref name="preprocess"/> overrides the network's own input
     /// normalisation; a VGG19 from an ONNX file needs it (ONNX files do not say how their input was normalised).
     /// </summary>
@@ -25,7 +37,11 @@ public static class NetworkCatalog
             case "auto":
                 return Load(ResolveAuto(store).Spec, preprocess, store);
             case "vgg19":
-                return store?.TryLoad("vgg19") ?? LoadKeras(FindKerasVgg19(), preprocess);
+                return FindLocalVgg19(store) is { } local
+                    ? LoadLocal(local, preprocess, store)
+                    : throw new NetworkLoadException(
+                        NetworkLoadFailure.NotAvailable,
+                        $"No VGG19 is installed: none in {store?.Folder ?? "the model store"} and no {KerasVgg19FileName} in {string.Join(" or ", Vgg19SearchFolders)}. {HowToAddVgg19}");
             case "resnet18":
                 return ResNet18.Load(input: preprocess);
             case "random-vgg19":
@@ -48,24 +64,42 @@ public static class NetworkCatalog
     }
 
     /// <summary>
-    /// What <c>auto</c> means on this machine: the imported or cached VGG19 when there is one (the seed's network),
-    /// else the bundled ResNet18; <c>Note</c> is the one line that tells the user which, and how to get VGG19.
+    /// The VGG19 installed on this machine: the one in <paramref name="store"/> (imported or fetched), else the Keras file
+    /// in one of <see cref="Vgg19SearchFolders"/>; null when there is none. This is the local part of every lookup;
+    /// a deployment puts the storage account's models container in front of it.
     /// </summary>
-    public static (string Spec, string Note) ResolveAuto(ModelStore? store)
+    public static LocalVgg19? FindLocalVgg19(ModelStore? store)
     {
         if (store?.TryRead("vgg19") is { } stored)
         {
-            return ("vgg19", $"network: vgg19 (imported, {stored.OnnxPath})");
+            return new LocalVgg19(NetworkOrigin.ModelStore, stored.OnnxPath, stored.Sha256);
         }
 
-        if (Vgg19SearchFolders.Select(f => Path.Combine(f, KerasVgg19FileName)).FirstOrDefault(File.Exists) is { } keras)
-        {
-            return ("vgg19", $"network: vgg19 ({keras})");
-        }
-
-        return ("resnet18", "network: resnet18 (bundled). For the seed's VGG19 run 'serverless-style models fetch vgg19' " +
-            "or 'serverless-style models import --keras-h5 FILE'.");
+        return Vgg19SearchFolders.Select(f => Path.Combine(f, KerasVgg19FileName)).FirstOrDefault(File.Exists) is { } keras
+            ? new LocalVgg19(NetworkOrigin.File, keras, null)
+            : null;
     }
+
+    /// <summary>Loads a VGG19 that <see cref="FindLocalVgg19"/> found.</summary>
+    public static LossNetwork LoadLocal(LocalVgg19 local, InputNormalization? preprocess, ModelStore? store)
+    {
+        ArgumentNullException.ThrowIfNull(local);
+        return local.Origin == NetworkOrigin.ModelStore && store is not null
+            ? store.TryLoad("vgg19") ?? throw new NetworkLoadException(NetworkLoadFailure.FileNotFound, $"{local.Path} disappeared while loading.")
+            : LoadKeras(local.Path, preprocess);
+    }
+
+    /// <summary>
+    /// What <c>auto</c> means on this machine: the imported or cached VGG19 when there is one (the seed's network),
+    /// else the bundled ResNet18; <c>Note</c> is the one line that tells the user which, and how to get VGG19.
+    /// </summary>
+    public static (string Spec, string Note) ResolveAuto(ModelStore? store) => FindLocalVgg19(store) switch
+    {
+        { Origin: NetworkOrigin.ModelStore } stored => ("vgg19", $"network: vgg19 (imported, {stored.Path})"),
+        { } keras => ("vgg19", $"network: vgg19 ({keras.Path})"),
+        null => ("resnet18", "network: resnet18 (bundled). For the seed's VGG19 run 'serverless-style models fetch vgg19' " +
+            "or 'serverless-style models import --keras-h5 FILE'."),
+    };
 
     private static LossNetwork LoadKeras(string path, InputNormalization? preprocess) =>
         Vgg19.Build(Path.GetFileNameWithoutExtension(path) == Path.GetFileNameWithoutExtension(KerasVgg19FileName) ? "vgg19" : Path.GetFileNameWithoutExtension(path),
@@ -88,21 +122,5 @@ public static class NetworkCatalog
         }
 
         return OnnxVgg19.Load(model, path, preprocess);
-    }
-
-    private static string FindKerasVgg19()
-    {
-        foreach (var folder in Vgg19SearchFolders)
-        {
-            var path = Path.Combine(folder, KerasVgg19FileName);
-            if (File.Exists(path))
-            {
-                return path;
-            }
-        }
-
-        throw new NetworkLoadException(
-            NetworkLoadFailure.FileNotFound,
-            $"The VGG19 weights {KerasVgg19FileName} were not found in {string.Join(" or ", Vgg19SearchFolders)}; copy the Keras file there, pass its path, or use resnet18.");
     }
 }

@@ -8,6 +8,12 @@ public enum NetworkLoadFailure
     NotHdf5,
     NotOnnx,
     WrongArchitecture,
+
+    /// <summary>A network was asked for by name and none is installed where the resolver looks.</summary>
+    NotAvailable,
+
+    /// <summary>A model file or blob does not have the SHA-256 recorded for it: corrupted or replaced.</summary>
+    DigestMismatch,
 }
 
 /// <summary>A loss network that could not be loaded; the message names the file or spec and the problem.</summary>

@@ -5,17 +5,20 @@ public sealed class EngineOptions
 {
     public const string SectionName = "ServerlessStyle:Engine";
 
-    /// <summary>auto | vgg19 | resnet18 | random-vgg19 | a path to .onnx/.h5: the network a request with <c>"network": "auto"</c> gets.</summary>
+    /// <summary>auto | vgg19 | resnet18 | random-vgg19 | a path to .onnx/.h5: the network a request with <c>"network": "auto"</c> gets. <c>auto</c> and <c>vgg19</c> look in the models container, then the local model store.</summary>
     public string Network { get; set; } = "auto";
-
-    /// <summary>Where a VGG19 ONNX file lives: a local path or a blob name in the models container; empty = not deployed.</summary>
-    public string? ModelLocation { get; set; }
 
     /// <summary>How an ONNX VGG19 file's input is normalised (caffe | torch); empty = the network's own.</summary>
     public string? Preprocess { get; set; }
 
     /// <summary>The folder of imported networks (<c>models import</c>); empty = <see cref="Networks.ModelStore.DefaultFolder"/>.</summary>
     public string? ModelFolder { get; set; }
+
+    /// <summary>
+    /// Where networks downloaded from the models container are kept, one folder per SHA-256; empty =
+    /// <see cref="Storage.ModelContainer.DefaultCacheFolder"/>. Local to each process's machine or replica.
+    /// </summary>
+    public string? ModelCacheFolder { get; set; }
 
     /// <summary>auto | cpu | cuda: cuda fails when CUDA cannot load, auto falls back to CPU with one log line.</summary>
     public string Provider { get; set; } = "auto";

@@ -10,38 +10,62 @@ namespace ServerlessStyle.Core.Workflow;
 
 /// <summary>
 /// The engine as the activities use it: one <see cref="StyleEvaluator"/> per process (its ONNX Runtime sessions are
-/// cached per network and size) and each loss network loaded once, the first time a job asks for it.
+/// cached per network and size) and each loss network resolved and loaded once, the first time a job asks for it,
+/// through <see cref="NetworkResolver"/> (models container, then local store, then the bundled ResNet18).
 /// </summary>
 public sealed class StyleEngine : IDisposable
 {
     private readonly EngineOptions _options;
     private readonly LimitsOptions _limits;
     private readonly ILogger<StyleEngine> _logger;
-    private readonly ConcurrentDictionary<string, Lazy<LossNetwork>> _networks = new(StringComparer.Ordinal);
+    private readonly NetworkResolver _resolver;
+    private readonly ConcurrentDictionary<string, Lazy<ResolvedNetwork>> _networks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<LossNetwork>> _variants = new(StringComparer.Ordinal);
 
-    public StyleEngine(IOptions<EngineOptions> options, IOptions<LimitsOptions> limits, ILogger<StyleEngine> logger, ILogger<StyleEvaluator> evaluatorLogger)
+    /// <param name="resolver">Where networks come from; null: this machine's model store only (engine tools, benchmarks).</param>
+    public StyleEngine(
+        IOptions<EngineOptions> options, IOptions<LimitsOptions> limits, ILogger<StyleEngine> logger, ILogger<StyleEvaluator> evaluatorLogger,
+        NetworkResolver? resolver = null)
     {
         _options = options.Value;
         _limits = limits.Value;
         _logger = logger;
+        _resolver = resolver ?? new NetworkResolver(new ModelStore(_options.ModelFolder ?? ModelStore.DefaultFolder));
         Evaluator = new StyleEvaluator(new EvaluatorOptions { Provider = ExecutionProviders.Parse(_options.Provider, "ServerlessStyle:Engine:Provider"), Winograd = _options.Winograd, WinogradMaxPixels = _options.WinogradMaxPixels }, evaluatorLogger);
     }
 
     public StyleEvaluator Evaluator { get; }
 
     /// <summary>The loss network a request names; <c>auto</c> takes the configured one (which may itself be auto or a file).</summary>
-    public LossNetwork GetNetwork(NetworkChoice choice)
+    public LossNetwork GetNetwork(NetworkChoice choice) => ResolveNetwork(choice).Network;
+
+    /// <summary>
+    /// The loss network a request names with its identity: name, SHA-256 of the model blob or file, origin and location.
+    /// This is what a job record should say ran it (<c>engine.ResolveNetwork(request.Network).Identity</c>). Resolved once
+    /// per process; a failure is not kept, so a network uploaded after a failed request is found by the next one. A
+    /// network that is missing or fails its digest check throws <see cref="JobRequestException"/> on the field
+    /// <c>network</c>: the workflow fails the job with that reason instead of retrying something that cannot succeed.
+    /// </summary>
+    public ResolvedNetwork ResolveNetwork(NetworkChoice choice)
     {
         var spec = choice switch
         {
             NetworkChoice.Auto => _options.Network,
-            NetworkChoice.Vgg19 => string.IsNullOrWhiteSpace(_options.ModelLocation) ? NetworkChoices.Name(choice) : _options.ModelLocation,
             NetworkChoice.RandomVgg19 when !_limits.AllowTestNetworks =>
                 throw new JobRequestException("network", "random-vgg19 is a test network; this deployment does not allow it."),
             _ => NetworkChoices.Name(choice),
         };
-        return _networks.GetOrAdd(spec, s => new Lazy<LossNetwork>(() => Load(s))).Value;
+        var entry = _networks.GetOrAdd(spec, s => new Lazy<ResolvedNetwork>(() => Load(s)));
+        try
+        {
+            return entry.Value;
+        }
+        catch
+        {
+            // Lazy keeps its exception; dropping the entry lets a later request find a network added or fixed since.
+            _networks.TryRemove(KeyValuePair.Create(spec, entry));
+            throw;
+        }
     }
 
     /// <summary>
@@ -90,20 +114,27 @@ public sealed class StyleEngine : IDisposable
         }
     }
 
-    private LossNetwork Load(string spec)
+    private ResolvedNetwork Load(string spec)
     {
-        var store = new ModelStore(_options.ModelFolder ?? ModelStore.DefaultFolder);
-        if (spec == "auto")
+        var preprocess = string.IsNullOrWhiteSpace(_options.Preprocess) ? null : Preprocessing.Parse(_options.Preprocess);
+        ResolvedNetwork resolved;
+        try
         {
-            var (resolved, note) = NetworkCatalog.ResolveAuto(store);
-            _logger.LogInformation("{Note}", note);
-            spec = resolved;
+            // Once per process and network, inside a Lazy shared by concurrent activities: the blob download cannot be
+            // cancelled by one caller, and activities run on thread-pool threads without a synchronisation context, so
+            // waiting here cannot deadlock.
+            resolved = _resolver.LoadAsync(spec, preprocess, CancellationToken.None).GetAwaiter().GetResult();
+        }
+        catch (NetworkLoadException e)
+        {
+            throw new JobRequestException("network", e.Message, e);
         }
 
-        var preprocess = string.IsNullOrWhiteSpace(_options.Preprocess) ? null : Preprocessing.Parse(_options.Preprocess);
-        var network = NetworkCatalog.Load(spec, preprocess, store);
-        _logger.LogInformation("Loaded loss network {Network} ({Spec})", network.Name, spec);
-        return network;
+        var identity = resolved.Identity;
+        _logger.LogInformation(
+            "Loaded loss network {Network} ({Spec}) from {Origin} {Location}, sha256 {Sha256}",
+            identity.Name, spec, identity.Origin, identity.Location, identity.Sha256 ?? "none (generated)");
+        return resolved;
     }
 
     /// <summary>

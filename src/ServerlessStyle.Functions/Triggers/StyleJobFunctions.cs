@@ -5,6 +5,7 @@ using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Workflow;
@@ -12,7 +13,7 @@ using ServerlessStyle.Core.Workflow;
 namespace ServerlessStyle.Functions.Triggers;
 
 /// <summary>The StyleJob workflow's triggers: starters (inbox blob, HTTP), status and cancel, the orchestrators.</summary>
-public sealed class StyleJobFunctions(JobIntake intake, ILogger<StyleJobFunctions> logger)
+public sealed class StyleJobFunctions(JobIntake intake, ILogger<StyleJobFunctions> logger, IOptions<HttpApiOptions>? http = null)
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
@@ -49,7 +50,7 @@ public sealed class StyleJobFunctions(JobIntake intake, ILogger<StyleJobFunction
                 ? await FromMultipartAsync(request, key, cancellationToken)
                 : intake.FromJson(await new StreamReader(request.Body).ReadToEndAsync(cancellationToken), key);
             var started = await StyleJobClient.StartAsync(client, input, cancellationToken);
-            var status = $"{request.Scheme}://{request.Host}{request.PathBase}/api/jobs/{started.JobId}";
+            var status = $"{PublicBase(request)}/api/jobs/{started.JobId}";
             return new AcceptedResult(status, new
             {
                 id = started.JobId,
@@ -106,6 +107,12 @@ public sealed class StyleJobFunctions(JobIntake intake, ILogger<StyleJobFunction
         var styles = form.Files.GetFiles("style").Select(ToUpload).ToArray();
         return await intake.FromUploadAsync(ToUpload(content), styles, form["request"].FirstOrDefault(), key, cancellationToken);
     }
+
+    /// <summary>The configured public address (https, in Azure); only without one, as under func start, the request's own.</summary>
+    private string PublicBase(HttpRequest request) =>
+        http?.Value.PublicBaseUri is { } configured
+            ? configured.GetLeftPart(UriPartial.Path).TrimEnd('/')
+            : $"{request.Scheme}://{request.Host}{request.PathBase}";
 
     private static UploadedFile ToUpload(IFormFile file) => new(file.FileName, file.Length, file.OpenReadStream);
 }

@@ -13,18 +13,4 @@ internal static class CliRunner
 
     /// <summary>Runs a command that must succeed and print one JSON object.</summary>
     public static JsonElement RunJson(params string[] args) => AppRunner.RunJson(Program.CreateApp, args);
-
-    public static string SharedImage(string relative)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ServerlessStyle.sln")))
-            {
-                var path = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "images", relative));
-                return File.Exists(path) ? path : throw new FileNotFoundException($"Sample image {path} is missing: the tests expect ../shared/images beside the checkout.", path);
-            }
-        }
-
-        throw new DirectoryNotFoundException($"No ServerlessStyle.sln above {AppContext.BaseDirectory}.");
-    }
 }

@@ -8,9 +8,9 @@ public sealed class EvalCommandTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("eval-tests-").FullName;
 
-    private static string Content => CliRunner.SharedImage("content/chelsea.png");
+    private static string Content => TestPaths.Sample("content/chelsea.png");
 
-    private static string Style => CliRunner.SharedImage("styles/starry_night.jpg");
+    private static string Style => TestPaths.Sample("styles/starry_night.jpg");
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 

@@ -46,8 +46,8 @@ public sealed class ResNet18DefaultWeightsTests
     public void DefaultWeights_RealPhotoAndPaintingAtStart_StyleTermOutweighsContentAndTv()
     {
         var network = ResNet18.Load();
-        var content = ServerlessStyle.Core.Imaging.ImageLoader.LoadToHeight(File.ReadAllBytes(TestPaths.SharedImage("content/chelsea.png")), 96);
-        var style = ServerlessStyle.Core.Imaging.ImageLoader.LoadExact(File.ReadAllBytes(TestPaths.SharedImage("styles/starry_night.jpg")), content.Height, content.Width);
+        var content = ServerlessStyle.Core.Imaging.ImageLoader.LoadToHeight(File.ReadAllBytes(TestPaths.Sample("content/chelsea.png")), 96);
+        var style = ServerlessStyle.Core.Imaging.ImageLoader.LoadExact(File.ReadAllBytes(TestPaths.Sample("styles/starry_night.jpg")), content.Height, content.Width);
         using var evaluator = new StyleEvaluator(new EvaluatorOptions());
         var targets = evaluator.ComputeTargets(network, content, [(style, 1.0)]);
         var gradient = new float[content.Length];

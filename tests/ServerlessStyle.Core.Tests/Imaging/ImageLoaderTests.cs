@@ -13,7 +13,7 @@ public sealed class ImageLoaderTests
     [Fact]
     public void Decode_TruncatedJpeg_ThrowsCorrupt()
     {
-        var bytes = File.ReadAllBytes(TestPaths.SharedImage("bad/truncated.jpg"));
+        var bytes = TestPaths.TruncatedJpeg();
 
         var e = Assert.Throws<InvalidImageException>(() => ImageLoader.Decode(bytes));
 
@@ -41,7 +41,7 @@ public sealed class ImageLoaderTests
     [Fact]
     public void Decode_MoreBytesThanLimit_ThrowsTooManyBytesNamingTheLimit()
     {
-        var bytes = File.ReadAllBytes(TestPaths.SharedImage("content/chelsea.png"));
+        var bytes = File.ReadAllBytes(TestPaths.Sample("content/chelsea.png"));
 
         var e = Assert.Throws<InvalidImageException>(() => ImageLoader.Decode(bytes, new ImageLimits { MaxBytes = 1000 }));
 
@@ -277,7 +277,7 @@ public sealed class ImageLoaderTests
     [Fact]
     public void ToTensor_ThenToImage_RealPhotoRoundTripsExactly()
     {
-        using var photo = ImageLoader.Decode(File.ReadAllBytes(TestPaths.SharedImage("content/chelsea.png")));
+        using var photo = ImageLoader.Decode(File.ReadAllBytes(TestPaths.Sample("content/chelsea.png")));
 
         var tensor = ImageLoader.ToTensor(photo);
         using var back = ImageWriter.ToImage(tensor);
@@ -320,7 +320,7 @@ public sealed class ImageLoaderTests
     [Fact]
     public void LoadToHeight_RealPhoto_KeepsAspectRatio()
     {
-        var bytes = File.ReadAllBytes(TestPaths.SharedImage("content/chelsea.png"));
+        var bytes = File.ReadAllBytes(TestPaths.Sample("content/chelsea.png"));
         var info = Image.Identify(bytes);
 
         var tensor = ImageLoader.LoadToHeight(bytes, 100);
@@ -335,7 +335,7 @@ public sealed class ImageLoaderTests
     [Fact]
     public void LoadExact_RealPhoto_HasRequestedSize()
     {
-        var bytes = File.ReadAllBytes(TestPaths.SharedImage("styles/starry_night.jpg"));
+        var bytes = File.ReadAllBytes(TestPaths.Sample("styles/starry_night.jpg"));
 
         var tensor = ImageLoader.LoadExact(bytes, 30, 70);
 

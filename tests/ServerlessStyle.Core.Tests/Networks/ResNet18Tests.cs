@@ -15,7 +15,7 @@ public sealed class ResNet18Tests
     [Fact]
     public void Load_PackagedModel_ForwardAt224EqualsUntouchedFile()
     {
-        var image = ImageLoader.LoadExact(File.ReadAllBytes(TestPaths.SharedImage("content/chelsea.png")), 224, 224).Data;
+        var image = ImageLoader.LoadExact(File.ReadAllBytes(TestPaths.Sample("content/chelsea.png")), 224, 224).Data;
         var taps = Network.StyleLayers.Select(s => s.Tensor).Append(Network.ContentLayer).ToList();
         var original = Original();
         foreach (var tap in taps)
@@ -38,7 +38,7 @@ public sealed class ResNet18Tests
     [Fact]
     public void Load_PackagedModel_RunsAt160x240WithStridedTapSizes()
     {
-        var image = ImageLoader.LoadExact(File.ReadAllBytes(TestPaths.SharedImage("content/chelsea.png")), 160, 240).Data;
+        var image = ImageLoader.LoadExact(File.ReadAllBytes(TestPaths.Sample("content/chelsea.png")), 160, 240).Data;
 
         var outputs = OrtForward.Run(Network, image, 160, 240);
 

@@ -68,7 +68,7 @@ public sealed class ArtisticControlsTests(EngineFixture fixture)
     }
 
     private static ImageTensor Sample(string relative, int height, int width) =>
-        ImageLoader.LoadExact(File.ReadAllBytes(TestPaths.SharedImage(relative)), height, width);
+        ImageLoader.LoadExact(File.ReadAllBytes(TestPaths.Sample(relative)), height, width);
 
     [Fact]
     public async Task Blend_OneStyleAtWeightZero_EqualsTheOtherStyleAlone()

@@ -91,7 +91,7 @@ public sealed class Pipeline
 
     public JobIntake CreateIntake() => new(CreateStorage(), Options.Create(EngineFixture.Limits), Options.Create(new WorkflowOptions()));
 
-    /// <summary>Uploads a shared sample image (or any bytes) to a logical container such as "uploads" or "styles".</summary>
+    /// <summary>Uploads bytes (a sample image from samples/, or any) to a logical container such as "uploads" or "styles".</summary>
     public async Task<string> UploadAsync(string logicalContainer, string name, byte[] bytes)
     {
         var container = Storage.Container(logicalContainer);
@@ -101,7 +101,7 @@ public sealed class Pipeline
     }
 
     public Task<string> UploadSampleAsync(string logicalContainer, string name, string sample) =>
-        UploadAsync(logicalContainer, name, File.ReadAllBytes(TestPaths.SharedImage(sample)));
+        UploadAsync(logicalContainer, name, File.ReadAllBytes(TestPaths.Sample(sample)));
 
     /// <summary>
     /// Runs a StyleJob to its end; <paramref name="decorate"/> wraps the real work (fault injection, counting) and may
