@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ServerlessStyle.Core.Networks;
 
 namespace ServerlessStyle.Core.Jobs;
 
@@ -65,6 +66,9 @@ public sealed record JobDocument
     /// <summary>The request as sent (null for a drop rejected before it became a request).</summary>
     public JobRequest? Request { get; init; }
 
+    /// <summary>The loss network that ran the job, with the SHA-256 of its model blob or file (set at validation).</summary>
+    public NetworkIdentity? Network { get; init; }
+
     public IReadOnlyList<PairDocument> Pairs { get; init; } = [];
 
     /// <summary>A job recorded before its orchestration validated it; its pairs are planned from the request.</summary>
@@ -75,9 +79,9 @@ public sealed record JobDocument
     public static JobDocument Rejected(string jobId, string source, string reason) =>
         new() { JobId = jobId, State = JobState.Failed, Reason = reason, Source = source };
 
-    /// <summary>The job validated: Running, with the pairs of <paramref name="plan"/>.</summary>
-    public JobDocument Running(JobRequest request, JobPlan plan) =>
-        this with { State = JobState.Running, Reason = null, Request = request, Pairs = Planned(plan, JobState.Running) };
+    /// <summary>The job validated: Running, with the pairs of <paramref name="plan"/> and the network that runs them.</summary>
+    public JobDocument Running(JobRequest request, JobPlan plan, NetworkIdentity? network = null) =>
+        this with { State = JobState.Running, Reason = null, Request = request, Pairs = Planned(plan, JobState.Running), Network = network };
 
     /// <summary>The job ended: its state and reason, and each pair's result or error next to its inputs.</summary>
     public JobDocument Ended(JobSummary summary)

@@ -30,6 +30,7 @@ public sealed class StyleWork(
         var request = input.Request;
         JobRequestParser.Validate(request, limits.Value);
         engine.GetNetwork(request);
+        var network = engine.ResolveNetwork(request.Network).Identity;
         var sizes = new List<(int Width, int Height)>();
         for (var i = 0; i < request.Content.Count; i++)
         {
@@ -52,7 +53,7 @@ public sealed class StyleWork(
         await storage.Work.EnsureContainerAsync(cancellationToken).ConfigureAwait(false);
         await storage.Results.EnsureContainerAsync(cancellationToken).ConfigureAwait(false);
         await storage.Documents.UpdateAsync(
-            input.JobId, job => (job ?? JobDocument.Submitted(input.JobId, request)).Running(request, plan), cancellationToken).ConfigureAwait(false);
+            input.JobId, job => (job ?? JobDocument.Submitted(input.JobId, request)).Running(request, plan, network), cancellationToken).ConfigureAwait(false);
         return plan;
     }
 

@@ -19,6 +19,7 @@ public sealed class JobViewTests
 
         Assert.NotNull(view);
         Assert.Equal("Running", view.State);
+        Assert.Equal(ViewerTestJob.Network, view.Network);
         Assert.Equal(12, view.IterationsPlanned);
         Assert.Equal("files/job.json", view.JobJson);
         Assert.Null(view.ContactSheet);
