@@ -80,6 +80,43 @@ public sealed class BlobStore(BlobServiceClient service)
         }
     }
 
+    /// <summary>
+    /// Read-modify-write of a small blob: <paramref name="change"/> gets the current content (null when there is none)
+    /// and returns the new one, which is stored only if nobody changed the blob in between (its ETag, or its absence);
+    /// otherwise it runs again on what is there now. Returns what was stored.
+    /// </summary>
+    public async Task<BinaryData> UpdateAsync(string container, string name, Func<BinaryData?, BinaryData> change, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        const int MaxAttempts = 16;
+        for (var attempt = 1; ; attempt++)
+        {
+            var current = await TryDownloadAsync(container, name, cancellationToken).ConfigureAwait(false);
+            var next = change(current?.Content);
+            try
+            {
+                if (current is { } c)
+                {
+                    await ReplaceAsync(container, name, next, c.ETag, cancellationToken).ConfigureAwait(false);
+                    return next;
+                }
+
+                if (await TryCreateAsync(container, name, next, cancellationToken).ConfigureAwait(false))
+                {
+                    return next;
+                }
+            }
+            catch (BlobConflictException) when (attempt < MaxAttempts)
+            {
+            }
+
+            if (attempt >= MaxAttempts)
+            {
+                throw new BlobConflictException($"{container}/{name}", new InvalidOperationException($"it kept changing under {MaxAttempts} attempts to update it"));
+            }
+        }
+    }
+
     /// <summary>Overwrites a blob unconditionally; returns the new ETag.</summary>
     public async Task<ETag> UploadAsync(string container, string name, BinaryData content, CancellationToken cancellationToken = default)
     {

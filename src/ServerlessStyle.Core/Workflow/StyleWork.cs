@@ -18,14 +18,18 @@ namespace ServerlessStyle.Core.Workflow;
 /// outcome instead of computing again.
 /// </summary>
 public sealed class StyleWork(
-    JobStorage storage, InputImages images, StyleEngine engine, IOptions<LimitsOptions> limits, ILogger<StyleWork> logger)
+    JobStorage storage, InputImages images, StyleEngine engine, IOptions<LimitsOptions> limits, IOptions<WorkflowOptions> workflow,
+    ILogger<StyleWork> logger)
     : IStyleWork
 {
     /// <summary>This worker's checkpoints (tests wait for an upload behind through it).</summary>
     internal CheckpointStore Checkpoints => storage.Work.Checkpoints;
 
     /// <inheritdoc />
-    public async Task<JobPlan> ValidateJobAsync(JobInput input, CancellationToken cancellationToken = default)
+    public Task<JobPlan> ValidateJobAsync(JobInput input, CancellationToken cancellationToken = default) =>
+        GuardedAsync(input.JobId, "validate", "validating the job", () => ValidateJobCoreAsync(input, cancellationToken), cancellationToken);
+
+    private async Task<JobPlan> ValidateJobCoreAsync(JobInput input, CancellationToken cancellationToken = default)
     {
         var request = input.Request;
         JobRequestParser.Validate(request, limits.Value);
@@ -58,7 +62,10 @@ public sealed class StyleWork(
     }
 
     /// <inheritdoc />
-    public async Task<PairPrepared> PrepareTargetsAsync(PairInput input, CancellationToken cancellationToken = default)
+    public Task<PairPrepared> PrepareTargetsAsync(PairInput input, CancellationToken cancellationToken = default) =>
+        GuardedAsync(input.JobId, $"{input.Pair.PairId}/prepare", $"preparing {input.Pair.PairId}", () => PrepareTargetsCoreAsync(input, cancellationToken), cancellationToken);
+
+    private async Task<PairPrepared> PrepareTargetsCoreAsync(PairInput input, CancellationToken cancellationToken = default)
     {
         var (jobId, pair, request) = (input.JobId, input.Pair, input.Request);
         var state0 = BlobLayout.State(jobId, pair.PairId, 0);
@@ -93,7 +100,10 @@ public sealed class StyleWork(
     }
 
     /// <inheritdoc />
-    public async Task<ChunkOutcome> RunChunkAsync(ChunkInput input, CancellationToken cancellationToken = default)
+    public Task<ChunkOutcome> RunChunkAsync(ChunkInput input, CancellationToken cancellationToken = default) =>
+        GuardedAsync(input.JobId, $"{input.Pair.PairId}/chunk-{input.Iteration:0000}", $"chunk {input.Iteration} of {input.Pair.PairId}", () => RunChunkCoreAsync(input, cancellationToken), cancellationToken);
+
+    private async Task<ChunkOutcome> RunChunkCoreAsync(ChunkInput input, CancellationToken cancellationToken = default)
     {
         var (jobId, pair, request, i) = (input.JobId, input.Pair, input.Request, input.Iteration);
         var nextState = BlobLayout.State(jobId, pair.PairId, i + 1);
@@ -148,7 +158,10 @@ public sealed class StyleWork(
     }
 
     /// <inheritdoc />
-    public async Task<PairResult> FinalizeAsync(PairInput input, CancellationToken cancellationToken = default)
+    public Task<PairResult> FinalizeAsync(PairInput input, CancellationToken cancellationToken = default) =>
+        GuardedAsync(input.JobId, $"{input.Pair.PairId}/finalize", $"finishing {input.Pair.PairId}", () => FinalizeCoreAsync(input, cancellationToken), cancellationToken);
+
+    private async Task<PairResult> FinalizeCoreAsync(PairInput input, CancellationToken cancellationToken = default)
     {
         var (jobId, pair) = (input.JobId, input.Pair);
         var targets = await storage.Work.ReadTargetsAsync(jobId, pair.PairId, cancellationToken).ConfigureAwait(false);
@@ -194,6 +207,40 @@ public sealed class StyleWork(
 
         await storage.Documents.UpdateAsync(
             summary.JobId, job => (job ?? new JobDocument { JobId = summary.JobId }).Ended(summary), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs an activity's work counting its start and end durably (<see cref="ActivityAttempts"/>). An activity whose
+    /// worker died <see cref="WorkflowOptions.MaxWorkerDeaths"/> times while running it (starts that never ended: killed,
+    /// out of memory, a native crash) is not run again: it fails as bad input, which is never retried, with a reason
+    /// that says so, instead of stalling every job behind it.
+    /// </summary>
+    private async Task<T> GuardedAsync<T>(string jobId, string activity, string what, Func<Task<T>> run, CancellationToken cancellationToken)
+    {
+        var before = await storage.Attempts.StartAsync(jobId, activity, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (before.Unended >= workflow.Value.MaxWorkerDeaths)
+            {
+                throw new JobRequestException(
+                    "input",
+                    $"{what} stopped the worker {before.Unended} times (it was killed, ran out of memory or crashed while running it), so it is not started again; a smaller height or other images may fit");
+            }
+
+            return await run().ConfigureAwait(false);
+        }
+        finally
+        {
+            try
+            {
+                await storage.Attempts.EndAsync(jobId, activity, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Not recorded, this attempt counts as a worker that died: one more than the truth, never fewer.
+                logger.LogWarning(e, "Job {JobId}: the end of {Activity} could not be recorded: {Reason}", jobId, activity, e.Message);
+            }
+        }
     }
 
     /// <summary>The style images' size for a style scale: the output size times the scale, rounded, at least 1 px.</summary>
