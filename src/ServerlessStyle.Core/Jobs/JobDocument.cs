@@ -71,22 +71,44 @@ public sealed record JobDocument
 
     public IReadOnlyList<PairDocument> Pairs { get; init; } = [];
 
+    /// <summary>When the job was recorded (by its starter or the runner).</summary>
+    public DateTimeOffset? Created { get; init; }
+
+    /// <summary>When it ended (Completed, Failed or Canceled): what retention counts from.</summary>
+    public DateTimeOffset? Ended { get; init; }
+
+    /// <summary>True once the job is Completed, Failed or Canceled.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool HasEnded => State is JobState.Completed or JobState.Failed or JobState.Canceled;
+
     /// <summary>A job recorded before its orchestration validated it; its pairs are planned from the request.</summary>
     public static JobDocument Submitted(string jobId, JobRequest request) =>
-        new() { JobId = jobId, State = JobState.Submitted, Request = request, Pairs = Planned(JobPlan.Create(jobId, request), JobState.Submitted) };
+        new()
+        {
+            JobId = jobId, State = JobState.Submitted, Request = request, Pairs = Planned(JobPlan.Create(jobId, request), JobState.Submitted),
+            Created = DateTimeOffset.UtcNow,
+        };
 
     /// <summary>A request that never became a job (a bad inbox drop): Failed with the reason, so its id still says why.</summary>
     public static JobDocument Rejected(string jobId, string source, string reason) =>
-        new() { JobId = jobId, State = JobState.Failed, Reason = reason, Source = source };
+        new() { JobId = jobId, State = JobState.Failed, Reason = reason, Source = source, Created = DateTimeOffset.UtcNow, Ended = DateTimeOffset.UtcNow };
 
     /// <summary>The job validated: Running, with the pairs of <paramref name="plan"/> and the network that runs them.</summary>
     public JobDocument Running(JobRequest request, JobPlan plan, NetworkIdentity? network = null) =>
         this with { State = JobState.Running, Reason = null, Request = request, Pairs = Planned(plan, JobState.Running), Network = network };
 
-    /// <summary>The job ended: its state and reason, and each pair's result or error next to its inputs.</summary>
-    public JobDocument Ended(JobSummary summary)
+    /// <summary>
+    /// The job ended: its state and reason, and each pair's result or error next to its inputs. A job canceled by its
+    /// user stays Canceled whatever its orchestration still wrote.
+    /// </summary>
+    public JobDocument WithSummary(JobSummary summary)
     {
         ArgumentNullException.ThrowIfNull(summary);
+        if (State == JobState.Canceled)
+        {
+            return this;
+        }
+
         var planned = Pairs.ToDictionary(p => p.PairId, StringComparer.Ordinal);
         var pairs = summary.Pairs.Select(s => planned.TryGetValue(s.PairId, out var p)
             ? p with { State = s.State, Result = s.Result, Error = s.Error }
@@ -94,8 +116,12 @@ public sealed record JobDocument
 
         // A pair the summary does not name (the job failed before it started) keeps its inputs, as not run.
         pairs.AddRange(Pairs.Where(p => summary.Pairs.All(s => s.PairId != p.PairId)).Select(p => p with { State = summary.State }));
-        return this with { State = summary.State, Reason = summary.Reason, Pairs = pairs };
+        return this with { State = summary.State, Reason = summary.Reason, Pairs = pairs, Ended = DateTimeOffset.UtcNow };
     }
+
+    /// <summary>Canceled by its user (DELETE /api/jobs/{id}, <c>jobs cancel</c>), unless it had ended already.</summary>
+    public JobDocument Canceled(string reason) =>
+        HasEnded ? this : this with { State = JobState.Canceled, Reason = reason, Ended = DateTimeOffset.UtcNow };
 
     /// <summary>job.json's text.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);

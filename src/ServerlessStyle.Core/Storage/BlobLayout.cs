@@ -90,6 +90,15 @@ public static class BlobLayout
     /// <summary>In the work container: the optimiser state before chunk <paramref name="chunk"/>; immutable once written.</summary>
     public static string State(string jobId, string pairId, int chunk) => $"{jobId}/{pairId}/state-{chunk:0000}.bin";
 
+    /// <summary>The chunk index of a state blob name (<c>.../state-0004.bin</c>); false for any other name.</summary>
+    public static bool TryParseState(string name, out int index)
+    {
+        index = -1;
+        var file = name[(name.LastIndexOf('/') + 1)..];
+        return file.StartsWith("state-", StringComparison.Ordinal) && file.EndsWith(".bin", StringComparison.Ordinal)
+            && int.TryParse(file["state-".Length..^".bin".Length], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out index);
+    }
+
     /// <summary>In the work container: chunk <paramref name="iteration"/>'s outcome (a ChunkOutcome as JSON), read back by re-runs and the viewer.</summary>
     public static string ChunkOutcome(string jobId, string pairId, int iteration) => $"{jobId}/{pairId}/outcome-{iteration:0000}.json";
 

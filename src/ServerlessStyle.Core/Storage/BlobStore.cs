@@ -165,6 +165,31 @@ public sealed class BlobStore(BlobServiceClient service)
         }
     }
 
+    /// <summary>Deletes a blob if it exists; true when it did.</summary>
+    public async Task<bool> DeleteIfExistsAsync(string container, string name, CancellationToken cancellationToken = default) =>
+        (await Blob(container, name).DeleteIfExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
+
+    /// <summary>Deletes every blob under <paramref name="prefix"/> but those <paramref name="keep"/> says to keep; returns the bytes deleted.</summary>
+    public async Task<long> DeletePrefixAsync(string container, string prefix, Func<string, bool>? keep = null, CancellationToken cancellationToken = default)
+    {
+        var client = Container(container);
+        if (!await client.ExistsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return 0;
+        }
+
+        var deleted = 0L;
+        await foreach (var item in client.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, cancellationToken).ConfigureAwait(false))
+        {
+            if (keep?.Invoke(item.Name) != true && (await client.DeleteBlobIfExistsAsync(item.Name, cancellationToken: cancellationToken).ConfigureAwait(false)).Value)
+            {
+                deleted += item.Properties.ContentLength ?? 0;
+            }
+        }
+
+        return deleted;
+    }
+
     /// <summary>True when the blob exists.</summary>
     public async Task<bool> ExistsAsync(string container, string name, CancellationToken cancellationToken = default) =>
         (await Blob(container, name).ExistsAsync(cancellationToken).ConfigureAwait(false)).Value;

@@ -50,6 +50,17 @@ public sealed class InputStore(BlobStore store, StorageOptions storage)
     public Task<IReadOnlyList<string>> ListAsync(string logicalContainer, string prefix, CancellationToken cancellationToken = default) =>
         store.ListAsync(storage.Container(logicalContainer), prefix, cancellationToken);
 
+    /// <summary>Deletes an input; false when it was not there.</summary>
+    public Task<bool> DeleteAsync(string logicalName, CancellationToken cancellationToken = default)
+    {
+        var (container, name) = Split(logicalName);
+        return store.DeleteIfExistsAsync(container, name, cancellationToken);
+    }
+
+    /// <summary>Deletes what was uploaded for a job (<c>uploads/{job}/...</c>); returns the bytes deleted.</summary>
+    public Task<long> DeleteUploadsAsync(string jobId, CancellationToken cancellationToken = default) =>
+        store.DeletePrefixAsync(storage.Container(storage.Uploads), BlobLayout.ResultsPrefix(jobId), cancellationToken: cancellationToken);
+
     /// <summary>A request's blob name is "{logical container}/{path}"; the configured prefix makes the real container.</summary>
     private (string Container, string Name) Split(string logicalName)
     {

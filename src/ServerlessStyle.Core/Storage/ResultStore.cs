@@ -40,4 +40,8 @@ public sealed class ResultStore(BlobStore store, StorageOptions storage)
     /// <summary>A file as a stream, or null when it does not exist.</summary>
     public Task<BlobStream?> TryOpenReadAsync(string name, CancellationToken cancellationToken = default) =>
         store.TryOpenReadAsync(Container, name, cancellationToken);
+
+    /// <summary>Deletes every file of the job, job.json included; returns the bytes deleted.</summary>
+    public Task<long> DeleteJobAsync(string jobId, CancellationToken cancellationToken = default) =>
+        store.DeletePrefixAsync(Container, BlobLayout.ResultsPrefix(jobId), cancellationToken: cancellationToken);
 }

@@ -69,7 +69,10 @@ public sealed class StyleWork(
     {
         var (jobId, pair, request) = (input.JobId, input.Pair, input.Request);
         var state0 = BlobLayout.State(jobId, pair.PairId, 0);
-        if (await Checkpoints.ExistsAsync(state0, cancellationToken).ConfigureAwait(false))
+
+        // Any stored state means an earlier attempt prepared the pair: state-0 itself goes once the chunks are past it.
+        if (await Checkpoints.ExistsAsync(state0, cancellationToken).ConfigureAwait(false)
+            || await storage.Work.LatestStateAsync(jobId, pair.PairId, cancellationToken).ConfigureAwait(false) is not null)
         {
             return new PairPrepared(pair.PairId, AlreadyPresent: true);
         }
@@ -107,8 +110,12 @@ public sealed class StyleWork(
     {
         var (jobId, pair, request, i) = (input.JobId, input.Pair, input.Request, input.Iteration);
         var nextState = BlobLayout.State(jobId, pair.PairId, i + 1);
-        if (await Checkpoints.ExistsAsync(nextState, cancellationToken).ConfigureAwait(false)
-            && await storage.Work.TryReadOutcomeAsync(jobId, pair.PairId, i, cancellationToken).ConfigureAwait(false) is { } stored)
+
+        // Done before when its outcome is stored and so is its end state, or a later one (states two chunks behind the
+        // latest are deleted as the pair goes on).
+        if (await storage.Work.TryReadOutcomeAsync(jobId, pair.PairId, i, cancellationToken).ConfigureAwait(false) is { } stored
+            && (await Checkpoints.ExistsAsync(nextState, cancellationToken).ConfigureAwait(false)
+                || await storage.Work.LatestStateAsync(jobId, pair.PairId, cancellationToken).ConfigureAwait(false) > i + 1))
         {
             return stored with { Reused = true, Seconds = 0 };
         }
@@ -148,7 +155,7 @@ public sealed class StyleWork(
             Task.Run(async () => await storage.Results.WriteAsync(image, await ToPngAsync(input.JobId, pair, request, imageTensor, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false), cancellationToken),
             storage.Results.WriteLossRowsAsync(jobId, pair.PairId, i, rows.ToString(), cancellationToken),
             storage.Work.WriteOutcomeAsync(jobId, pair.PairId, i, outcome, cancellationToken),
-            StoreNextStateAsync(stateName, nextState, result.State, cancellationToken))
+            StoreNextStateAsync(jobId, pair.PairId, i, result.State, cancellationToken))
             .ConfigureAwait(false);
 
         logger.LogInformation(
@@ -206,7 +213,11 @@ public sealed class StyleWork(
         }
 
         await storage.Documents.UpdateAsync(
-            summary.JobId, job => (job ?? new JobDocument { JobId = summary.JobId }).Ended(summary), cancellationToken).ConfigureAwait(false);
+            summary.JobId, job => (job ?? new JobDocument { JobId = summary.JobId }).WithSummary(summary), cancellationToken).ConfigureAwait(false);
+
+        // What an ended job keeps of its internal state: each pair's last state and outcome (WorkStore.CleanUpAsync).
+        var freed = await storage.Work.CleanUpAsync(summary.JobId, summary.Pairs.Select(p => p.PairId), cancellationToken).ConfigureAwait(false);
+        logger.LogInformation("Job {JobId}: {Bytes} bytes of internal state deleted at its end", summary.JobId, freed);
     }
 
     /// <summary>
@@ -268,8 +279,9 @@ public sealed class StyleWork(
     /// (its upload ran behind, during this chunk); state-(i+1) is then uploaded behind, during the next chunk. If this
     /// process dies before that upload lands, state-(i+1) is rebuilt from state-i (<see cref="TakeStateAsync"/>).
     /// </summary>
-    private async Task StoreNextStateAsync(string stateName, string nextState, OptimizerState state, CancellationToken cancellationToken)
+    private async Task StoreNextStateAsync(string jobId, string pairId, int iteration, OptimizerState state, CancellationToken cancellationToken)
     {
+        var (stateName, nextState) = (BlobLayout.State(jobId, pairId, iteration), BlobLayout.State(jobId, pairId, iteration + 1));
         switch (await Checkpoints.FlushAsync(stateName, cancellationToken).ConfigureAwait(false))
         {
             case CheckpointUpload.AlreadyStored:
@@ -279,8 +291,29 @@ public sealed class StyleWork(
                 await Checkpoints.WriteAsync(nextState, state, cancellationToken).ConfigureAwait(false);
                 break;
             default:
-                await Checkpoints.WriteBehindAsync(nextState, state, cancellationToken).ConfigureAwait(false);
+                // state-i is stored: state-(i-2) is needed by nothing (a lost state-(i+1) is rebuilt from state-i).
+                await Task.WhenAll(
+                    Checkpoints.WriteBehindAsync(nextState, state, cancellationToken),
+                    DeleteSupersededAsync(jobId, pairId, iteration - 2)).ConfigureAwait(false);
                 break;
+        }
+    }
+
+    /// <summary>Deletes a state nothing needs any more; a failure only leaves it for the clean-up at the job's end.</summary>
+    private async Task DeleteSupersededAsync(string jobId, string pairId, int index)
+    {
+        if (index < 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await storage.Work.DeleteStateAsync(jobId, pairId, index, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            logger.LogWarning(e, "Job {JobId}: state {Index} of {PairId} could not be deleted: {Reason}", jobId, index, pairId, e.Message);
         }
     }
 

@@ -264,20 +264,12 @@ public sealed class ModelsContainerTests : IDisposable
     }
 
     /// <summary>The real work, counting ValidateJob calls (a retry loop would call it more than once).</summary>
-    private sealed class CountingValidation(IStyleWork inner, Action counted) : IStyleWork
+    private sealed class CountingValidation(IStyleWork inner, Action counted) : DelegatingStyleWork(inner)
     {
-        public Task<JobPlan> ValidateJobAsync(JobInput input, CancellationToken cancellationToken = default)
+        public override Task<JobPlan> ValidateJobAsync(JobInput input, CancellationToken cancellationToken = default)
         {
             counted();
-            return inner.ValidateJobAsync(input, cancellationToken);
+            return Inner.ValidateJobAsync(input, cancellationToken);
         }
-
-        public Task<PairPrepared> PrepareTargetsAsync(PairInput input, CancellationToken cancellationToken = default) => inner.PrepareTargetsAsync(input, cancellationToken);
-
-        public Task<ChunkOutcome> RunChunkAsync(ChunkInput input, CancellationToken cancellationToken = default) => inner.RunChunkAsync(input, cancellationToken);
-
-        public Task<PairResult> FinalizeAsync(PairInput input, CancellationToken cancellationToken = default) => inner.FinalizeAsync(input, cancellationToken);
-
-        public Task WriteSummaryAsync(JobSummary summary, CancellationToken cancellationToken = default) => inner.WriteSummaryAsync(summary, cancellationToken);
     }
 }
