@@ -123,6 +123,19 @@ public sealed record JobDocument
     public JobDocument Canceled(string reason) =>
         HasEnded ? this : this with { State = JobState.Canceled, Reason = reason, Ended = DateTimeOffset.UtcNow };
 
+    /// <summary>
+    /// What stays of a job whose blobs were purged: its id, Canceled if it was still running (else its end state), and
+    /// that it was purged; no request or pairs, whose blobs are gone.
+    /// </summary>
+    public static JobDocument Purged(JobDocument job) => new()
+    {
+        JobId = job.JobId,
+        State = job.HasEnded ? job.State : JobState.Canceled,
+        Reason = (job.Reason is null ? "" : job.Reason + "; ") + "its files were deleted (purged)",
+        Created = job.Created,
+        Ended = job.Ended ?? DateTimeOffset.UtcNow,
+    };
+
     /// <summary>job.json's text.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 

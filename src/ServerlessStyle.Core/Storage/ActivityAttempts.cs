@@ -23,21 +23,24 @@ public sealed class ActivityAttempts(BlobStore store, StorageOptions storage)
     public Task<AttemptCount> StartAsync(string jobId, string activity, CancellationToken cancellationToken = default) =>
         UpdateAsync(jobId, activity, c => c with { Started = c.Started + 1 }, cancellationToken);
 
-    /// <summary>Records that an attempt ended, whether it returned or threw (its process is alive to say so).</summary>
+    /// <summary>
+    /// Records that an attempt ended, whether it returned or threw (its process is alive to say so); a counter that is
+    /// gone (the job was purged meanwhile) is not made again.
+    /// </summary>
     public Task EndAsync(string jobId, string activity, CancellationToken cancellationToken = default) =>
-        UpdateAsync(jobId, activity, c => c with { Ended = c.Ended + 1 }, cancellationToken);
+        UpdateAsync(jobId, activity, c => c.Started == 0 ? null : c with { Ended = c.Ended + 1 }, cancellationToken);
 
     /// <summary>The counts, or zeros when the activity never started.</summary>
     public async Task<AttemptCount> ReadAsync(string jobId, string activity, CancellationToken cancellationToken = default) =>
         Parse((await store.TryDownloadAsync(Container, BlobLayout.Attempts(jobId, activity), cancellationToken).ConfigureAwait(false))?.Content);
 
-    private async Task<AttemptCount> UpdateAsync(string jobId, string activity, Func<AttemptCount, AttemptCount> change, CancellationToken cancellationToken)
+    private async Task<AttemptCount> UpdateAsync(string jobId, string activity, Func<AttemptCount, AttemptCount?> change, CancellationToken cancellationToken)
     {
         await store.EnsureContainerAsync(Container, cancellationToken).ConfigureAwait(false);
         var before = new AttemptCount(0, 0);
         await store.UpdateAsync(
             Container, BlobLayout.Attempts(jobId, activity),
-            current => BinaryData.FromString(JsonSerializer.Serialize(change(before = Parse(current)), JsonSerializerOptions.Web)),
+            current => change(before = Parse(current)) is { } next ? BinaryData.FromString(JsonSerializer.Serialize(next, JsonSerializerOptions.Web)) : null,
             cancellationToken).ConfigureAwait(false);
         return before;
     }

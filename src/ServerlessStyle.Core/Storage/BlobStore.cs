@@ -82,17 +82,21 @@ public sealed class BlobStore(BlobServiceClient service)
 
     /// <summary>
     /// Read-modify-write of a small blob: <paramref name="change"/> gets the current content (null when there is none)
-    /// and returns the new one, which is stored only if nobody changed the blob in between (its ETag, or its absence);
-    /// otherwise it runs again on what is there now. Returns what was stored.
+    /// and returns the new one (null: leave the blob as it is), which is stored only if nobody changed the blob in
+    /// between (its ETag, or its absence); otherwise it runs again on what is there now. Returns what was stored.
     /// </summary>
-    public async Task<BinaryData> UpdateAsync(string container, string name, Func<BinaryData?, BinaryData> change, CancellationToken cancellationToken = default)
+    public async Task<BinaryData?> UpdateAsync(string container, string name, Func<BinaryData?, BinaryData?> change, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(change);
         const int MaxAttempts = 16;
         for (var attempt = 1; ; attempt++)
         {
             var current = await TryDownloadAsync(container, name, cancellationToken).ConfigureAwait(false);
-            var next = change(current?.Content);
+            if (change(current?.Content) is not { } next)
+            {
+                return null;
+            }
+
             try
             {
                 if (current is { } c)

@@ -138,7 +138,26 @@ public sealed class StyleWork(
             evaluationSeconds += seconds;
             rows.Append(CultureInfo.InvariantCulture, $"{evaluation},{i},{terms.Content:R},{terms.Style:R},{terms.TotalVariation:R},{terms.Total:R}\n");
         });
-        var result = await ChunkRunner.RunChunkAsync(state, objective, request.EvaluationsPerIteration, cancellationToken).ConfigureAwait(false);
+        ChunkResult result;
+        using (var canceled = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            var watch = WatchForCancelAsync(jobId, canceled);
+            try
+            {
+                result = await ChunkRunner.RunChunkAsync(state, objective, request.EvaluationsPerIteration, canceled.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (canceled.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // Nothing of this chunk is written: no image, no rows, no checkpoint.
+                throw new OperationCanceledException($"Job {jobId} was canceled: chunk {i} of {pair.PairId} stopped after {state.Evaluations} evaluations, writing nothing.");
+            }
+            finally
+            {
+                await canceled.CancelAsync().ConfigureAwait(false);
+                await watch.ConfigureAwait(false);
+            }
+        }
+
         var computeSeconds = clock.Elapsed.TotalSeconds;
 
         // The image of an iteration is the optimiser's accepted iterate, never a line-search trial point.
@@ -228,9 +247,16 @@ public sealed class StyleWork(
     /// </summary>
     private async Task<T> GuardedAsync<T>(string jobId, string activity, string what, Func<Task<T>> run, CancellationToken cancellationToken)
     {
+        // A retry or a late delivery for a canceled (or purged) job does no work and writes nothing.
+        if ((await storage.Documents.ReadAsync(jobId, cancellationToken).ConfigureAwait(false))?.State == JobState.Canceled)
+        {
+            throw new OperationCanceledException($"Job {jobId} was canceled: {what} is not started.");
+        }
+
         var before = await storage.Attempts.StartAsync(jobId, activity, cancellationToken).ConfigureAwait(false);
         try
         {
+
             if (before.Unended >= workflow.Value.MaxWorkerDeaths)
             {
                 throw new JobRequestException(
@@ -316,6 +342,37 @@ public sealed class StyleWork(
             logger.LogWarning(e, "Job {JobId}: state {Index} of {PairId} could not be deleted: {Reason}", jobId, index, pairId, e.Message);
         }
     }
+
+    /// <summary>
+    /// Reads the job's state every <see cref="WorkflowOptions.CancelCheckIntervalSeconds"/> while a chunk computes and
+    /// cancels <paramref name="chunk"/> when the job was canceled; ends when <paramref name="chunk"/> is cancelled. A read
+    /// that fails is not a cancel.
+    /// </summary>
+    private Task WatchForCancelAsync(string jobId, CancellationTokenSource chunk) => Task.Run(async () =>
+    {
+        var interval = TimeSpan.FromSeconds(workflow.Value.CancelCheckIntervalSeconds);
+        try
+        {
+            while (!chunk.IsCancellationRequested)
+            {
+                await Task.Delay(interval, chunk.Token).ConfigureAwait(false);
+                try
+                {
+                    if ((await storage.Documents.ReadAsync(jobId, chunk.Token).ConfigureAwait(false))?.State == JobState.Canceled)
+                    {
+                        await chunk.CancelAsync().ConfigureAwait(false);
+                    }
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogDebug(e, "Job {JobId}: its state could not be read for a cancel: {Reason}", jobId, e.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    });
 
     /// <summary>
     /// A duplicate attempt stored the state this chunk started from before this process's upload of it landed: this

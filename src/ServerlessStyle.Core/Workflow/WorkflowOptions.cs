@@ -21,6 +21,9 @@ public sealed class WorkflowOptions
     /// </summary>
     public int MaxWorkerDeaths { get; set; } = 3;
 
+    /// <summary>How often a running chunk reads its job.json to notice a cancel (it stops before its next evaluation).</summary>
+    public double CancelCheckIntervalSeconds { get; set; } = 0.5;
+
     /// <summary>The settings that travel in the orchestration input, so orchestrators never read configuration.</summary>
     public WorkflowSettings ToSettings() =>
         new(ChunksPerGeneration, RetryAttempts, RetryFirstIntervalSeconds, RetryBackoffCoefficient);

@@ -13,7 +13,7 @@ using ServerlessStyle.Core.Workflow;
 namespace ServerlessStyle.Functions.Triggers;
 
 /// <summary>The StyleJob workflow's triggers: starters (inbox blob, HTTP), status and cancel, the orchestrators.</summary>
-public sealed class StyleJobFunctions(JobIntake intake, ILogger<StyleJobFunctions> logger, IOptions<HttpApiOptions>? http = null)
+public sealed class StyleJobFunctions(JobIntake intake, JobStorage storage, ILogger<StyleJobFunctions> logger, IOptions<HttpApiOptions>? http = null)
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
@@ -77,14 +77,16 @@ public sealed class StyleJobFunctions(JobIntake intake, ILogger<StyleJobFunction
         return progress is null ? new NotFoundObjectResult(new { error = $"no job '{id}'" }) : new OkObjectResult(progress);
     }
 
+    /// <summary><c>DELETE /api/jobs/{id}[?purge=true]</c>: cancels the job (job.json says Canceled); purge also deletes its blobs and history.</summary>
     [Function(nameof(StyleJob_Cancel))]
-    public static async Task<IActionResult> StyleJob_Cancel(
+    public async Task<IActionResult> StyleJob_Cancel(
         [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "jobs/{id}")] HttpRequest request,
         string id,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken)
     {
-        var found = JobIds.IsValid(id) && await StyleJobClient.CancelAsync(client, id, cancellationToken);
+        var purge = string.Equals(request.Query["purge"], "true", StringComparison.OrdinalIgnoreCase);
+        var found = JobIds.IsValid(id) && await StyleJobClient.CancelAsync(client, storage, id, purge, cancellationToken);
         return found ? new AcceptedResult() : new NotFoundObjectResult(new { error = $"no job '{id}'" });
     }
 
