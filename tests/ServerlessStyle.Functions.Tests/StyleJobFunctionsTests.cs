@@ -47,7 +47,8 @@ public sealed class StyleJobFunctionsTests
     {
         var storage = new JobStorage(new BlobStore(StylesContainer(styleBlobs)), Options.Create(new StorageOptions()), NullLogger<JobStorage>.Instance);
         var intake = new JobIntake(storage, Options.Create(new LimitsOptions()), Options.Create(new WorkflowOptions { ChunksPerGeneration = 7 }));
-        return new StyleJobFunctions(intake, storage, NullLogger<StyleJobFunctions>.Instance, Options.Create(new HttpApiOptions { PublicBaseUri = publicBaseUri }));
+        return new StyleJobFunctions(
+            intake, storage, Options.Create(new LimitsOptions()), NullLogger<StyleJobFunctions>.Instance, Options.Create(new HttpApiOptions { PublicBaseUri = publicBaseUri }));
     }
 
     /// <summary>

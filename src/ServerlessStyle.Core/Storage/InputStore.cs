@@ -35,6 +35,14 @@ public sealed class InputStore(BlobStore store, StorageOptions storage)
         await store.UploadAsync(container, name, content, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Stores an input only if no blob of that name exists; false (and the blob untouched) when one does.</summary>
+    public async Task<bool> TryCreateAsync(string logicalName, BinaryData content, CancellationToken cancellationToken = default)
+    {
+        var (container, name) = Split(logicalName);
+        await store.EnsureContainerAsync(container, cancellationToken).ConfigureAwait(false);
+        return await store.TryCreateAsync(container, name, content, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Streams an input for the viewer, or null when it does not exist.</summary>
     public Task<BlobStream?> TryOpenReadAsync(string logicalName, CancellationToken cancellationToken = default)
     {

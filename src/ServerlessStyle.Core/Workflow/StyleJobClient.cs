@@ -32,6 +32,20 @@ public static class StyleJobClient
         return new StartedJob(input.JobId, AlreadyExisted: false);
     }
 
+    /// <summary>The job an Idempotency-Key already started, or null (no key, or no such job yet).</summary>
+    public static async Task<StartedJob?> FindAsync(DurableTaskClient client, string? idempotencyKey, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(idempotencyKey))
+        {
+            return null;
+        }
+
+        var jobId = JobIds.FromIdempotencyKey(idempotencyKey);
+        return await client.GetInstanceAsync(jobId, getInputsAndOutputs: false, cancellationToken).ConfigureAwait(false) is null
+            ? null
+            : new StartedJob(jobId, AlreadyExisted: true);
+    }
+
     /// <summary>The job's progress, or null when no job has that id.</summary>
     public static async Task<JobProgress?> GetProgressAsync(DurableTaskClient client, string jobId, CancellationToken cancellationToken = default)
     {
