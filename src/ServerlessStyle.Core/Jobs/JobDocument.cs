@@ -18,11 +18,17 @@ public enum JobState
 
 /// <summary>
 /// One chunk's result. <see cref="Evaluations"/> counts all evaluations of the pair so far;
-/// <see cref="Seconds"/> is the compute time the activity measured (0 when <see cref="Reused"/>).
+/// <see cref="Seconds"/> is the compute time the activity measured (0 when <see cref="Reused"/>). Stored beside the
+/// checkpoints and read back by re-runs, possibly by another version of the app after a deploy: read with
+/// <see cref="JobDocument.JsonOptions"/>, which ignores fields it does not know and leaves missing ones at their defaults.
 /// </summary>
 public sealed record ChunkOutcome(
     int Iteration, int Evaluations, double Loss, string Image, double Seconds, double SecondsPerEvaluation,
-    bool Converged, bool Reused);
+    bool Converged, bool Reused)
+{
+    /// <summary>The stored form's version.</summary>
+    public int Version { get; init; } = 1;
+}
 
 /// <summary>A finished pair: where its final image and loss log are.</summary>
 public sealed record PairResult(string PairId, string FinalImage, string LossLog, int Iterations, int Evaluations, double Loss);
