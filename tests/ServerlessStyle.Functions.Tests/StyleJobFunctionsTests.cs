@@ -47,7 +47,8 @@ public sealed class StyleJobFunctionsTests
     {
         var storage = new JobStorage(new BlobStore(StylesContainer(styleBlobs)), Options.Create(new StorageOptions()), NullLogger<JobStorage>.Instance);
         var intake = new JobIntake(storage, Options.Create(new LimitsOptions()), Options.Create(new WorkflowOptions { ChunksPerGeneration = 7 }));
-        return new StyleJobFunctions(intake, NullLogger<StyleJobFunctions>.Instance, Options.Create(new HttpApiOptions { PublicBaseUri = publicBaseUri }));
+        return new StyleJobFunctions(
+            intake, storage, Options.Create(new LimitsOptions()), NullLogger<StyleJobFunctions>.Instance, Options.Create(new HttpApiOptions { PublicBaseUri = publicBaseUri }));
     }
 
     /// <summary>
@@ -223,7 +224,7 @@ public sealed class StyleJobFunctionsTests
     [Fact]
     public async Task Cancel_UnknownId_Returns404()
     {
-        var result = await StyleJobFunctions.StyleJob_Cancel(new DefaultHttpContext().Request, "job-unknown", client.Object, CancellationToken.None);
+        var result = await Functions().StyleJob_Cancel(new DefaultHttpContext().Request, "job-unknown", client.Object, CancellationToken.None);
 
         Assert.IsType<NotFoundObjectResult>(result);
     }

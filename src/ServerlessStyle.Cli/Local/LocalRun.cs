@@ -40,6 +40,8 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
             throw new CliUsageException($"--resume '{settings.Resume}' is not a job id (lowercase letters, digits and '-').");
         }
 
+        RunPlan.CheckWritable(settings.Out);
+
         // Resolved here, once and before storage: the engine then builds every session on the provider named here.
         var provider = ProviderChoice.Resolve(settings.Provider, settings.Verbose, output).ToString().ToLowerInvariant();
         var jobId = plan?.Input.JobId ?? settings.Resume!;

@@ -62,6 +62,10 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
         try
         {
             JobRequestParser.Validate(request, Limits);
+
+            // The output sizes, from the content headers, before anything is uploaded or computed.
+            var sizes = contents.Select(blob => ImageLoader.ReadSize(uploads.First(u => u.Blob == blob).Bytes, Limits.InputImageLimits)).ToList();
+            JobSizes.Check(request, sizes, Limits);
         }
         catch (JobRequestException e)
         {
@@ -69,6 +73,31 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
         }
 
         return new RunPlan(new JobInput(jobId, request, workflow), uploads, engineNetwork, note);
+    }
+
+    /// <summary>
+    /// Fails now, with one line, when results could not be written to <paramref name="folder"/> (the --out folder): not
+    /// after the whole job has run.
+    /// </summary>
+    public static void CheckWritable(string folder)
+    {
+        var full = Path.GetFullPath(folder);
+        if (File.Exists(full))
+        {
+            throw new CliUsageException($"--out {folder}: is a file; give a folder for the results.");
+        }
+
+        try
+        {
+            Directory.CreateDirectory(full);
+            var probe = Path.Combine(full, $".write-test-{Environment.ProcessId}");
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliUsageException($"--out {folder}: cannot write there ({e.Message}).", e);
+        }
     }
 
     /// <summary>
@@ -201,15 +230,27 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
 
     private static byte[] Read(string path, string option)
     {
+        if (Directory.Exists(path))
+        {
+            throw new CliUsageException($"{option} {path}: is a directory; give an image file.");
+        }
+
         if (!File.Exists(path))
         {
             throw new CliUsageException($"{option} {path}: file not found.");
         }
 
+        // The length first: a 1 GB file must not be read whole to find out it is too large.
+        var length = new FileInfo(path).Length;
+        if (length > Limits.MaxInputBytes)
+        {
+            throw new CliUsageException($"{option} {path}: the file has {length} bytes; at most {Limits.MaxInputBytes} bytes are allowed.");
+        }
+
         var bytes = File.ReadAllBytes(path);
         try
         {
-            using var image = ImageLoader.Decode(bytes, new ImageLimits { MaxBytes = Limits.MaxInputBytes, MaxPixels = Limits.MaxInputPixels });
+            using var image = ImageLoader.Decode(bytes, Limits.InputImageLimits);
         }
         catch (InvalidImageException e)
         {

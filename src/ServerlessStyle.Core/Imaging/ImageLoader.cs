@@ -1,4 +1,7 @@
 using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Gif;
+using SixLabors.ImageSharp.Formats.Tiff;
+using SixLabors.ImageSharp.Metadata;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
 using SixLabors.ImageSharp.Processing.Processors.Transforms;
@@ -13,6 +16,21 @@ public static class ImageLoader
     /// defaults, and nearest-neighbour aliasing becomes high-frequency texture that the style loss then copies.
     /// </summary>
     public static IResampler Resampler { get; } = KnownResamplers.Bicubic;
+
+    /// <summary>
+    /// The decoders as inputs need them: an animated GIF or a multi-page TIFF is decoded to its first frame only, since
+    /// a style transfer uses one picture, and every frame of a 6000x6000 canvas would be another 144 MB (a 2.3 KB GIF of
+    /// 100 such frames grew to 13.8 GB before it was killed).
+    /// </summary>
+    private static readonly Configuration Decoders = CreateDecoders();
+
+    private static Configuration CreateDecoders()
+    {
+        var configuration = Configuration.Default.Clone();
+        configuration.ImageFormatsManager.SetDecoder(GifFormat.Instance, new GifDecoder { DecodingMode = FrameDecodingMode.First });
+        configuration.ImageFormatsManager.SetDecoder(TiffFormat.Instance, new TiffDecoder { DecodingMode = FrameDecodingMode.First });
+        return configuration;
+    }
 
     /// <summary>Reads a stream to bytes, failing as soon as it passes <see cref="ImageLimits.MaxBytes"/>.</summary>
     public static async Task<byte[]> ReadBytesAsync(Stream stream, ImageLimits? limits = null, CancellationToken cancellationToken = default)
@@ -64,10 +82,10 @@ public static class ImageLoader
     }
 
     /// <summary>
-    /// Decodes to upright, opaque RGB: checks the byte length, then the header's size (no pixels allocated yet), then
-    /// decodes, applies the EXIF orientation and flattens any alpha channel; grey and palette images come out as RGB.
+    /// The image's width and height from its header, after the byte, side and pixel limits: nothing is decoded, so a
+    /// hostile header costs nothing (ImageSharp 2 refuses animated WebP outright: "not yet supported"). Throws <see cref="InvalidImageException"/> naming the problem.
     /// </summary>
-    public static Image<Rgb24> Decode(byte[] encoded, ImageLimits? limits = null)
+    public static (int Width, int Height) ReadSize(byte[] encoded, ImageLimits? limits = null)
     {
         limits ??= ImageLimits.Default;
         ArgumentNullException.ThrowIfNull(encoded);
@@ -84,9 +102,10 @@ public static class ImageLoader
         IImageInfo? info;
         try
         {
-            info = Image.Identify(encoded);
+            using var header = new MemoryStream(encoded, writable: false);
+            info = Image.Identify(Decoders, header);
         }
-        catch (Exception e) when (e is ImageFormatException or UnknownImageFormatException or NotSupportedException)
+        catch (Exception e) when (IsDecoderFailure(e))
         {
             throw new InvalidImageException(InvalidImageReason.Corrupt, $"The image header could not be read: {e.Message}", e);
         }
@@ -98,12 +117,23 @@ public static class ImageLoader
 
         CheckSize(info.Width, info.Height, limits);
 
+        return (info.Width, info.Height);
+    }
+
+    /// <summary>
+    /// Decodes to upright, opaque RGB: checks the byte length, then the header's size (no pixels allocated yet), then
+    /// decodes, applies the EXIF orientation and flattens any alpha channel; grey and palette images come out as RGB.
+    /// </summary>
+    public static Image<Rgb24> Decode(byte[] encoded, ImageLimits? limits = null)
+    {
+        ReadSize(encoded, limits);
+
         Image<Rgba32> rgba;
         try
         {
-            rgba = Image.Load<Rgba32>(encoded);
+            rgba = Image.Load<Rgba32>(Decoders, encoded);
         }
-        catch (Exception e) when (e is ImageFormatException or UnknownImageFormatException or NotSupportedException)
+        catch (Exception e) when (IsDecoderFailure(e))
         {
             throw new InvalidImageException(InvalidImageReason.Corrupt, $"The image is corrupt or truncated: {e.Message}", e);
         }
@@ -170,6 +200,13 @@ public static class ImageLoader
                 $"The image is {width}x{height} = {(long)width * height} px; at most {limits.MaxPixels} px are allowed.");
         }
     }
+
+    /// <summary>
+    /// Whatever the decoder throws on bad data is bad input, not a fault to retry: its exception types differ by format
+    /// and version (ImageFormatException, InvalidImageContentException, IndexOutOfRangeException from a malformed
+    /// table, ...). Only cancellation and running out of memory keep their meaning.
+    /// </summary>
+    private static bool IsDecoderFailure(Exception e) => e is not (OperationCanceledException or OutOfMemoryException or InsufficientExecutionStackException);
 
     private static InvalidImageException TooManyBytes(long length, ImageLimits limits) =>
         new(InvalidImageReason.TooManyBytes, $"The image has at least {length} bytes; at most {limits.MaxBytes} bytes are allowed.");

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ServerlessStyle.Core.Networks;
 
 namespace ServerlessStyle.Core.Jobs;
 
@@ -17,11 +18,17 @@ public enum JobState
 
 /// <summary>
 /// One chunk's result. <see cref="Evaluations"/> counts all evaluations of the pair so far;
-/// <see cref="Seconds"/> is the compute time the activity measured (0 when <see cref="Reused"/>).
+/// <see cref="Seconds"/> is the compute time the activity measured (0 when <see cref="Reused"/>). Stored beside the
+/// checkpoints and read back by re-runs, possibly by another version of the app after a deploy: read with
+/// <see cref="JobDocument.JsonOptions"/>, which ignores fields it does not know and leaves missing ones at their defaults.
 /// </summary>
 public sealed record ChunkOutcome(
     int Iteration, int Evaluations, double Loss, string Image, double Seconds, double SecondsPerEvaluation,
-    bool Converged, bool Reused);
+    bool Converged, bool Reused)
+{
+    /// <summary>The stored form's version.</summary>
+    public int Version { get; init; } = 1;
+}
 
 /// <summary>A finished pair: where its final image and loss log are.</summary>
 public sealed record PairResult(string PairId, string FinalImage, string LossLog, int Iterations, int Evaluations, double Loss);
@@ -65,24 +72,49 @@ public sealed record JobDocument
     /// <summary>The request as sent (null for a drop rejected before it became a request).</summary>
     public JobRequest? Request { get; init; }
 
+    /// <summary>The loss network that ran the job, with the SHA-256 of its model blob or file (set at validation).</summary>
+    public NetworkIdentity? Network { get; init; }
+
     public IReadOnlyList<PairDocument> Pairs { get; init; } = [];
+
+    /// <summary>When the job was recorded (by its starter or the runner).</summary>
+    public DateTimeOffset? Created { get; init; }
+
+    /// <summary>When it ended (Completed, Failed or Canceled): what retention counts from.</summary>
+    public DateTimeOffset? Ended { get; init; }
+
+    /// <summary>True once the job is Completed, Failed or Canceled.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool HasEnded => State is JobState.Completed or JobState.Failed or JobState.Canceled;
 
     /// <summary>A job recorded before its orchestration validated it; its pairs are planned from the request.</summary>
     public static JobDocument Submitted(string jobId, JobRequest request) =>
-        new() { JobId = jobId, State = JobState.Submitted, Request = request, Pairs = Planned(JobPlan.Create(jobId, request), JobState.Submitted) };
+        new()
+        {
+            JobId = jobId, State = JobState.Submitted, Request = request, Pairs = Planned(JobPlan.Create(jobId, request), JobState.Submitted),
+            Created = DateTimeOffset.UtcNow,
+        };
 
     /// <summary>A request that never became a job (a bad inbox drop): Failed with the reason, so its id still says why.</summary>
     public static JobDocument Rejected(string jobId, string source, string reason) =>
-        new() { JobId = jobId, State = JobState.Failed, Reason = reason, Source = source };
+        new() { JobId = jobId, State = JobState.Failed, Reason = reason, Source = source, Created = DateTimeOffset.UtcNow, Ended = DateTimeOffset.UtcNow };
 
-    /// <summary>The job validated: Running, with the pairs of <paramref name="plan"/>.</summary>
-    public JobDocument Running(JobRequest request, JobPlan plan) =>
-        this with { State = JobState.Running, Reason = null, Request = request, Pairs = Planned(plan, JobState.Running) };
+    /// <summary>The job validated: Running, with the pairs of <paramref name="plan"/> and the network that runs them.</summary>
+    public JobDocument Running(JobRequest request, JobPlan plan, NetworkIdentity? network = null) =>
+        this with { State = JobState.Running, Reason = null, Request = request, Pairs = Planned(plan, JobState.Running), Network = network };
 
-    /// <summary>The job ended: its state and reason, and each pair's result or error next to its inputs.</summary>
-    public JobDocument Ended(JobSummary summary)
+    /// <summary>
+    /// The job ended: its state and reason, and each pair's result or error next to its inputs. A job canceled by its
+    /// user stays Canceled whatever its orchestration still wrote.
+    /// </summary>
+    public JobDocument WithSummary(JobSummary summary)
     {
         ArgumentNullException.ThrowIfNull(summary);
+        if (State == JobState.Canceled)
+        {
+            return this;
+        }
+
         var planned = Pairs.ToDictionary(p => p.PairId, StringComparer.Ordinal);
         var pairs = summary.Pairs.Select(s => planned.TryGetValue(s.PairId, out var p)
             ? p with { State = s.State, Result = s.Result, Error = s.Error }
@@ -90,8 +122,25 @@ public sealed record JobDocument
 
         // A pair the summary does not name (the job failed before it started) keeps its inputs, as not run.
         pairs.AddRange(Pairs.Where(p => summary.Pairs.All(s => s.PairId != p.PairId)).Select(p => p with { State = summary.State }));
-        return this with { State = summary.State, Reason = summary.Reason, Pairs = pairs };
+        return this with { State = summary.State, Reason = summary.Reason, Pairs = pairs, Ended = DateTimeOffset.UtcNow };
     }
+
+    /// <summary>Canceled by its user (DELETE /api/jobs/{id}, <c>jobs cancel</c>), unless it had ended already.</summary>
+    public JobDocument Canceled(string reason) =>
+        HasEnded ? this : this with { State = JobState.Canceled, Reason = reason, Ended = DateTimeOffset.UtcNow };
+
+    /// <summary>
+    /// What stays of a job whose blobs were purged: its id, Canceled if it was still running (else its end state), and
+    /// that it was purged; no request or pairs, whose blobs are gone.
+    /// </summary>
+    public static JobDocument Purged(JobDocument job) => new()
+    {
+        JobId = job.JobId,
+        State = job.HasEnded ? job.State : JobState.Canceled,
+        Reason = (job.Reason is null ? "" : job.Reason + "; ") + "its files were deleted (purged)",
+        Created = job.Created,
+        Ended = job.Ended ?? DateTimeOffset.UtcNow,
+    };
 
     /// <summary>job.json's text.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);

@@ -1,3 +1,5 @@
+using ServerlessStyle.Core.Imaging;
+
 namespace ServerlessStyle.Core.Jobs;
 
 /// <summary>The largest job a deployment accepts; every request is checked against these before anything runs.</summary>
@@ -29,6 +31,34 @@ public sealed class LimitsOptions
     /// <summary>The largest decoded input image accepted, in pixels (guards against decompression bombs).</summary>
     public long MaxInputPixels { get; set; } = 40_000_000;
 
+    /// <summary>
+    /// The widest output (or tallest) relative to its other side. Only the height is asked for, so without this a
+    /// 4000x4 photo at height 48 became a 48x48000 job.
+    /// </summary>
+    public double MaxAspectRatio { get; set; } = 6;
+
+    /// <summary>The most pixels of an output image or of a style image at its style scale (2048 x 2048).</summary>
+    public long MaxOutputPixels { get; set; } = 2048L * 2048;
+
+    /// <summary>
+    /// The work a job may ask for in all: output pixels x evaluations, summed over its pairs and stages. The default,
+    /// 2e11, is for example 10 results of 1000 iterations of 20 evaluations at about one megapixel.
+    /// </summary>
+    public double MaxJobPixelEvaluations { get; set; } = 2e11;
+
+    /// <summary>
+    /// The memory a worker may use for one evaluation; a job whose estimated peak (Evaluation.MemoryEstimate) is larger
+    /// is refused at validation instead of killing the worker. 0 means this process's available memory (the machine's,
+    /// or the container's limit).
+    /// </summary>
+    public long MaxWorkerMemoryBytes { get; set; }
+
     /// <summary>Allows the seeded random VGG19-shaped network that tests use; off in deployments.</summary>
     public bool AllowTestNetworks { get; set; }
+
+    /// <summary>The decoder's limits for input images.</summary>
+    public ImageLimits InputImageLimits => new() { MaxBytes = MaxInputBytes, MaxPixels = MaxInputPixels };
+
+    /// <summary>The worker memory the estimates are checked against: <see cref="MaxWorkerMemoryBytes"/>, or what this process may use.</summary>
+    public long WorkerMemoryBytes => MaxWorkerMemoryBytes > 0 ? MaxWorkerMemoryBytes : GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
 }

@@ -2,7 +2,8 @@ using System.Security.Cryptography;
 
 namespace ServerlessStyle.Core.Networks;
 
-/// <summary>Where a resolved loss network came from.</summary>
+/// <summary>Where a resolved loss network came from (by name in job.json and the models API).</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<NetworkOrigin>))]
 public enum NetworkOrigin
 {
     /// <summary>The storage account's <c>models</c> container (downloaded to a local cache keyed by its SHA-256).</summary>

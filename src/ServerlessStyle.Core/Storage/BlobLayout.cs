@@ -90,8 +90,23 @@ public static class BlobLayout
     /// <summary>In the work container: the optimiser state before chunk <paramref name="chunk"/>; immutable once written.</summary>
     public static string State(string jobId, string pairId, int chunk) => $"{jobId}/{pairId}/state-{chunk:0000}.bin";
 
+    /// <summary>The chunk index of a state blob name (<c>.../state-0004.bin</c>); false for any other name.</summary>
+    public static bool TryParseState(string name, out int index)
+    {
+        index = -1;
+        var file = name[(name.LastIndexOf('/') + 1)..];
+        return file.StartsWith("state-", StringComparison.Ordinal) && file.EndsWith(".bin", StringComparison.Ordinal)
+            && int.TryParse(file["state-".Length..^".bin".Length], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out index);
+    }
+
     /// <summary>In the work container: chunk <paramref name="iteration"/>'s outcome (a ChunkOutcome as JSON), read back by re-runs and the viewer.</summary>
     public static string ChunkOutcome(string jobId, string pairId, int iteration) => $"{jobId}/{pairId}/outcome-{iteration:0000}.json";
+
+    /// <summary>
+    /// In the work container: how often an activity was started and how often it ended (<c>{"started":n,"ended":m}</c>);
+    /// <paramref name="activity"/> names it within the job, e.g. <c>validate</c> or <c>p0-x/chunk-0003</c>.
+    /// </summary>
+    public static string Attempts(string jobId, string activity) => $"{jobId}/attempts/{activity}.json";
 
     /// <summary>In the uploads container: a file sent with a multipart request.</summary>
     public static string Upload(string jobId, string fileName) => $"{jobId}/{SafeFileName(fileName)}";

@@ -80,6 +80,47 @@ public sealed class BlobStore(BlobServiceClient service)
         }
     }
 
+    /// <summary>
+    /// Read-modify-write of a small blob: <paramref name="change"/> gets the current content (null when there is none)
+    /// and returns the new one (null: leave the blob as it is), which is stored only if nobody changed the blob in
+    /// between (its ETag, or its absence); otherwise it runs again on what is there now. Returns what was stored.
+    /// </summary>
+    public async Task<BinaryData?> UpdateAsync(string container, string name, Func<BinaryData?, BinaryData?> change, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        const int MaxAttempts = 16;
+        for (var attempt = 1; ; attempt++)
+        {
+            var current = await TryDownloadAsync(container, name, cancellationToken).ConfigureAwait(false);
+            if (change(current?.Content) is not { } next)
+            {
+                return null;
+            }
+
+            try
+            {
+                if (current is { } c)
+                {
+                    await ReplaceAsync(container, name, next, c.ETag, cancellationToken).ConfigureAwait(false);
+                    return next;
+                }
+
+                if (await TryCreateAsync(container, name, next, cancellationToken).ConfigureAwait(false))
+                {
+                    return next;
+                }
+            }
+            catch (BlobConflictException) when (attempt < MaxAttempts)
+            {
+            }
+
+            if (attempt >= MaxAttempts)
+            {
+                throw new BlobConflictException($"{container}/{name}", new InvalidOperationException($"it kept changing under {MaxAttempts} attempts to update it"));
+            }
+        }
+    }
+
     /// <summary>Overwrites a blob unconditionally; returns the new ETag.</summary>
     public async Task<ETag> UploadAsync(string container, string name, BinaryData content, CancellationToken cancellationToken = default)
     {
@@ -126,6 +167,31 @@ public sealed class BlobStore(BlobServiceClient service)
         {
             return null;
         }
+    }
+
+    /// <summary>Deletes a blob if it exists; true when it did.</summary>
+    public async Task<bool> DeleteIfExistsAsync(string container, string name, CancellationToken cancellationToken = default) =>
+        (await Blob(container, name).DeleteIfExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
+
+    /// <summary>Deletes every blob under <paramref name="prefix"/> but those <paramref name="keep"/> says to keep; returns the bytes deleted.</summary>
+    public async Task<long> DeletePrefixAsync(string container, string prefix, Func<string, bool>? keep = null, CancellationToken cancellationToken = default)
+    {
+        var client = Container(container);
+        if (!await client.ExistsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return 0;
+        }
+
+        var deleted = 0L;
+        await foreach (var item in client.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, cancellationToken).ConfigureAwait(false))
+        {
+            if (keep?.Invoke(item.Name) != true && (await client.DeleteBlobIfExistsAsync(item.Name, cancellationToken: cancellationToken).ConfigureAwait(false)).Value)
+            {
+                deleted += item.Properties.ContentLength ?? 0;
+            }
+        }
+
+        return deleted;
     }
 
     /// <summary>True when the blob exists.</summary>

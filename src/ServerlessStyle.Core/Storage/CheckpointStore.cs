@@ -26,7 +26,7 @@ public sealed class CheckpointStore(BlobStore store, string container, ILogger l
     public const long WriteBehindLimitBytes = 128L * 1024 * 1024;
 
     private readonly ConcurrentDictionary<string, OptimizerState> _states = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Task<bool>> _uploads = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task<CheckpointUpload>> _uploads = new(StringComparer.Ordinal);
 
     /// <summary>
     /// The state of that name for a chunk to advance: taken from memory (no other attempt gets the same object), else
@@ -74,7 +74,7 @@ public sealed class CheckpointStore(BlobStore store, string container, ILogger l
         }
         else
         {
-            logger.LogInformation("Checkpoint {Name} was already written by an earlier attempt; kept it.", name);
+            KeptEarlier(name);
         }
 
         return created;
@@ -111,32 +111,41 @@ public sealed class CheckpointStore(BlobStore store, string container, ILogger l
     }
 
     /// <summary>
-    /// Waits for this process's upload of that checkpoint, if one is under way. True when nothing was pending or the
-    /// blob is now stored; false when the upload failed (the caller still has the state and writes it itself).
+    /// Waits for this process's upload of that checkpoint, if one is under way, and says how it ended:
+    /// <see cref="CheckpointUpload.AlreadyStored"/> means another attempt had stored one first; that one is kept and this
+    /// process's copy of the state was dropped, so whatever was computed from it must be computed again from the stored one.
     /// </summary>
-    public async Task<bool> FlushAsync(string name, CancellationToken cancellationToken = default) =>
-        !_uploads.TryRemove(name, out var upload) || await upload.WaitAsync(cancellationToken).ConfigureAwait(false);
+    public async Task<CheckpointUpload> FlushAsync(string name, CancellationToken cancellationToken = default) =>
+        _uploads.TryRemove(name, out var upload) ? await upload.WaitAsync(cancellationToken).ConfigureAwait(false) : CheckpointUpload.NothingPending;
 
     /// <summary>The serialised size of a state: header, counters, then every float32 vector it holds.</summary>
     public static long CheckpointBytes(OptimizerState state) => 4096 + (4L * state.Length * (3 + (2L * state.Settings.History)));
 
-    private async Task<bool> UploadBehindAsync(string name, BinaryData bytes)
+    private async Task<CheckpointUpload> UploadBehindAsync(string name, BinaryData bytes)
     {
         try
         {
-            if (!await PutAsync(name, bytes, CancellationToken.None).ConfigureAwait(false))
+            if (await PutAsync(name, bytes, CancellationToken.None).ConfigureAwait(false))
             {
-                logger.LogInformation("Checkpoint {Name} was already written by an earlier attempt; kept it.", name);
+                return CheckpointUpload.Stored;
             }
 
-            return true;
+            KeptEarlier(name);
+            return CheckpointUpload.AlreadyStored;
         }
         catch (Exception e)
         {
             // Observed by FlushAsync's caller, which then writes the state itself; a later worker rebuilds it otherwise.
             logger.LogWarning(e, "Checkpoint {Name} could not be uploaded behind: {Reason}", name, e.Message);
-            return false;
+            return CheckpointUpload.Failed;
         }
+    }
+
+    /// <summary>Another attempt stored that checkpoint first: it is the one every worker continues from, so this copy goes.</summary>
+    private void KeptEarlier(string name)
+    {
+        _states.TryRemove(name, out _);
+        logger.LogInformation("Checkpoint {Name} was already written by an earlier attempt; kept it and dropped this process's copy.", name);
     }
 
     /// <summary>One Put Blob, if none of that name exists: atomic, so a failure leaves nothing behind.</summary>
@@ -165,3 +174,22 @@ public sealed class CheckpointStore(BlobStore store, string container, ILogger l
         return new BinaryData(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
     }
 }
+
+/// <summary>How an upload behind ended, as <see cref="CheckpointStore.FlushAsync"/> reports it.</summary>
+public enum CheckpointUpload
+{
+    /// <summary>No upload of that checkpoint was under way in this process.</summary>
+    NothingPending,
+
+    /// <summary>This process stored it.</summary>
+    Stored,
+
+    /// <summary>Another attempt had stored it first; that one is kept and this process's copy was dropped.</summary>
+    AlreadyStored,
+
+    /// <summary>The upload failed; the caller still has the state and writes it itself.</summary>
+    Failed,
+}
+
+/// <summary>Thrown when a checkpoint this attempt relied on was stored by another attempt first; the attempt is retried.</summary>
+public sealed class CheckpointConflictException(string message) : InvalidOperationException(message);

@@ -35,6 +35,14 @@ public sealed class InputStore(BlobStore store, StorageOptions storage)
         await store.UploadAsync(container, name, content, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Stores an input only if no blob of that name exists; false (and the blob untouched) when one does.</summary>
+    public async Task<bool> TryCreateAsync(string logicalName, BinaryData content, CancellationToken cancellationToken = default)
+    {
+        var (container, name) = Split(logicalName);
+        await store.EnsureContainerAsync(container, cancellationToken).ConfigureAwait(false);
+        return await store.TryCreateAsync(container, name, content, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Streams an input for the viewer, or null when it does not exist.</summary>
     public Task<BlobStream?> TryOpenReadAsync(string logicalName, CancellationToken cancellationToken = default)
     {
@@ -49,6 +57,17 @@ public sealed class InputStore(BlobStore store, StorageOptions storage)
     /// <summary>The names under <c>{logicalContainer}/{prefix}</c>, relative to the container (e.g. a job's uploads).</summary>
     public Task<IReadOnlyList<string>> ListAsync(string logicalContainer, string prefix, CancellationToken cancellationToken = default) =>
         store.ListAsync(storage.Container(logicalContainer), prefix, cancellationToken);
+
+    /// <summary>Deletes an input; false when it was not there.</summary>
+    public Task<bool> DeleteAsync(string logicalName, CancellationToken cancellationToken = default)
+    {
+        var (container, name) = Split(logicalName);
+        return store.DeleteIfExistsAsync(container, name, cancellationToken);
+    }
+
+    /// <summary>Deletes what was uploaded for a job (<c>uploads/{job}/...</c>); returns the bytes deleted.</summary>
+    public Task<long> DeleteUploadsAsync(string jobId, CancellationToken cancellationToken = default) =>
+        store.DeletePrefixAsync(storage.Container(storage.Uploads), BlobLayout.ResultsPrefix(jobId), cancellationToken: cancellationToken);
 
     /// <summary>A request's blob name is "{logical container}/{path}"; the configured prefix makes the real container.</summary>
     private (string Container, string Name) Split(string logicalName)

@@ -12,13 +12,14 @@ public sealed class JobDocumentException(string message, Exception? inner = null
 /// </summary>
 public sealed class JobDocumentStore(BlobStore store, StorageOptions storage)
 {
-    private const int MaxAttempts = 8;
-
     private string Results => storage.Container(storage.Results);
 
     /// <summary>The job's document, or null when it has none.</summary>
-    public async Task<JobDocument?> ReadAsync(string jobId, CancellationToken cancellationToken = default) =>
-        (await ReadWithETagAsync(jobId, cancellationToken).ConfigureAwait(false))?.Document;
+    public async Task<JobDocument?> ReadAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        var name = BlobLayout.JobJson(jobId);
+        return await store.TryDownloadAsync(Results, name, cancellationToken).ConfigureAwait(false) is { } blob ? Parse(blob.Content, name) : null;
+    }
 
     /// <summary>
     /// Applies <paramref name="change"/> to the stored document (null when there is none) and stores the result, unless
@@ -29,46 +30,17 @@ public sealed class JobDocumentStore(BlobStore store, StorageOptions storage)
         ArgumentNullException.ThrowIfNull(change);
         await store.EnsureContainerAsync(Results, cancellationToken).ConfigureAwait(false);
         var name = BlobLayout.JobJson(jobId);
-        for (var attempt = 1; ; attempt++)
-        {
-            var current = await ReadWithETagAsync(jobId, cancellationToken).ConfigureAwait(false);
-            var next = change(current?.Document);
-            var text = BinaryData.FromString(next.ToJson());
-            try
-            {
-                if (current is { } c)
-                {
-                    await store.ReplaceAsync(Results, name, text, c.ETag, cancellationToken).ConfigureAwait(false);
-                    return next;
-                }
-
-                if (await store.TryCreateAsync(Results, name, text, cancellationToken).ConfigureAwait(false))
-                {
-                    return next;
-                }
-            }
-            catch (BlobConflictException) when (attempt < MaxAttempts)
-            {
-            }
-
-            if (attempt >= MaxAttempts)
-            {
-                throw new JobDocumentException($"{Results}/{name} kept changing under {MaxAttempts} attempts to update it.");
-            }
-        }
+        JobDocument? stored = null;
+        await store.UpdateAsync(
+            Results, name, current => BinaryData.FromString((stored = change(current is null ? null : Parse(current, name))).ToJson()), cancellationToken).ConfigureAwait(false);
+        return stored!;
     }
 
-    private async Task<(JobDocument Document, Azure.ETag ETag)?> ReadWithETagAsync(string jobId, CancellationToken cancellationToken)
+    private JobDocument Parse(BinaryData content, string name)
     {
-        var name = BlobLayout.JobJson(jobId);
-        if (await store.TryDownloadAsync(Results, name, cancellationToken).ConfigureAwait(false) is not { } blob)
-        {
-            return null;
-        }
-
         try
         {
-            return (JobDocument.Parse(blob.Content.ToString()), blob.ETag);
+            return JobDocument.Parse(content.ToString());
         }
         catch (JsonException e)
         {

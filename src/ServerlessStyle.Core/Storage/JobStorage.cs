@@ -19,6 +19,7 @@ public sealed class JobStorage
         Inputs = new InputStore(store, storage);
         Work = new WorkStore(store, storage, logger);
         Results = new ResultStore(store, storage);
+        Attempts = new ActivityAttempts(store, storage);
     }
 
     /// <summary>The container names (with the deployment's prefix).</summary>
@@ -31,4 +32,7 @@ public sealed class JobStorage
     public WorkStore Work { get; }
 
     public ResultStore Results { get; }
+
+    /// <summary>How often each activity of a job started and ended, across every worker.</summary>
+    public ActivityAttempts Attempts { get; }
 }

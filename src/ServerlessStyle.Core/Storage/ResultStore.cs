@@ -40,4 +40,15 @@ public sealed class ResultStore(BlobStore store, StorageOptions storage)
     /// <summary>A file as a stream, or null when it does not exist.</summary>
     public Task<BlobStream?> TryOpenReadAsync(string name, CancellationToken cancellationToken = default) =>
         store.TryOpenReadAsync(Container, name, cancellationToken);
+
+    /// <summary>The ids of the jobs that have a job.json.</summary>
+    public async Task<IReadOnlyList<string>> ListJobIdsAsync(CancellationToken cancellationToken = default) =>
+        [.. (await store.ListAsync(Container, cancellationToken: cancellationToken).ConfigureAwait(false))
+            .Where(n => n.EndsWith("/job.json", StringComparison.Ordinal) && n.IndexOf('/', StringComparison.Ordinal) == n.Length - "/job.json".Length)
+            .Select(n => n[..^"/job.json".Length])];
+
+    /// <summary>Deletes every file of the job (but job.json when <paramref name="keepJobJson"/>); returns the bytes deleted.</summary>
+    public Task<long> DeleteJobAsync(string jobId, bool keepJobJson = false, CancellationToken cancellationToken = default) =>
+        store.DeletePrefixAsync(
+            Container, BlobLayout.ResultsPrefix(jobId), keepJobJson ? name => name == BlobLayout.JobJson(jobId) : null, cancellationToken);
 }

@@ -88,4 +88,50 @@ public sealed class WorkStore
             return null;
         }
     }
+
+    /// <summary>
+    /// Deletes state-<paramref name="index"/> (a state two chunks behind the latest stored one: neither the next chunk nor
+    /// the rebuild of a lost upload needs it); false when it was not there.
+    /// </summary>
+    public Task<bool> DeleteStateAsync(string jobId, string pairId, int index, CancellationToken cancellationToken = default) =>
+        _store.DeleteIfExistsAsync(_container, BlobLayout.State(jobId, pairId, index), cancellationToken);
+
+    /// <summary>The index of the latest state stored for a pair (its folder), or null when none is.</summary>
+    public async Task<int?> LatestStateAsync(string jobId, string pairId, CancellationToken cancellationToken = default)
+    {
+        int? latest = null;
+        foreach (var name in await _store.ListAsync(_container, $"{jobId}/{pairId}/state-", cancellationToken).ConfigureAwait(false))
+        {
+            if (BlobLayout.TryParseState(name, out var index) && index > (latest ?? -1))
+            {
+                latest = index;
+            }
+        }
+
+        return latest;
+    }
+
+    /// <summary>
+    /// What an ended job keeps: per pair, its latest stage's latest state (so the job could be continued) and latest
+    /// outcome (the viewer's seconds per evaluation). Targets, earlier states and stages and the attempt counters go.
+    /// Returns the bytes deleted.
+    /// </summary>
+    public async Task<long> CleanUpAsync(string jobId, IEnumerable<string> pairIds, CancellationToken cancellationToken = default)
+    {
+        var names = await _store.ListAsync(_container, BlobLayout.ResultsPrefix(jobId), cancellationToken).ConfigureAwait(false);
+        var keep = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var pairId in pairIds)
+        {
+            var folder = $"{jobId}/{BlobLayout.LatestPairFolder(names, jobId, pairId)}/";
+            var inFolder = names.Where(n => n.StartsWith(folder, StringComparison.Ordinal) && !n[folder.Length..].Contains('/', StringComparison.Ordinal)).ToList();
+            keep.UnionWith(inFolder.Where(n => n[folder.Length..].StartsWith("state-", StringComparison.Ordinal)).Order(StringComparer.Ordinal).TakeLast(1));
+            keep.UnionWith(inFolder.Where(n => n[folder.Length..].StartsWith("outcome-", StringComparison.Ordinal)).Order(StringComparer.Ordinal).TakeLast(1));
+        }
+
+        return await _store.DeletePrefixAsync(_container, BlobLayout.ResultsPrefix(jobId), keep.Contains, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Deletes everything of the job in the work container; returns the bytes deleted.</summary>
+    public Task<long> DeleteJobAsync(string jobId, CancellationToken cancellationToken = default) =>
+        _store.DeletePrefixAsync(_container, BlobLayout.ResultsPrefix(jobId), cancellationToken: cancellationToken);
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ServerlessStyle.Core.Jobs;
+using ServerlessStyle.Core.Networks;
 using ServerlessStyle.Core.Storage;
 
 namespace ServerlessStyle.Core.Viewer;
@@ -32,6 +33,9 @@ public sealed record JobView(
     string JobId, string State, string? Reason, int? IterationsPlanned, string JobJson, string? ContactSheet,
     IReadOnlyList<PairView> Pairs)
 {
+    /// <summary>The loss network that ran the job (name, SHA-256 of its model, where it came from), once validated.</summary>
+    public NetworkIdentity? Network { get; init; }
+
     /// <summary>Web names; NaN and infinities (a diverged run) are written as strings rather than failing the page.</summary>
     public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web)
     {
@@ -72,7 +76,10 @@ public sealed record JobView(
 
         return new JobView(
             jobId, job.State.ToString(), job.Reason, job.Request?.Iterations, JobFiles.Url(BlobLayout.JobJson(jobId)[(jobId.Length + 1)..]),
-            names.Contains(BlobLayout.ContactSheet(jobId)) ? JobFiles.Url(BlobLayout.ContactSheetFile) : null, pairs);
+            names.Contains(BlobLayout.ContactSheet(jobId)) ? JobFiles.Url(BlobLayout.ContactSheetFile) : null, pairs)
+        {
+            Network = job.Network,
+        };
     }
 
     /// <summary>The view as JSON with <see cref="JsonOptions"/>.</summary>

@@ -29,16 +29,16 @@ public sealed class InputImages(IInputImageSource source, IOptions<LimitsOptions
 {
     private readonly ConcurrentDictionary<string, PairImages> _pairs = new(StringComparer.Ordinal);
 
-    private ImageLimits Limits => new() { MaxBytes = limits.Value.MaxInputBytes, MaxPixels = limits.Value.MaxInputPixels };
+    private ImageLimits Limits => limits.Value.InputImageLimits;
 
-    /// <summary>Checks that an input exists and decodes within the limits (validation: nothing is kept).</summary>
-    public async Task CheckAsync(string blob, string field, CancellationToken cancellationToken = default)
+    /// <summary>Checks that an input exists and decodes within the limits (validation: nothing is kept); returns its size.</summary>
+    public async Task<(int Width, int Height)> CheckAsync(string blob, string field, CancellationToken cancellationToken = default)
     {
         var bytes = await DownloadAsync(blob, field, cancellationToken).ConfigureAwait(false);
-        Decode(blob, field, () =>
+        return Decode(blob, field, () =>
         {
             using var image = ImageLoader.Decode(bytes, Limits);
-            return true;
+            return (image.Width, image.Height);
         });
     }
 

@@ -1,13 +1,14 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
+using ServerlessStyle.Core.Imaging;
 using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Storage;
 
 namespace ServerlessStyle.Core.Workflow;
 
-/// <summary>An image sent with a multipart request.</summary>
-public sealed record UploadedFile(string FileName, long Length, Func<Stream> Open);
+/// <summary>An image sent with a multipart request: its file name and its bytes (read within the size limit).</summary>
+public sealed record UploadedImage(string FileName, BinaryData Content);
 
 /// <summary>Turns what a starter received (an inbox blob, a JSON body, an upload) into a validated <see cref="JobInput"/>.</summary>
 public sealed class JobIntake(JobStorage storage, IOptions<LimitsOptions> limits, IOptions<WorkflowOptions> workflow)
@@ -59,11 +60,13 @@ public sealed class JobIntake(JobStorage storage, IOptions<LimitsOptions> limits
     }
 
     /// <summary>
-    /// A multipart upload: stores the content and style images under <c>uploads/{job}/</c> and builds the request from
-    /// them and the optional JSON <paramref name="optionsJson"/> (request fields other than content and styles).
+    /// A multipart upload: checks every file (size, image header) and the request built from them and the optional JSON
+    /// <paramref name="optionsJson"/> (request fields other than content and styles), and only then stores the images
+    /// under <c>uploads/{job}/</c>, each only if no blob of that name exists: a refused request leaves nothing behind,
+    /// and an earlier attempt's inputs are never overwritten.
     /// </summary>
     public async Task<JobInput> FromUploadAsync(
-        UploadedFile content, IReadOnlyList<UploadedFile> styles, string? optionsJson, string? idempotencyKey,
+        UploadedImage content, IReadOnlyList<UploadedImage> styles, string? optionsJson, string? idempotencyKey,
         CancellationToken cancellationToken = default)
     {
         var options = ParseOptions(optionsJson);
@@ -73,17 +76,23 @@ public sealed class JobIntake(JobStorage storage, IOptions<LimitsOptions> limits
         }
 
         var jobId = NewJobId(idempotencyKey);
-        var contentBlob = await StoreAsync(jobId, "content", content, "content", cancellationToken).ConfigureAwait(false);
-        var styleBlobs = new JsonArray();
+        var contentSize = Check(content, "content");
         for (var i = 0; i < styles.Count; i++)
         {
-            var blob = await StoreAsync(jobId, $"style{i}", styles[i], $"styles[{i}]", cancellationToken).ConfigureAwait(false);
-            styleBlobs.Add(new JsonObject { ["blob"] = blob });
+            Check(styles[i], $"styles[{i}]");
         }
 
-        options["content"] = contentBlob;
-        options["styles"] = styleBlobs;
+        var files = styles.Select((style, i) => (Name: UploadName(jobId, $"style{i}", style), File: style)).Prepend((Name: UploadName(jobId, "content", content), File: content)).ToList();
+        options["content"] = files[0].Name;
+        options["styles"] = new JsonArray([.. files.Skip(1).Select(f => (JsonNode)new JsonObject { ["blob"] = f.Name })]);
         var request = JobRequestParser.Parse(options.ToJsonString(), limits.Value);
+        JobSizes.Check(request, [contentSize], limits.Value);
+
+        foreach (var (name, file) in files)
+        {
+            await storage.Inputs.TryCreateAsync(name, file.Content, cancellationToken).ConfigureAwait(false);
+        }
+
         return new JobInput(jobId, request, workflow.Value.ToSettings());
     }
 
@@ -148,17 +157,19 @@ public sealed class JobIntake(JobStorage storage, IOptions<LimitsOptions> limits
         }
     }
 
-    private async Task<string> StoreAsync(string jobId, string role, UploadedFile file, string field, CancellationToken cancellationToken)
+    /// <summary>An uploaded file's size and image header within the limits; its width and height.</summary>
+    private (int Width, int Height) Check(UploadedImage file, string field)
     {
-        if (file.Length <= 0 || file.Length > limits.Value.MaxInputBytes)
+        try
         {
-            throw new JobRequestException(field, $"'{file.FileName}' has {file.Length} bytes; allowed: 1..{limits.Value.MaxInputBytes}");
+            return ImageLoader.ReadSize(file.Content.ToArray(), limits.Value.InputImageLimits);
         }
-
-        var name = $"uploads/{BlobLayout.Upload(jobId, $"{role}-{BlobLayout.SafeFileName(file.FileName)}")}";
-        await using var stream = file.Open();
-        var data = await BinaryData.FromStreamAsync(stream, cancellationToken).ConfigureAwait(false);
-        await storage.Inputs.UploadAsync(name, data, cancellationToken).ConfigureAwait(false);
-        return name;
+        catch (InvalidImageException e)
+        {
+            throw new JobRequestException(field, $"'{file.FileName}': {e.Message}", e);
+        }
     }
+
+    private static string UploadName(string jobId, string role, UploadedImage file) =>
+        $"uploads/{BlobLayout.Upload(jobId, $"{role}-{BlobLayout.SafeFileName(file.FileName)}")}";
 }

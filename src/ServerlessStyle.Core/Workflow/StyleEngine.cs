@@ -138,6 +138,29 @@ public sealed class StyleEngine : IDisposable
     }
 
     /// <summary>
+    /// Refuses a request whose largest image (<paramref name="pixels"/>) would need more memory than a worker has, by
+    /// the measured <see cref="MemoryEstimate"/> for its network and provider; the message says the size, the estimate
+    /// and the limit.
+    /// </summary>
+    public void CheckMemory(JobRequest request, long pixels)
+    {
+        var network = GetNetwork(request);
+
+        // The Winograd rewrite runs on the CPU provider up to its pixel limit (EvaluatorOptions); it needs more memory.
+        var winograd = _options.Winograd && Evaluator.ActiveProvider == ExecutionProvider.Cpu && pixels <= _options.WinogradMaxPixels;
+        var estimate = MemoryEstimate.PeakBytes(network.Name, pixels, winograd);
+        var limit = _limits.WorkerMemoryBytes;
+        if (estimate > limit)
+        {
+            throw new JobRequestException(
+                "height",
+                $"an output of {pixels} px needs about {Gigabytes(estimate)} GB with {network.Name}{(winograd ? " (Winograd)" : "")}, over this worker's {Gigabytes(limit)} GB (ServerlessStyle:Limits:MaxWorkerMemoryBytes); lower the height");
+        }
+    }
+
+    private static string Gigabytes(long bytes) => (bytes / (1024.0 * 1024 * 1024)).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
     /// The loss of a request as the optimiser sees it: its network and weights against <paramref name="targets"/>;
     /// <paramref name="evaluated"/> hears each evaluation's terms and seconds.
     /// </summary>

@@ -1,6 +1,7 @@
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using ServerlessStyle.Core.Jobs;
+using ServerlessStyle.Core.Storage;
 
 namespace ServerlessStyle.Core.Workflow;
 
@@ -29,6 +30,20 @@ public static class StyleJobClient
         await client.ScheduleNewOrchestrationInstanceAsync(
             StyleOrchestrationNames.StyleJob, input, new StartOrchestrationOptions(input.JobId), cancellationToken).ConfigureAwait(false);
         return new StartedJob(input.JobId, AlreadyExisted: false);
+    }
+
+    /// <summary>The job an Idempotency-Key already started, or null (no key, or no such job yet).</summary>
+    public static async Task<StartedJob?> FindAsync(DurableTaskClient client, string? idempotencyKey, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(idempotencyKey))
+        {
+            return null;
+        }
+
+        var jobId = JobIds.FromIdempotencyKey(idempotencyKey);
+        return await client.GetInstanceAsync(jobId, getInputsAndOutputs: false, cancellationToken).ConfigureAwait(false) is null
+            ? null
+            : new StartedJob(jobId, AlreadyExisted: true);
     }
 
     /// <summary>The job's progress, or null when no job has that id.</summary>
@@ -63,19 +78,43 @@ public static class StyleJobClient
         return new JobProgress(jobId, state, job.RuntimeStatus.ToString(), summary?.Reason ?? job.FailureDetails?.ErrorMessage, pairs, summary);
     }
 
-    /// <summary>Terminates a running job and its pairs; false when no job has that id.</summary>
-    public static async Task<bool> CancelAsync(DurableTaskClient client, string jobId, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Cancels a job: writes Canceled to its job.json (the viewer stops polling, a running chunk notices and stops
+    /// without a checkpoint), terminates its orchestration and pairs, and with <paramref name="purge"/> deletes its blobs
+    /// and history. False when no job has that id.
+    /// </summary>
+    public static async Task<bool> CancelAsync(
+        DurableTaskClient client, JobStorage storage, string jobId, bool purge = false, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(storage);
         var job = await client.GetInstanceAsync(jobId, getInputsAndOutputs: false, cancellationToken).ConfigureAwait(false);
-        if (job is null || job.Name != StyleOrchestrationNames.StyleJob)
+        var document = await storage.Documents.ReadAsync(jobId, cancellationToken).ConfigureAwait(false);
+        if ((job is null || job.Name != StyleOrchestrationNames.StyleJob) && document is null)
         {
             return false;
         }
 
-        if (job.IsRunning || job.RuntimeStatus == OrchestrationRuntimeStatus.Pending)
+        if (document is not null)
+        {
+            document = await storage.Documents.UpdateAsync(jobId, d => (d ?? document).Canceled("canceled by request"), cancellationToken).ConfigureAwait(false);
+        }
+
+        if (job is not null && (job.IsRunning || job.RuntimeStatus == OrchestrationRuntimeStatus.Pending))
         {
             await client.TerminateInstanceAsync(
                 jobId, new TerminateInstanceOptions { Output = "canceled by request", Recursive = true }, cancellationToken).ConfigureAwait(false);
+            if (purge)
+            {
+                // A history can be purged only once the termination has landed.
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                wait.CancelAfter(TimeSpan.FromSeconds(30));
+                await client.WaitForInstanceCompletionAsync(jobId, getInputsAndOutputs: false, wait.Token).ConfigureAwait(false);
+            }
+        }
+
+        if (purge && document is not null)
+        {
+            await JobRetention.DeleteJobAsync(storage, job is null ? null : client, document, results: true, cancellationToken).ConfigureAwait(false);
         }
 
         return true;

@@ -18,21 +18,27 @@ namespace ServerlessStyle.Core.Workflow;
 /// outcome instead of computing again.
 /// </summary>
 public sealed class StyleWork(
-    JobStorage storage, InputImages images, StyleEngine engine, IOptions<LimitsOptions> limits, ILogger<StyleWork> logger)
+    JobStorage storage, InputImages images, StyleEngine engine, IOptions<LimitsOptions> limits, IOptions<WorkflowOptions> workflow,
+    ILogger<StyleWork> logger)
     : IStyleWork
 {
     /// <summary>This worker's checkpoints (tests wait for an upload behind through it).</summary>
     internal CheckpointStore Checkpoints => storage.Work.Checkpoints;
 
     /// <inheritdoc />
-    public async Task<JobPlan> ValidateJobAsync(JobInput input, CancellationToken cancellationToken = default)
+    public Task<JobPlan> ValidateJobAsync(JobInput input, CancellationToken cancellationToken = default) =>
+        GuardedAsync(input.JobId, "validate", "validating the job", () => ValidateJobCoreAsync(input, cancellationToken), cancellationToken);
+
+    private async Task<JobPlan> ValidateJobCoreAsync(JobInput input, CancellationToken cancellationToken = default)
     {
         var request = input.Request;
         JobRequestParser.Validate(request, limits.Value);
         engine.GetNetwork(request);
+        var network = engine.ResolveNetwork(request.Network).Identity;
+        var sizes = new List<(int Width, int Height)>();
         for (var i = 0; i < request.Content.Count; i++)
         {
-            await images.CheckAsync(request.Content[i], request.Content.Count == 1 ? "content" : $"content[{i}]", cancellationToken).ConfigureAwait(false);
+            sizes.Add(await images.CheckAsync(request.Content[i], request.Content.Count == 1 ? "content" : $"content[{i}]", cancellationToken).ConfigureAwait(false));
         }
 
         for (var i = 0; i < request.Styles.Count; i++)
@@ -45,20 +51,28 @@ public sealed class StyleWork(
             await images.CheckAsync(request.Init, "init", cancellationToken).ConfigureAwait(false);
         }
 
+        // Sizes, work and memory before any engine work: a job that would not fit is refused here, not by killing its worker.
+        engine.CheckMemory(request, JobSizes.Check(request, sizes, limits.Value));
         var plan = JobPlan.Create(input.JobId, request);
         await storage.Work.EnsureContainerAsync(cancellationToken).ConfigureAwait(false);
         await storage.Results.EnsureContainerAsync(cancellationToken).ConfigureAwait(false);
         await storage.Documents.UpdateAsync(
-            input.JobId, job => (job ?? JobDocument.Submitted(input.JobId, request)).Running(request, plan), cancellationToken).ConfigureAwait(false);
+            input.JobId, job => (job ?? JobDocument.Submitted(input.JobId, request)).Running(request, plan, network), cancellationToken).ConfigureAwait(false);
         return plan;
     }
 
     /// <inheritdoc />
-    public async Task<PairPrepared> PrepareTargetsAsync(PairInput input, CancellationToken cancellationToken = default)
+    public Task<PairPrepared> PrepareTargetsAsync(PairInput input, CancellationToken cancellationToken = default) =>
+        GuardedAsync(input.JobId, $"{input.Pair.PairId}/prepare", $"preparing {input.Pair.PairId}", () => PrepareTargetsCoreAsync(input, cancellationToken), cancellationToken);
+
+    private async Task<PairPrepared> PrepareTargetsCoreAsync(PairInput input, CancellationToken cancellationToken = default)
     {
         var (jobId, pair, request) = (input.JobId, input.Pair, input.Request);
         var state0 = BlobLayout.State(jobId, pair.PairId, 0);
-        if (await Checkpoints.ExistsAsync(state0, cancellationToken).ConfigureAwait(false))
+
+        // Any stored state means an earlier attempt prepared the pair: state-0 itself goes once the chunks are past it.
+        if (await Checkpoints.ExistsAsync(state0, cancellationToken).ConfigureAwait(false)
+            || await storage.Work.LatestStateAsync(jobId, pair.PairId, cancellationToken).ConfigureAwait(false) is not null)
         {
             return new PairPrepared(pair.PairId, AlreadyPresent: true);
         }
@@ -89,12 +103,19 @@ public sealed class StyleWork(
     }
 
     /// <inheritdoc />
-    public async Task<ChunkOutcome> RunChunkAsync(ChunkInput input, CancellationToken cancellationToken = default)
+    public Task<ChunkOutcome> RunChunkAsync(ChunkInput input, CancellationToken cancellationToken = default) =>
+        GuardedAsync(input.JobId, $"{input.Pair.PairId}/chunk-{input.Iteration:0000}", $"chunk {input.Iteration} of {input.Pair.PairId}", () => RunChunkCoreAsync(input, cancellationToken), cancellationToken);
+
+    private async Task<ChunkOutcome> RunChunkCoreAsync(ChunkInput input, CancellationToken cancellationToken = default)
     {
         var (jobId, pair, request, i) = (input.JobId, input.Pair, input.Request, input.Iteration);
         var nextState = BlobLayout.State(jobId, pair.PairId, i + 1);
-        if (await Checkpoints.ExistsAsync(nextState, cancellationToken).ConfigureAwait(false)
-            && await storage.Work.TryReadOutcomeAsync(jobId, pair.PairId, i, cancellationToken).ConfigureAwait(false) is { } stored)
+
+        // Done before when its outcome is stored and so is its end state, or a later one (states two chunks behind the
+        // latest are deleted as the pair goes on).
+        if (await storage.Work.TryReadOutcomeAsync(jobId, pair.PairId, i, cancellationToken).ConfigureAwait(false) is { } stored
+            && (await Checkpoints.ExistsAsync(nextState, cancellationToken).ConfigureAwait(false)
+                || await storage.Work.LatestStateAsync(jobId, pair.PairId, cancellationToken).ConfigureAwait(false) > i + 1))
         {
             return stored with { Reused = true, Seconds = 0 };
         }
@@ -117,7 +138,26 @@ public sealed class StyleWork(
             evaluationSeconds += seconds;
             rows.Append(CultureInfo.InvariantCulture, $"{evaluation},{i},{terms.Content:R},{terms.Style:R},{terms.TotalVariation:R},{terms.Total:R}\n");
         });
-        var result = await ChunkRunner.RunChunkAsync(state, objective, request.EvaluationsPerIteration, cancellationToken).ConfigureAwait(false);
+        ChunkResult result;
+        using (var canceled = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            var watch = WatchForCancelAsync(jobId, canceled);
+            try
+            {
+                result = await ChunkRunner.RunChunkAsync(state, objective, request.EvaluationsPerIteration, canceled.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (canceled.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // Nothing of this chunk is written: no image, no rows, no checkpoint.
+                throw new OperationCanceledException($"Job {jobId} was canceled: chunk {i} of {pair.PairId} stopped after {state.Evaluations} evaluations, writing nothing.");
+            }
+            finally
+            {
+                await canceled.CancelAsync().ConfigureAwait(false);
+                await watch.ConfigureAwait(false);
+            }
+        }
+
         var computeSeconds = clock.Elapsed.TotalSeconds;
 
         // The image of an iteration is the optimiser's accepted iterate, never a line-search trial point.
@@ -134,7 +174,7 @@ public sealed class StyleWork(
             Task.Run(async () => await storage.Results.WriteAsync(image, await ToPngAsync(input.JobId, pair, request, imageTensor, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false), cancellationToken),
             storage.Results.WriteLossRowsAsync(jobId, pair.PairId, i, rows.ToString(), cancellationToken),
             storage.Work.WriteOutcomeAsync(jobId, pair.PairId, i, outcome, cancellationToken),
-            StoreNextStateAsync(stateName, nextState, result.State, cancellationToken))
+            StoreNextStateAsync(jobId, pair.PairId, i, result.State, cancellationToken))
             .ConfigureAwait(false);
 
         logger.LogInformation(
@@ -144,7 +184,10 @@ public sealed class StyleWork(
     }
 
     /// <inheritdoc />
-    public async Task<PairResult> FinalizeAsync(PairInput input, CancellationToken cancellationToken = default)
+    public Task<PairResult> FinalizeAsync(PairInput input, CancellationToken cancellationToken = default) =>
+        GuardedAsync(input.JobId, $"{input.Pair.PairId}/finalize", $"finishing {input.Pair.PairId}", () => FinalizeCoreAsync(input, cancellationToken), cancellationToken);
+
+    private async Task<PairResult> FinalizeCoreAsync(PairInput input, CancellationToken cancellationToken = default)
     {
         var (jobId, pair) = (input.JobId, input.Pair);
         var targets = await storage.Work.ReadTargetsAsync(jobId, pair.PairId, cancellationToken).ConfigureAwait(false);
@@ -154,9 +197,13 @@ public sealed class StyleWork(
         // must be stored before the pair is reported done.
         var stateName = BlobLayout.State(jobId, pair.PairId, input.NextChunk);
         var state = await TakeStateAsync(new ChunkInput(jobId, pair, input.Request, input.NextChunk), input.NextChunk, targets, cancellationToken).ConfigureAwait(false);
-        if (!await Checkpoints.FlushAsync(stateName, cancellationToken).ConfigureAwait(false))
+        switch (await Checkpoints.FlushAsync(stateName, cancellationToken).ConfigureAwait(false))
         {
-            await Checkpoints.WriteAsync(stateName, state, cancellationToken).ConfigureAwait(false);
+            case CheckpointUpload.AlreadyStored:
+                throw Conflict(stateName);
+            case CheckpointUpload.Failed:
+                await Checkpoints.WriteAsync(stateName, state, cancellationToken).ConfigureAwait(false);
+                break;
         }
 
         var png = await ToPngAsync(jobId, pair, input.Request, new ImageTensor(targets.Height, targets.Width, state.X), cancellationToken).ConfigureAwait(false);
@@ -185,7 +232,52 @@ public sealed class StyleWork(
         }
 
         await storage.Documents.UpdateAsync(
-            summary.JobId, job => (job ?? new JobDocument { JobId = summary.JobId }).Ended(summary), cancellationToken).ConfigureAwait(false);
+            summary.JobId, job => (job ?? new JobDocument { JobId = summary.JobId }).WithSummary(summary), cancellationToken).ConfigureAwait(false);
+
+        // What an ended job keeps of its internal state: each pair's last state and outcome (WorkStore.CleanUpAsync).
+        var freed = await storage.Work.CleanUpAsync(summary.JobId, summary.Pairs.Select(p => p.PairId), cancellationToken).ConfigureAwait(false);
+        logger.LogInformation("Job {JobId}: {Bytes} bytes of internal state deleted at its end", summary.JobId, freed);
+    }
+
+    /// <summary>
+    /// Runs an activity's work counting its start and end durably (<see cref="ActivityAttempts"/>). An activity whose
+    /// worker died <see cref="WorkflowOptions.MaxWorkerDeaths"/> times while running it (starts that never ended: killed,
+    /// out of memory, a native crash) is not run again: it fails as bad input, which is never retried, with a reason
+    /// that says so, instead of stalling every job behind it.
+    /// </summary>
+    private async Task<T> GuardedAsync<T>(string jobId, string activity, string what, Func<Task<T>> run, CancellationToken cancellationToken)
+    {
+        // A retry or a late delivery for a canceled (or purged) job does no work and writes nothing.
+        if ((await storage.Documents.ReadAsync(jobId, cancellationToken).ConfigureAwait(false))?.State == JobState.Canceled)
+        {
+            throw new OperationCanceledException($"Job {jobId} was canceled: {what} is not started.");
+        }
+
+        var before = await storage.Attempts.StartAsync(jobId, activity, cancellationToken).ConfigureAwait(false);
+        try
+        {
+
+            if (before.Unended >= workflow.Value.MaxWorkerDeaths)
+            {
+                throw new JobRequestException(
+                    "input",
+                    $"{what} stopped the worker {before.Unended} times (it was killed, ran out of memory or crashed while running it), so it is not started again; a smaller height or other images may fit");
+            }
+
+            return await run().ConfigureAwait(false);
+        }
+        finally
+        {
+            try
+            {
+                await storage.Attempts.EndAsync(jobId, activity, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Not recorded, this attempt counts as a worker that died: one more than the truth, never fewer.
+                logger.LogWarning(e, "Job {JobId}: the end of {Activity} could not be recorded: {Reason}", jobId, activity, e.Message);
+            }
+        }
     }
 
     /// <summary>The style images' size for a style scale: the output size times the scale, rounded, at least 1 px.</summary>
@@ -213,18 +305,82 @@ public sealed class StyleWork(
     /// (its upload ran behind, during this chunk); state-(i+1) is then uploaded behind, during the next chunk. If this
     /// process dies before that upload lands, state-(i+1) is rebuilt from state-i (<see cref="TakeStateAsync"/>).
     /// </summary>
-    private async Task StoreNextStateAsync(string stateName, string nextState, OptimizerState state, CancellationToken cancellationToken)
+    private async Task StoreNextStateAsync(string jobId, string pairId, int iteration, OptimizerState state, CancellationToken cancellationToken)
     {
-        if (await Checkpoints.FlushAsync(stateName, cancellationToken).ConfigureAwait(false))
+        var (stateName, nextState) = (BlobLayout.State(jobId, pairId, iteration), BlobLayout.State(jobId, pairId, iteration + 1));
+        switch (await Checkpoints.FlushAsync(stateName, cancellationToken).ConfigureAwait(false))
         {
-            await Checkpoints.WriteBehindAsync(nextState, state, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            // state-i's upload failed: store state-(i+1) now, so that a stored state never lags more than one chunk.
-            await Checkpoints.WriteAsync(nextState, state, cancellationToken).ConfigureAwait(false);
+            case CheckpointUpload.AlreadyStored:
+                throw Conflict(stateName);
+            case CheckpointUpload.Failed:
+                // state-i's upload failed: store state-(i+1) now, so that a stored state never lags more than one chunk.
+                await Checkpoints.WriteAsync(nextState, state, cancellationToken).ConfigureAwait(false);
+                break;
+            default:
+                // state-i is stored: state-(i-2) is needed by nothing (a lost state-(i+1) is rebuilt from state-i).
+                await Task.WhenAll(
+                    Checkpoints.WriteBehindAsync(nextState, state, cancellationToken),
+                    DeleteSupersededAsync(jobId, pairId, iteration - 2)).ConfigureAwait(false);
+                break;
         }
     }
+
+    /// <summary>Deletes a state nothing needs any more; a failure only leaves it for the clean-up at the job's end.</summary>
+    private async Task DeleteSupersededAsync(string jobId, string pairId, int index)
+    {
+        if (index < 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await storage.Work.DeleteStateAsync(jobId, pairId, index, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            logger.LogWarning(e, "Job {JobId}: state {Index} of {PairId} could not be deleted: {Reason}", jobId, index, pairId, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Reads the job's state every <see cref="WorkflowOptions.CancelCheckIntervalSeconds"/> while a chunk computes and
+    /// cancels <paramref name="chunk"/> when the job was canceled; ends when <paramref name="chunk"/> is cancelled. A read
+    /// that fails is not a cancel.
+    /// </summary>
+    private Task WatchForCancelAsync(string jobId, CancellationTokenSource chunk) => Task.Run(async () =>
+    {
+        var interval = TimeSpan.FromSeconds(workflow.Value.CancelCheckIntervalSeconds);
+        try
+        {
+            while (!chunk.IsCancellationRequested)
+            {
+                await Task.Delay(interval, chunk.Token).ConfigureAwait(false);
+                try
+                {
+                    if ((await storage.Documents.ReadAsync(jobId, chunk.Token).ConfigureAwait(false))?.State == JobState.Canceled)
+                    {
+                        await chunk.CancelAsync().ConfigureAwait(false);
+                    }
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogDebug(e, "Job {JobId}: its state could not be read for a cancel: {Reason}", jobId, e.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    });
+
+    /// <summary>
+    /// A duplicate attempt stored the state this chunk started from before this process's upload of it landed: this
+    /// attempt's result may come from another state than the stored one, so it is thrown away and the chunk runs again
+    /// (a transient failure, retried) from the stored state, as every other worker will.
+    /// </summary>
+    private InvalidOperationException Conflict(string stateName) =>
+        new CheckpointConflictException($"{storage.Work.Container}/{stateName} was stored by another attempt first; this attempt's result is discarded and the chunk runs again from the stored state.");
 
     /// <summary>
     /// state-i for a chunk to advance: from memory or its blob; when neither has it (a worker uploaded it behind and
@@ -304,5 +460,5 @@ public sealed class StyleWork(
         return BinaryData.FromBytes(ImageWriter.ToPng(ColorPreservation.Apply(image, content)));
     }
 
-    private ImageLimits Limits => new() { MaxBytes = limits.Value.MaxInputBytes, MaxPixels = limits.Value.MaxInputPixels };
+    private ImageLimits Limits => limits.Value.InputImageLimits;
 }

@@ -13,7 +13,8 @@ using ServerlessStyle.Core.Workflow;
 namespace ServerlessStyle.Functions.Triggers;
 
 /// <summary>The StyleJob workflow's triggers: starters (inbox blob, HTTP), status and cancel, the orchestrators.</summary>
-public sealed class StyleJobFunctions(JobIntake intake, ILogger<StyleJobFunctions> logger, IOptions<HttpApiOptions>? http = null)
+public sealed class StyleJobFunctions(
+    JobIntake intake, JobStorage storage, IOptions<LimitsOptions> limits, ILogger<StyleJobFunctions> logger, IOptions<HttpApiOptions>? http = null)
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
@@ -45,11 +46,10 @@ public sealed class StyleJobFunctions(JobIntake intake, ILogger<StyleJobFunction
     {
         try
         {
+            // A repeated key finds its job before anything of the body is read, and never touches that job's inputs.
             var key = request.Headers[IdempotencyKeyHeader].FirstOrDefault();
-            var input = request.HasFormContentType
-                ? await FromMultipartAsync(request, key, cancellationToken)
-                : intake.FromJson(await new StreamReader(request.Body).ReadToEndAsync(cancellationToken), key);
-            var started = await StyleJobClient.StartAsync(client, input, cancellationToken);
+            var started = await StyleJobClient.FindAsync(client, key, cancellationToken)
+                ?? await StyleJobClient.StartAsync(client, await ReadRequestAsync(request, key, cancellationToken), cancellationToken);
             var status = $"{PublicBase(request)}/api/jobs/{started.JobId}";
             return new AcceptedResult(status, new
             {
@@ -77,14 +77,16 @@ public sealed class StyleJobFunctions(JobIntake intake, ILogger<StyleJobFunction
         return progress is null ? new NotFoundObjectResult(new { error = $"no job '{id}'" }) : new OkObjectResult(progress);
     }
 
+    /// <summary><c>DELETE /api/jobs/{id}[?purge=true]</c>: cancels the job (job.json says Canceled); purge also deletes its blobs and history.</summary>
     [Function(nameof(StyleJob_Cancel))]
-    public static async Task<IActionResult> StyleJob_Cancel(
+    public async Task<IActionResult> StyleJob_Cancel(
         [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "jobs/{id}")] HttpRequest request,
         string id,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken)
     {
-        var found = JobIds.IsValid(id) && await StyleJobClient.CancelAsync(client, id, cancellationToken);
+        var purge = string.Equals(request.Query["purge"], "true", StringComparison.OrdinalIgnoreCase);
+        var found = JobIds.IsValid(id) && await StyleJobClient.CancelAsync(client, storage, id, purge, cancellationToken);
         return found ? new AcceptedResult() : new NotFoundObjectResult(new { error = $"no job '{id}'" });
     }
 
@@ -96,16 +98,15 @@ public sealed class StyleJobFunctions(JobIntake intake, ILogger<StyleJobFunction
     public static Task<PairResult> StylePair([OrchestrationTrigger] TaskOrchestrationContext context) =>
         StylePairOrchestration.RunAsync(context, context.GetInput<PairInput>()!);
 
-    private async Task<JobInput> FromMultipartAsync(HttpRequest request, string? key, CancellationToken cancellationToken)
+    private async Task<JobInput> ReadRequestAsync(HttpRequest request, string? key, CancellationToken cancellationToken)
     {
-        var form = await request.ReadFormAsync(cancellationToken);
-        var content = form.Files.GetFiles("content") switch
+        if (!request.HasFormContentType)
         {
-            [var one] => one,
-            var many => throw new JobRequestException("content", $"{many.Count} content files; send exactly one file field named 'content'"),
-        };
-        var styles = form.Files.GetFiles("style").Select(ToUpload).ToArray();
-        return await intake.FromUploadAsync(ToUpload(content), styles, form["request"].FirstOrDefault(), key, cancellationToken);
+            return intake.FromJson(await new StreamReader(request.Body).ReadToEndAsync(cancellationToken), key);
+        }
+
+        var (content, styles, options) = await MultipartUpload.ReadAsync(request, limits.Value, cancellationToken);
+        return await intake.FromUploadAsync(content, styles, options, key, cancellationToken);
     }
 
     /// <summary>The configured public address (https, in Azure); only without one, as under func start, the request's own.</summary>
@@ -113,6 +114,4 @@ public sealed class StyleJobFunctions(JobIntake intake, ILogger<StyleJobFunction
         http?.Value.PublicBaseUri is { } configured
             ? configured.GetLeftPart(UriPartial.Path).TrimEnd('/')
             : $"{request.Scheme}://{request.Host}{request.PathBase}";
-
-    private static UploadedFile ToUpload(IFormFile file) => new(file.FileName, file.Length, file.OpenReadStream);
 }

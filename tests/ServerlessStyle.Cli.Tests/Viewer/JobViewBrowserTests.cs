@@ -63,6 +63,9 @@ public sealed class JobViewBrowserTests
         Assert.Equal(evaluations, circles);
         Assert.True(await page.IsVisibleAsync("a[href*='contact-sheet.png']"));
 
+        // The header says which network ran the job, with the start of its model's SHA-256.
+        Assert.Equal($"network vgg19 · sha256 {ViewerTestJob.Network.Sha256![..12]} · ModelsContainer", await page.InnerTextAsync("#job-network"));
+
         // A new iteration appears without reloading: the page polls view.json.
         var pair = job.Plan.Pairs[1].PairId;
         await job.Store.UploadAsync(job.Results, BlobLayout.IterationImage(ViewerTestJob.JobId, pair, 1),

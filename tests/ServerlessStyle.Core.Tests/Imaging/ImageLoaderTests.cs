@@ -85,6 +85,116 @@ public sealed class ImageLoaderTests
     }
 
     [Fact]
+    public void Decode_WellFormedPngOverThePixelLimit_ThrowsTooManyPixels()
+    {
+        // A complete, decodable 4000x3000 PNG (12 Mpx) under the side limit: only the pixel count can refuse it.
+        var bytes = HostileImages.BlackPng(4000, 3000);
+        var limits = new ImageLimits { MaxPixels = 10_000_000 };
+
+        var e = Assert.Throws<InvalidImageException>(() => ImageLoader.Decode(bytes, limits));
+
+        Assert.Equal(InvalidImageReason.TooManyPixels, e.Reason);
+        Assert.Contains("4000x3000", e.Message);
+        using var decoded = ImageLoader.Decode(bytes, new ImageLimits { MaxPixels = 12_000_000 });
+        Assert.Equal((4000, 3000), (decoded.Width, decoded.Height));
+    }
+
+    [Fact]
+    public void Decode_AnimatedGifOfManyFrames_DecodesTheFirstFrameOnly()
+    {
+        // 50 frames on a 1000x1000 canvas: decoding them all would hold 50 canvases (200 MB), the bomb's shape.
+        var gif = HostileImages.ManyFrameGif(1000, 1000, 50);
+
+        using var image = ImageLoader.Decode(gif);
+
+        Assert.Single(image.Frames);
+        Assert.Equal((1000, 1000), (image.Width, image.Height));
+    }
+
+    [Fact]
+    public void Decode_GifBombOf100FramesOf6000Square_EndsWithOneFrame()
+    {
+        // The finding itself: 2.3 KB, 6000x6000 x 100 frames, which grew past 13.8 GB before. 36 Mpx is under the
+        // default 50 Mpx limit, so it decodes, to one frame (144 MB while decoding).
+        var gif = HostileImages.ManyFrameGif(6000, 6000, 100);
+        Assert.True(gif.Length < 4096, $"{gif.Length} bytes");
+
+        using var image = ImageLoader.Decode(gif);
+
+        Assert.Single(image.Frames);
+    }
+
+    [Fact]
+    public void Decode_CorruptedFilesOfEveryFormat_FailOnlyAsInvalidImage()
+    {
+        // Seeded corruptions of small real files: whatever the decoder throws must come out as bad input (which is not
+        // retried), never as another exception type (which the workflow would retry three times as a transient fault).
+        var random = new Random(17);
+        var others = new List<string>();
+        foreach (var original in SmallFilesOfEveryFormat())
+        {
+            for (var n = 0; n < 150; n++)
+            {
+                var bytes = (byte[])original.Clone();
+                if (n % 5 == 0)
+                {
+                    bytes = bytes[..random.Next(1, bytes.Length)];
+                }
+
+                for (var k = random.Next(1, 6); k > 0; k--)
+                {
+                    bytes[random.Next(bytes.Length)] = (byte)random.Next(256);
+                }
+
+                try
+                {
+                    using var image = ImageLoader.Decode(bytes, new ImageLimits { MaxPixels = 4_000_000 });
+                }
+                catch (InvalidImageException)
+                {
+                }
+                catch (Exception e)
+                {
+                    others.Add($"{e.GetType().Name}: {e.Message}");
+                }
+            }
+        }
+
+        Assert.Empty(others);
+    }
+
+    private static IEnumerable<byte[]> SmallFilesOfEveryFormat()
+    {
+        using var image = new Image<Rgba32>(24, 16);
+        for (var y = 0; y < image.Height; y++)
+        {
+            for (var x = 0; x < image.Width; x++)
+            {
+                image[x, y] = new Rgba32((byte)(x * 10), (byte)(y * 15), (byte)((x + y) * 5), 255);
+            }
+        }
+
+        foreach (var encoder in new SixLabors.ImageSharp.Formats.IImageEncoder[]
+                 {
+                     new SixLabors.ImageSharp.Formats.Png.PngEncoder(), new SixLabors.ImageSharp.Formats.Jpeg.JpegEncoder(),
+                     new SixLabors.ImageSharp.Formats.Gif.GifEncoder(), new SixLabors.ImageSharp.Formats.Bmp.BmpEncoder(),
+                     new SixLabors.ImageSharp.Formats.Tga.TgaEncoder(), new SixLabors.ImageSharp.Formats.Tiff.TiffEncoder(),
+                     new SixLabors.ImageSharp.Formats.Webp.WebpEncoder(),
+                 })
+        {
+            using var stream = new MemoryStream();
+            image.Save(stream, encoder);
+            yield return stream.ToArray();
+        }
+    }
+
+    [Fact]
+    public void ReadSize_WellFormedPng_GivesItsSizeWithoutDecoding()
+    {
+        Assert.Equal((4000, 3000), ImageLoader.ReadSize(HostileImages.BlackPng(4000, 3000)));
+    }
+
+    [Fact]
     public void Decode_ExifOrientation6_RotatesClockwise()
     {
         // 40 wide x 20 high: left half red, right half blue. Orientation 6 means "rotate 90 degrees clockwise to

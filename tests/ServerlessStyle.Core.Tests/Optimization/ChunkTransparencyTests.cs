@@ -64,4 +64,48 @@ public class ChunkTransparencyTests
         // Some chunk ended with a rejected or unfinished trial, so the check above was not vacuous.
         Assert.True(sawTrialAhead);
     }
+
+    [Fact]
+    public async Task RunChunkAsync_CutInsideTheLineSearchsFirstStage_ResumesAsIfUncut()
+    {
+        // A chunk ends while the More-Thuente search is in its first stage, and the next chunk's evaluation does not end
+        // that search: the resumed state must equal the uncut one to the byte, the stage included (a codec that forgot
+        // the stage would leave it 0 here, which the check below shows is visible).
+        var settings = new OptimizerSettings();
+        var start = TestProblems.RosenbrockStart(30);
+        for (var k = 1; k < 300; k++)
+        {
+            var whole = await CutAtAsync(settings, start, k);
+            if (whole is not LbfgsState { Phase: LbfgsState.LbfgsPhase.LineSearch, Search.Stage: 1 })
+            {
+                continue;
+            }
+
+            var resumed = await TestProblems.RoundTripAsync(await CutAtAsync(settings, start, k));
+            var forgetful = (LbfgsState)await TestProblems.RoundTripAsync(await CutAtAsync(settings, start, k));
+            forgetful.Search.Stage = 0;
+            var trials = ((LbfgsState)whole).LineSearchEvaluations;
+            var uncutLoss = (await ChunkRunner.RunChunkAsync(whole, TestProblems.Rosenbrock, 1)).Losses;
+            if (whole is not LbfgsState { Phase: LbfgsState.LbfgsPhase.LineSearch } searching || searching.LineSearchEvaluations != trials + 1)
+            {
+                // That evaluation ended the search (a new one starts in stage 1 whatever came before): not the case.
+                continue;
+            }
+
+            Assert.Equal(uncutLoss, (await ChunkRunner.RunChunkAsync(resumed, TestProblems.Rosenbrock, 1)).Losses);
+            Assert.Equal(await TestProblems.ToBytesAsync(whole), await TestProblems.ToBytesAsync(resumed));
+            await ChunkRunner.RunChunkAsync(forgetful, TestProblems.Rosenbrock, 1);
+            Assert.NotEqual(await TestProblems.ToBytesAsync(whole), await TestProblems.ToBytesAsync(forgetful));
+            return;
+        }
+
+        Assert.Fail("No cut inside a first-stage line search that the next evaluation does not end, within 300 evaluations.");
+    }
+
+    private static async Task<OptimizerState> CutAtAsync(OptimizerSettings settings, float[] start, int evaluations)
+    {
+        var state = OptimizerState.Create(settings, start);
+        await ChunkRunner.RunChunkAsync(state, TestProblems.Rosenbrock, evaluations);
+        return state;
+    }
 }

@@ -19,6 +19,7 @@ public sealed class JobViewTests
 
         Assert.NotNull(view);
         Assert.Equal("Running", view.State);
+        Assert.Equal(ViewerTestJob.Network, view.Network);
         Assert.Equal(12, view.IterationsPlanned);
         Assert.Equal("files/job.json", view.JobJson);
         Assert.Null(view.ContactSheet);
@@ -75,7 +76,7 @@ public sealed class JobViewTests
             new PairSummary("p0-wave", JobState.Completed, new PairResult("p0-wave", "results/x/final.png", "results/x/loss.csv", 11, 33, 1.0), null),
             new PairSummary("p1-the_scream", JobState.Failed, null, "the network diverged"),
         ]);
-        await job.Store.UploadAsync(job.Results, name, BinaryData.FromString(running.Ended(summary).ToJson()));
+        await job.Store.UploadAsync(job.Results, name, BinaryData.FromString(running.WithSummary(summary).ToJson()));
 
         var view = await JobView.LoadAsync(job.Jobs, ViewerTestJob.JobId);
 

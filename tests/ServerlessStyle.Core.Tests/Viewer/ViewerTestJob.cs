@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using ServerlessStyle.Core.Jobs;
+using ServerlessStyle.Core.Networks;
 using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Tests.Storage;
 using ServerlessStyle.Core.Workflow;
@@ -28,6 +29,9 @@ internal sealed class ViewerTestJob
     public const int ImageWidth = 48;
     public const int ImageHeight = 32;
     public const double SecondsPerEvaluation = 0.25;
+
+    /// <summary>The network job.json says ran the job.</summary>
+    public static readonly NetworkIdentity Network = new("vgg19", new string('a', 32) + new string('b', 32), NetworkOrigin.ModelsContainer, "models/vgg19.onnx");
 
     private ViewerTestJob(BlobStore store, StorageOptions storage, JobPlan plan, JobRequest request) =>
         (Store, Storage, Plan, Request, Jobs) = (store, storage, plan, request, new JobStorage(store, Options.Create(storage), NullLogger<JobStorage>.Instance));
@@ -66,7 +70,7 @@ internal sealed class ViewerTestJob
         await store.UploadAsync(storage.Container(storage.Uploads), $"{JobId}/photo.png", Png(ImageWidth, ImageHeight, new Rgb24(200, 120, 40)));
         await store.UploadAsync(storage.Container(storage.Styles), "wave.png", Png(40, 40, new Rgb24(20, 60, 200)));
         await store.UploadAsync(storage.Container(storage.Styles), "the_scream.png", Png(30, 40, new Rgb24(230, 90, 30)));
-        var json = JobDocument.Submitted(JobId, request).Running(request, plan).ToJson();
+        var json = JobDocument.Submitted(JobId, request).Running(request, plan, Network).ToJson();
         await store.UploadAsync(job.Results, BlobLayout.JobJson(JobId), BinaryData.FromString(json));
         await job.WritePairAsync(plan.Pairs[0].PairId, FirstPairIterations);
         await job.WritePairAsync(plan.Pairs[1].PairId, [.. Enumerable.Range(0, SecondPairIterations)]);

@@ -18,7 +18,8 @@ public sealed class CoarseToFineTests(EngineFixture fixture)
 {
     private const string PairId = "p0-starry_night";
 
-    private async Task<(Pipeline Pipeline, JobInput Input, OrchestrationMetadata Job)> RunAsync(WorkflowSettings settings)
+    private async Task<(Pipeline Pipeline, JobInput Input, OrchestrationMetadata Job)> RunAsync(
+        WorkflowSettings settings, Func<Pipeline, IStyleWork, IStyleWork>? decorate = null)
     {
         var pipeline = new Pipeline(fixture.Engine);
         var content = await pipeline.UploadSampleAsync("uploads", "j/chelsea.png", "content/chelsea.png");
@@ -28,7 +29,7 @@ public sealed class CoarseToFineTests(EngineFixture fixture)
               "evaluationsPerIteration": 3, "network": "random-vgg19" }
             """;
         var input = pipeline.CreateIntake().FromJson(json, idempotencyKey: null) with { Settings = settings };
-        var job = await pipeline.RunJobAsync(input);
+        var job = await pipeline.RunJobAsync(input, decorate);
         Assert.Equal(OrchestrationRuntimeStatus.Completed, job.RuntimeStatus);
         var summary = job.ReadOutputAs<JobSummary>()!;
         Assert.True(summary.State == JobState.Completed, $"job ended {summary.State}: {summary.Reason}");
@@ -38,7 +39,8 @@ public sealed class CoarseToFineTests(EngineFixture fixture)
     [Fact]
     public async Task Scales_TwoStages_SecondStartsFromFirstResultUpscaled()
     {
-        var (pipeline, input, job) = await RunAsync(Pipeline.FastRetries);
+        StartOfStage1? capture = null;
+        var (pipeline, input, job) = await RunAsync(Pipeline.FastRetries, (p, real) => capture = new StartOfStage1(real, p));
         var jobId = input.JobId;
         var stage0 = $"{PairId}/stage-0-32";
         var stage1 = $"{PairId}/stage-1-48";
@@ -52,7 +54,7 @@ public sealed class CoarseToFineTests(EngineFixture fixture)
         }
 
         // Exact: stage 1's start is stage 0's final image through the same decoder and resampler as any input.
-        using var stream = new MemoryStream(await pipeline.ReadAsync(pipeline.Work, BlobLayout.State(jobId, stage1, 0)));
+        using var stream = new MemoryStream(capture!.State0!);
         var start = await CheckpointCodec.ReadAsync(stream, 3 * 48 * 72);
         Assert.Equal(ImageLoader.LoadExact(first, 48, 72).Data, start.X);
 
@@ -77,6 +79,23 @@ public sealed class CoarseToFineTests(EngineFixture fixture)
             Assert.Equal(
                 await whole.Pipeline.ReadAsync(whole.Pipeline.Results, BlobLayout.FinalImage(whole.Input.JobId, stage)),
                 await split.Pipeline.ReadAsync(split.Pipeline.Results, BlobLayout.FinalImage(split.Input.JobId, stage)));
+        }
+    }
+
+    /// <summary>Reads stage 1's state-0 as soon as it is prepared (the job's end keeps only each pair's last state).</summary>
+    private sealed class StartOfStage1(IStyleWork real, Pipeline pipeline) : DelegatingStyleWork(real)
+    {
+        public byte[]? State0 { get; private set; }
+
+        public override async Task<PairPrepared> PrepareTargetsAsync(PairInput input, CancellationToken cancellationToken = default)
+        {
+            var prepared = await Inner.PrepareTargetsAsync(input, cancellationToken);
+            if (input.Pair.PairId.EndsWith("/stage-1-48", StringComparison.Ordinal))
+            {
+                State0 = await pipeline.ReadAsync(pipeline.Work, BlobLayout.State(input.JobId, input.Pair.PairId, 0));
+            }
+
+            return prepared;
         }
     }
 }

@@ -204,16 +204,20 @@ public sealed class ModelsContainerTests : IDisposable
             NullLogger<StyleEngine>.Instance,
             NullLogger<Core.Evaluation.StyleEvaluator>.Instance);
 
-        var viaContainer = await RunAndReadLossesAsync(fromContainer, "job-auto-container");
-        var viaFile = await RunAndReadLossesAsync(fromFile, "job-auto-file");
+        var (viaContainer, containerNetwork) = await RunAndReadLossesAsync(fromContainer, "job-auto-container");
+        var (viaFile, fileNetwork) = await RunAndReadLossesAsync(fromFile, "job-auto-file");
 
         // Same network, images, seed and optimiser: the loss logs agree row for row. Had auto fallen back to ResNet18,
         // the first row alone would differ by orders of magnitude.
         Assert.Equal(viaFile, viaContainer);
         Assert.True(viaContainer.Length > 2, "the job evaluated the loss");
+
+        // Each job.json says what ran it: the same file's digest, from the container and from the path.
+        Assert.Equal((_uploaded.Sha256, NetworkOrigin.ModelsContainer), (containerNetwork?.Sha256, containerNetwork?.Origin));
+        Assert.Equal((_uploaded.Sha256, NetworkOrigin.File), (fileNetwork?.Sha256, fileNetwork?.Origin));
     }
 
-    private static async Task<string[]> RunAndReadLossesAsync(StyleEngine engine, string jobId)
+    private static async Task<(string[] Losses, NetworkIdentity? Network)> RunAndReadLossesAsync(StyleEngine engine, string jobId)
     {
         var pipeline = new Pipeline(engine);
         var input = await SmallJobAsync(pipeline, jobId, NetworkChoice.Auto);
@@ -222,7 +226,8 @@ public sealed class ModelsContainerTests : IDisposable
         Assert.True(summary.State == JobState.Completed, summary.Reason);
         var pair = Assert.Single(summary.Pairs);
         var csv = Encoding.UTF8.GetString(await pipeline.ReadAsync(pipeline.Results, BlobLayout.LossLog(jobId, pair.PairId)));
-        return csv.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var document = JobDocument.Parse(Encoding.UTF8.GetString(await pipeline.ReadAsync(pipeline.Results, BlobLayout.JobJson(jobId))));
+        return (csv.Split('\n', StringSplitOptions.RemoveEmptyEntries), document.Network);
     }
 
     /// <summary>A 32 px job on two drawn images: one iteration of three evaluations.</summary>
@@ -259,20 +264,12 @@ public sealed class ModelsContainerTests : IDisposable
     }
 
     /// <summary>The real work, counting ValidateJob calls (a retry loop would call it more than once).</summary>
-    private sealed class CountingValidation(IStyleWork inner, Action counted) : IStyleWork
+    private sealed class CountingValidation(IStyleWork inner, Action counted) : DelegatingStyleWork(inner)
     {
-        public Task<JobPlan> ValidateJobAsync(JobInput input, CancellationToken cancellationToken = default)
+        public override Task<JobPlan> ValidateJobAsync(JobInput input, CancellationToken cancellationToken = default)
         {
             counted();
-            return inner.ValidateJobAsync(input, cancellationToken);
+            return Inner.ValidateJobAsync(input, cancellationToken);
         }
-
-        public Task<PairPrepared> PrepareTargetsAsync(PairInput input, CancellationToken cancellationToken = default) => inner.PrepareTargetsAsync(input, cancellationToken);
-
-        public Task<ChunkOutcome> RunChunkAsync(ChunkInput input, CancellationToken cancellationToken = default) => inner.RunChunkAsync(input, cancellationToken);
-
-        public Task<PairResult> FinalizeAsync(PairInput input, CancellationToken cancellationToken = default) => inner.FinalizeAsync(input, cancellationToken);
-
-        public Task WriteSummaryAsync(JobSummary summary, CancellationToken cancellationToken = default) => inner.WriteSummaryAsync(summary, cancellationToken);
     }
 }

@@ -83,7 +83,7 @@ public sealed class Pipeline
         var storage = CreateStorage();
         return new(
             storage, new InputImages(images ?? new StorageInputImageSource(storage), Options.Create(EngineFixture.Limits)), _engine,
-            Options.Create(EngineFixture.Limits), NullLogger<StyleWork>.Instance);
+            Options.Create(EngineFixture.Limits), Options.Create(new WorkflowOptions()), NullLogger<StyleWork>.Instance);
     }
 
     /// <summary>The storage layer over this pipeline's containers.</summary>

@@ -149,42 +149,46 @@ public sealed class PipelineTests(EngineFixture fixture)
         }
 
         // Only the rebuild can have written state-0002 again, and it equals the lost one bitwise.
-        Assert.Equal(
-            await baseline.Pipeline.ReadAsync(baseline.Pipeline.Work, BlobLayout.State(baseline.Input.JobId, PairIds[0], 2)),
-            await pipeline.ReadAsync(pipeline.Work, BlobLayout.State(input.JobId, PairIds[0], 2)));
+        Assert.NotNull(work.Lost);
+        Assert.Equal(work.Lost, work.Rebuilt);
     }
 
     /// <summary>The real work; after pair 0's chunk 1 its upload behind is lost and the pair moves to another worker.</summary>
-    private sealed class LostUploadStyleWork(StyleWork real, IStyleWork replacement, Pipeline pipeline) : IStyleWork
+    private sealed class LostUploadStyleWork(StyleWork real, IStyleWork replacement, Pipeline pipeline) : DelegatingStyleWork(real)
     {
         private volatile bool _moved;
 
         public bool Deleted { get; private set; }
 
-        public Task<JobPlan> ValidateJobAsync(JobInput input, CancellationToken cancellationToken = default) => real.ValidateJobAsync(input, cancellationToken);
+        /// <summary>state-0002 as chunk 1 stored it, before the injected loss.</summary>
+        public byte[]? Lost { get; private set; }
 
-        public Task<PairPrepared> PrepareTargetsAsync(PairInput input, CancellationToken cancellationToken = default) => real.PrepareTargetsAsync(input, cancellationToken);
+        /// <summary>state-0002 as the next worker rebuilt it, read right after its chunk 2 (the job's end keeps only the last state).</summary>
+        public byte[]? Rebuilt { get; private set; }
 
-        public async Task<ChunkOutcome> RunChunkAsync(ChunkInput input, CancellationToken cancellationToken = default)
+        public override async Task<ChunkOutcome> RunChunkAsync(ChunkInput input, CancellationToken cancellationToken = default)
         {
             var pair0 = input.Pair.Index == 0;
-            var outcome = await (pair0 && _moved ? replacement : real).RunChunkAsync(input, cancellationToken);
+            var outcome = await (pair0 && _moved ? replacement : Inner).RunChunkAsync(input, cancellationToken);
+            var lost = BlobLayout.State(input.JobId, input.Pair.PairId, 2);
             if (pair0 && input.Iteration == 1 && !_moved)
             {
-                var lost = BlobLayout.State(input.JobId, input.Pair.PairId, 2);
-                Assert.True(await real.Checkpoints.FlushAsync(lost, cancellationToken));
+                Assert.Equal(CheckpointUpload.Stored, await ((StyleWork)Inner).Checkpoints.FlushAsync(lost, cancellationToken));
+                Lost = await pipeline.ReadAsync(pipeline.Work, lost);
                 var blob = pipeline.Store.Service.GetBlobContainerClient(pipeline.Work).GetBlobClient(lost);
                 Deleted = (await blob.DeleteIfExistsAsync(cancellationToken: cancellationToken)).Value;
                 _moved = true;
+            }
+            else if (pair0 && input.Iteration == 2)
+            {
+                Rebuilt = await pipeline.ReadAsync(pipeline.Work, lost);
             }
 
             return outcome;
         }
 
-        public Task<PairResult> FinalizeAsync(PairInput input, CancellationToken cancellationToken = default) =>
-            (input.Pair.Index == 0 && _moved ? replacement : real).FinalizeAsync(input, cancellationToken);
-
-        public Task WriteSummaryAsync(JobSummary summary, CancellationToken cancellationToken = default) => real.WriteSummaryAsync(summary, cancellationToken);
+        public override Task<PairResult> FinalizeAsync(PairInput input, CancellationToken cancellationToken = default) =>
+            (input.Pair.Index == 0 && _moved ? replacement : Inner).FinalizeAsync(input, cancellationToken);
     }
 
     /// <summary>
@@ -192,7 +196,7 @@ public sealed class PipelineTests(EngineFixture fixture)
     /// then on runs on <paramref name="replacement"/> (another worker); pair 1 throws once after the real call (the state
     /// is written, the activity never reports back). Records every outcome returned by the real work.
     /// </summary>
-    private sealed class FaultyStyleWork(IStyleWork real, IStyleWork replacement, int iteration) : IStyleWork
+    private sealed class FaultyStyleWork(IStyleWork real, IStyleWork replacement, int iteration) : DelegatingStyleWork(real)
     {
         private int _faultsBefore;
         private int _crashesAfter;
@@ -203,11 +207,7 @@ public sealed class PipelineTests(EngineFixture fixture)
 
         public ConcurrentQueue<(int PairIndex, ChunkOutcome Outcome)> Outcomes { get; } = new();
 
-        public Task<JobPlan> ValidateJobAsync(JobInput input, CancellationToken cancellationToken = default) => real.ValidateJobAsync(input, cancellationToken);
-
-        public Task<PairPrepared> PrepareTargetsAsync(PairInput input, CancellationToken cancellationToken = default) => real.PrepareTargetsAsync(input, cancellationToken);
-
-        public async Task<ChunkOutcome> RunChunkAsync(ChunkInput input, CancellationToken cancellationToken = default)
+        public override async Task<ChunkOutcome> RunChunkAsync(ChunkInput input, CancellationToken cancellationToken = default)
         {
             var target = input.Iteration == iteration;
             if (target && input.Pair.Index == 0 && Interlocked.CompareExchange(ref _faultsBefore, 1, 0) == 0)
@@ -215,7 +215,7 @@ public sealed class PipelineTests(EngineFixture fixture)
                 throw new TimeoutException($"injected fault before chunk {input.Iteration}");
             }
 
-            var worker = input.Pair.Index == 0 && _faultsBefore > 0 ? replacement : real;
+            var worker = input.Pair.Index == 0 && _faultsBefore > 0 ? replacement : Inner;
             var outcome = await worker.RunChunkAsync(input, cancellationToken);
             Outcomes.Enqueue((input.Pair.Index, outcome));
             if (target && input.Pair.Index == 1 && Interlocked.CompareExchange(ref _crashesAfter, 1, 0) == 0)
@@ -226,9 +226,7 @@ public sealed class PipelineTests(EngineFixture fixture)
             return outcome;
         }
 
-        public Task<PairResult> FinalizeAsync(PairInput input, CancellationToken cancellationToken = default) =>
-            (input.Pair.Index == 0 && _faultsBefore > 0 ? replacement : real).FinalizeAsync(input, cancellationToken);
-
-        public Task WriteSummaryAsync(JobSummary summary, CancellationToken cancellationToken = default) => real.WriteSummaryAsync(summary, cancellationToken);
+        public override Task<PairResult> FinalizeAsync(PairInput input, CancellationToken cancellationToken = default) =>
+            (input.Pair.Index == 0 && _faultsBefore > 0 ? replacement : Inner).FinalizeAsync(input, cancellationToken);
     }
 }
