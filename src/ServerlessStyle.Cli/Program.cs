@@ -23,7 +23,7 @@ public static class Program
                 jobs.AddCommand<JobsListCommand>("list").WithDescription("List the task hub's jobs, newest first.");
                 jobs.AddCommand<JobsShowCommand>("show").WithDescription("Print a job's progress as JSON: its state and each pair's iteration and loss.");
                 jobs.AddCommand<JobsWaitCommand>("wait").WithDescription("Wait for a job to end: exit 0 when it completed (results in DIR/{job}/ with --out), else 1 with the reason, or 2 after --timeout.");
-                jobs.AddCommand<JobsCancelCommand>("cancel").WithDescription("Cancel a running job and its pairs; run --resume starts it again from its finished iterations.");
+                jobs.AddCommand<JobsCancelCommand>("cancel").WithDescription("Cancel a running job and its pairs, for good; what it made so far stays in its results.");
             });
             config.AddCommand<ControlsSheetCommand>("sheet-controls").WithDescription("Render each artistic control on the sample photos into docs/images/controls.png, through the durable host (under scripts/with-azurite.sh).");
             config.AddCommand<SheetCommand>("sheet").WithDescription("Put images side by side in one labelled row (PNG).");

@@ -118,8 +118,9 @@ public sealed class LocalDurableHost : IAsyncDisposable
 
     /// <summary>
     /// Makes sure the job runs: schedules it when the hub has no instance of it, leaves a running one alone, and starts
-    /// one that was canceled or failed again with the same id, so that it continues from its checkpoints (finished
-    /// chunks are found and reused). A completed job is left as it is.
+    /// one whose orchestration failed or was terminated again with the same id, so that it continues from its
+    /// checkpoints (finished chunks are found and reused). A completed job is left as it is. (A job its user canceled
+    /// stays canceled: its job.json says so, and its activities then do no work.)
     /// </summary>
     public async Task<JobStart> ScheduleOrResumeAsync(JobInput input, CancellationToken cancellationToken = default)
     {
@@ -243,7 +244,7 @@ public enum JobStart
     /// <summary>The job is running (or waiting for a worker) already.</summary>
     Running,
 
-    /// <summary>The job had been canceled or had failed: it starts again from its checkpoints.</summary>
+    /// <summary>The job's orchestration had failed or been terminated: it starts again from its checkpoints.</summary>
     Restarted,
 
     /// <summary>The job completed earlier: nothing to run.</summary>

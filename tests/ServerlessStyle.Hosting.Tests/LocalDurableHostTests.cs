@@ -81,7 +81,7 @@ public sealed class LocalDurableHostTests
     }
 
     [Fact]
-    public async Task CancelAsync_RunningJob_TerminatesTheJobAndEveryPair()
+    public async Task TerminateInstanceAsync_RecursiveOnARunningJob_TerminatesTheJobAndEveryPair()
     {
         await using var hub = new TestHub();
         var input = await hub.UploadJobAsync("job-cancel", iterations: 200, evaluations: 2, styles: 2);
@@ -90,24 +90,46 @@ public sealed class LocalDurableHostTests
         using var timeout = new CancellationTokenSource(JobTimeout);
         var progress = await WaitAsync(host, "job-cancel", p => p.Pairs.Count == 2 && p.Pairs.All(pair => pair.Iteration >= 1), timeout.Token);
 
-        Assert.True(await StyleJobClient.CancelAsync(host.Client, "job-cancel", timeout.Token));
+        // What StyleJobClient.CancelAsync asks for after marking job.json Canceled; the backend itself ends one instance.
+        await host.Client.TerminateInstanceAsync("job-cancel", new TerminateInstanceOptions { Output = "canceled by request", Recursive = true }, timeout.Token);
 
         var job = await host.Client.WaitForInstanceCompletionAsync("job-cancel", cancellation: timeout.Token);
         Assert.Equal(OrchestrationRuntimeStatus.Terminated, job.RuntimeStatus);
-        // Left alone, each pair would run for minutes: ending within seconds means the cancel ended it.
+
+        // Left alone, each pair would run for minutes: ending within seconds, terminated, means the recursion ended it.
         using var soon = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         foreach (var k in Enumerable.Range(0, progress.Pairs.Count))
         {
             var pairId = JobIds.Pair("job-cancel", k);
             var state = await host.Client.WaitForInstanceCompletionAsync(pairId, cancellation: soon.Token)
                 .ContinueWith(t => t.IsCanceled ? null : t.Result, TaskScheduler.Default);
-            Assert.True(state is not null, $"pair {pairId} was still running 30 s after the job was canceled");
+            Assert.True(state is not null, $"pair {pairId} was still running 30 s after the job was terminated");
             Assert.Equal(OrchestrationRuntimeStatus.Terminated, state.RuntimeStatus);
         }
     }
 
     [Fact]
-    public async Task ScheduleOrResumeAsync_CanceledJob_StartsAgainAndCompletesFromItsCheckpoints()
+    public async Task CancelAsync_RunningJob_EndsTheJobCanceledWithinSeconds()
+    {
+        await using var hub = new TestHub();
+        var input = await hub.UploadJobAsync("job-stop", iterations: 200, evaluations: 2);
+        await using var host = await LocalDurableHost.StartAsync(hub.Configuration());
+        await host.ScheduleAsync(input);
+        using var timeout = new CancellationTokenSource(JobTimeout);
+        await WaitAsync(host, "job-stop", p => p.Pairs.Count == 1 && p.Pairs[0].Iteration >= 1, timeout.Token);
+
+        Assert.True(await StyleJobClient.CancelAsync(host.Client, hub.Jobs, "job-stop", cancellationToken: timeout.Token));
+
+        using var soon = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var pair = await host.Client.WaitForInstanceCompletionAsync(JobIds.Pair("job-stop", 0), cancellation: soon.Token);
+        var progress = await host.GetProgressAsync("job-stop", timeout.Token);
+        Assert.Equal("Canceled", progress!.State);
+        Assert.Equal(JobState.Canceled, (await hub.Jobs.Documents.ReadAsync("job-stop", timeout.Token))!.State);
+        Assert.True(pair.IsCompleted);
+    }
+
+    [Fact]
+    public async Task ScheduleOrResumeAsync_TerminatedJob_StartsAgainAndCompletesFromItsCheckpoints()
     {
         await using var hub = new TestHub();
         var input = await hub.UploadJobAsync("job-again", iterations: 4, evaluations: 2, styles: 2);
@@ -116,7 +138,8 @@ public sealed class LocalDurableHostTests
         Assert.Equal(JobStart.Scheduled, await host.ScheduleOrResumeAsync(input, timeout.Token));
         Assert.Equal(JobStart.Running, await host.ScheduleOrResumeAsync(input, timeout.Token));
         await WaitAsync(host, "job-again", p => p.Pairs.Count == 2 && p.Pairs.Any(pair => pair.Iteration >= 1), timeout.Token);
-        await StyleJobClient.CancelAsync(host.Client, "job-again", timeout.Token);
+        // Ended from outside the workflow (an operator, a failed execution), not canceled by its user: job.json says Running.
+        await host.Client.TerminateInstanceAsync("job-again", new TerminateInstanceOptions { Recursive = true }, timeout.Token);
         await host.Client.WaitForInstanceCompletionAsync("job-again", cancellation: timeout.Token);
 
         Assert.Equal(JobStart.Restarted, await host.ScheduleOrResumeAsync(input, timeout.Token));

@@ -134,11 +134,11 @@ internal sealed class JobsWaitCommand : AsyncCommand<JobsWaitCommand.Settings>
     }
 }
 
-/// <summary><c>jobs cancel JOB</c>: terminates a running job and its pairs; their finished iterations stay.</summary>
+/// <summary><c>jobs cancel JOB</c>: marks the job Canceled (final) and terminates it and its pairs; what it made so far stays.</summary>
 internal sealed class JobsCancelCommand : AsyncCommand<JobSettings>
 {
     public override Task<int> ExecuteAsync(CommandContext context, JobSettings settings, CancellationToken cancellationToken) =>
-        JobsConnection.RunAsync(settings, cancellationToken, async (host, _, ct) =>
+        JobsConnection.RunAsync(settings, cancellationToken, async (host, blobs, ct) =>
         {
             var before = JobsConnection.Require(await host.GetProgressAsync(settings.Job, ct).ConfigureAwait(false), settings.Job, host);
             if (RunProgress.HasEnded(before))
@@ -147,12 +147,12 @@ internal sealed class JobsCancelCommand : AsyncCommand<JobSettings>
                 return 0;
             }
 
-            await StyleJobClient.CancelAsync(host.Client, settings.Job, ct).ConfigureAwait(false);
+            await StyleJobClient.CancelAsync(host.Client, blobs, settings.Job, cancellationToken: ct).ConfigureAwait(false);
 
             // The backend terminates through a message that a worker of the hub processes; with none running, it waits there.
             var after = await host.GetProgressAsync(settings.Job, ct).ConfigureAwait(false);
             Console.Out.WriteLine(after is not null && RunProgress.HasEnded(after)
-                ? $"job {settings.Job} canceled; its finished iterations stay, and run --resume {settings.Job} starts it again from them."
+                ? $"job {settings.Job} canceled: its running chunk stops without writing, and what it made so far stays in results/{settings.Job}/."
                 : $"job {settings.Job}: cancel requested; it ends as soon as a worker of task hub {host.Hub.TaskHub} takes the request (none has yet).");
             return 0;
         });

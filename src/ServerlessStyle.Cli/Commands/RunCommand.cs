@@ -125,7 +125,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         public FlagValue<int>? Serve { get; init; }
 
         [CommandOption("--resume <JOB>")]
-        [Description("Work on and follow a job submitted earlier: a running job continues, a canceled or failed one starts again from its last checkpoint (the request comes from results/{job}/job.json).")]
+        [Description("Work on and follow a job submitted earlier: a running job continues, a failed one starts again from its last checkpoint (a canceled one stays canceled) (the request comes from results/{job}/job.json).")]
         public string? Resume { get; init; }
 
         public override ValidationResult Validate()

@@ -121,6 +121,13 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
     /// <summary>A stopped job: its request as job.json recorded it when the job started.</summary>
     public static RunPlan Resume(JobDocument job, string networkOption, WorkflowSettings workflow)
     {
+        // Canceling is final: a canceled job's activities do no work any more (StyleWork), so starting it again would
+        // only fail; its results so far stay where they are.
+        if (job.State == JobState.Canceled)
+        {
+            throw new CliUsageException($"--resume {job.JobId}: the job was canceled ({job.Reason}), which is final; run its request again as a new job.");
+        }
+
         var request = job.Request
             ?? throw new CliUsageException($"--resume {job.JobId}: job.json holds no request (the job was rejected before it started: {job.Reason}).");
 
