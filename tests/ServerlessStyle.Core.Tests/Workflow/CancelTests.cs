@@ -75,7 +75,7 @@ public sealed class CancelTests(EngineFixture fixture)
         var watch = new ChunkWatch(pipeline.CreateWork());
         await using var host = await DurableTaskTestHost.StartAsync(
             registry => registry.AddStyleWorkflow(),
-            new DurableTaskTestHostOptions { ConfigureServices = services => services.AddSingleton<IStyleWork>(watch).AddLogging() });
+            new DurableTaskTestHostOptions { Port = FreePort.Next(), ConfigureServices = services => services.AddSingleton<IStyleWork>(watch).AddLogging() });
         await StyleJobClient.StartAsync(host.Client, input);
         await watch.FirstChunkStarted.Task.WaitAsync(TimeSpan.FromSeconds(120));
         await Task.Delay(1000);

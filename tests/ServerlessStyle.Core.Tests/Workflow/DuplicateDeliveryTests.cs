@@ -28,7 +28,7 @@ public sealed class DuplicateDeliveryTests(EngineFixture fixture)
         // The orchestrations are not under test here: arithmetic work keeps the host cheap.
         await using var host = await DurableTaskTestHost.StartAsync(
             registry => registry.AddStyleWorkflow(),
-            new DurableTaskTestHostOptions { ConfigureServices = services => services.AddSingleton<IStyleWork>(new RecordingStyleWork()).AddLogging() });
+            new DurableTaskTestHostOptions { Port = FreePort.Next(), ConfigureServices = services => services.AddSingleton<IStyleWork>(new RecordingStyleWork()).AddLogging() });
 
         var first = await StyleJobClient.StartAsync(host.Client, await DeliverAsync());
         var second = await StyleJobClient.StartAsync(host.Client, await DeliverAsync());

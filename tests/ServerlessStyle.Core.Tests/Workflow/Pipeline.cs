@@ -115,6 +115,7 @@ public sealed class Pipeline
             registry => registry.AddStyleWorkflow(),
             new DurableTaskTestHostOptions
             {
+                Port = FreePort.Next(),
                 ConfigureServices = services =>
                 {
                     services.AddSingleton(work);

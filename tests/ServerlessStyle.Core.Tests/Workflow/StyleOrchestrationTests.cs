@@ -34,6 +34,7 @@ public sealed class StyleOrchestrationTests
             registry => registry.AddStyleWorkflow(),
             new DurableTaskTestHostOptions
             {
+                Port = FreePort.Next(),
                 ConfigureServices = services =>
                 {
                     services.AddSingleton<IStyleWork>(work);
