@@ -1,3 +1,4 @@
+using Azure.Storage.Blobs.Models;
 using ServerlessStyle.Cli.Samples;
 using ServerlessStyle.Core.Imaging;
 using ServerlessStyle.Core.Storage;
@@ -57,6 +58,7 @@ public sealed class RunCommandTests : IDisposable
         string[] request = ["--network", "resnet18", "--height", "48", "--iterations", "40", "--evaluations", "4"];
         string job;
         string? storage;
+        IReadOnlyDictionary<string, string>? finished = null;
         using (var child = CliProcess.Start(["run", .. request, "--out", _out]))
         {
             var connection = await child.StorageAsync(TimeSpan.FromSeconds(60));
@@ -84,10 +86,29 @@ public sealed class RunCommandTests : IDisposable
             Assert.True(stopTime < TimeSpan.FromSeconds(10), $"the run took {stopTime} to stop after Ctrl-C");
             Assert.Contains($"run --resume {job}", child.Error);
             Assert.DoesNotContain(" at ", child.Error);
+            if (storage is not null)
+            {
+                // Only a shared Azurite outlives the child; its own stopped with it.
+                finished = await IterationImagesAsync(storage, job);
+            }
         }
 
         var resumed = await CliProcess.RunInProcessAsync(["run", "--resume", job, "--out", _out, .. Storage(storage)]);
         Assert.True(resumed.ExitCode == 0, $"resume exit {resumed.ExitCode}: {resumed.Error}");
+
+        // The resume computed none of the chunks that had finished: their iteration images are the very blobs the
+        // interrupted run wrote (same ETags), and its first progress line is past them, not at iteration 0.
+        if (finished is not null)
+        {
+            Assert.True(finished.Count >= 2, $"only {finished.Count} iteration images before the resume");
+            var after = await IterationImagesAsync(storage!, job);
+            Assert.All(finished, blob => Assert.Equal(blob.Value, after.GetValueOrDefault(blob.Key)));
+        }
+
+        var firstProgress = System.Text.RegularExpressions.Regex.Match(resumed.Output, @"iteration (\d+)/");
+        Assert.True(
+            firstProgress.Success && int.Parse(firstProgress.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= 2,
+            $"the resumed run started its progress at '{firstProgress.Value}'");
         var uninterrupted = await CliProcess.RunInProcessAsync(["run", .. request, "--out", Path.Combine(_out, "whole"), .. Storage(storage)]);
         Assert.True(uninterrupted.ExitCode == 0, $"exit {uninterrupted.ExitCode}: {uninterrupted.Error}");
 
@@ -97,6 +118,22 @@ public sealed class RunCommandTests : IDisposable
     }
 
     private static string[] Storage(string? connection) => connection is null ? [] : ["--storage", connection];
+
+    /// <summary>A job's iteration images in the results container with their ETags: what its finished chunks wrote.</summary>
+    private static async Task<IReadOnlyDictionary<string, string>> IterationImagesAsync(string connection, string job)
+    {
+        var results = BlobClients.FromConnectionString(connection).GetBlobContainerClient("results");
+        var blobs = new Dictionary<string, string>(StringComparer.Ordinal);
+        await foreach (var blob in results.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"{job}/", CancellationToken.None))
+        {
+            if (blob.Name.Contains("/res_at_iteration_", StringComparison.Ordinal))
+            {
+                blobs[blob.Name] = blob.Properties.ETag!.Value.ToString();
+            }
+        }
+
+        return blobs;
+    }
 
     private static bool SigIntIgnored()
     {
