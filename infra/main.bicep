@@ -102,6 +102,7 @@ module monitoring 'app/monitoring.bicep' = {
     applicationInsightsName: 'appi-${token}'
     location: location
     tags: tags
+    publisherPrincipalId: identity.outputs.principalId
   }
 }
 

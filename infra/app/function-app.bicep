@@ -93,6 +93,9 @@ resource app 'Microsoft.App/containerApps@2025-07-01' = {
           env: [
             { name: 'FUNCTIONS_WORKER_RUNTIME', value: 'dotnet-isolated' }
             { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', secretRef: 'appinsights-connection-string' }
+            // Application Insights takes no key-authenticated telemetry (DisableLocalAuth): the host sends it with this
+            // identity's Entra token; the identity holds Monitoring Metrics Publisher on the component (monitoring.bicep).
+            { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD;ClientId=${identityClientId}' }
             // Host storage (and so the Durable task hub) through the identity: no connection string exists.
             { name: 'AzureWebJobsStorage__accountName', value: storageAccountName }
             { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
