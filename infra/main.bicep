@@ -30,6 +30,17 @@ param containerPrefix string = ''
 @minValue(1)
 param workRetentionDays int = 7
 
+@description('Days after a job ended that the app deletes its uploads, inbox drop, internal state and Durable history (0: never).')
+@minValue(0)
+param retentionInputDays int = 7
+
+@description('Days after a job ended that the app deletes its results (images, loss logs), keeping job.json as a small record of what ran (0: never).')
+@minValue(0)
+param retentionResultDays int = 30
+
+@description('When the app\'s retention function runs: NCRONTAB with seconds, UTC (default: daily at 03:30).')
+param retentionSchedule string = '0 30 3 * * *'
+
 @description('Loss network the engine uses: auto (vgg19 when models/ holds one, else resnet18), vgg19 or resnet18.')
 @allowed(['auto', 'vgg19', 'resnet18'])
 param engineNetwork string = 'auto'
@@ -156,6 +167,9 @@ module functionApp 'app/function-app.bicep' = {
     engineNetwork: engineNetwork
     minReplicas: minReplicas
     maxReplicas: maxReplicas
+    retentionInputDays: retentionInputDays
+    retentionResultDays: retentionResultDays
+    retentionSchedule: retentionSchedule
   }
 }
 

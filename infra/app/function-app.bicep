@@ -39,6 +39,15 @@ param minReplicas int
 @minValue(1)
 param maxReplicas int
 
+@description('Days after a job ended that the app deletes its inputs, internal state and Durable history (0: never).')
+@minValue(0)
+param retentionInputDays int
+@description('Days after a job ended that the app deletes its results, keeping job.json as a small record (0: never).')
+@minValue(0)
+param retentionResultDays int
+@description('When the retention function runs: an NCRONTAB expression with seconds, in UTC.')
+param retentionSchedule string
+
 // The address Container Apps gives an app with external ingress. Known before the app exists, so the app can be told its
 // own public URL: behind the ingress, which ends TLS, requests arrive as plain http and cannot tell the app its scheme.
 var publicBaseUri = 'https://${name}.${environmentDefaultDomain}'
@@ -115,6 +124,10 @@ resource app 'Microsoft.App/containerApps@2025-07-01' = {
             // silently running on the CPU while the GPU is billed.
             { name: 'ServerlessStyle__Engine__Provider', value: useGpu ? 'cuda' : 'cpu' }
             { name: 'ServerlessStyle__Engine__Network', value: engineNetwork }
+            // Retention keyed on each job's end (RetentionOptions); the Retention_Purge timer binds to %RETENTION_SCHEDULE%.
+            { name: 'ServerlessStyle__Retention__InputDays', value: string(retentionInputDays) }
+            { name: 'ServerlessStyle__Retention__ResultDays', value: string(retentionResultDays) }
+            { name: 'RETENTION_SCHEDULE', value: retentionSchedule }
           ]
         }
       ]
