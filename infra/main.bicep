@@ -26,9 +26,10 @@ param gpuProfile string = 'T4'
 @maxLength(56) // container names have at most 63 characters; the longest suffix is 'results'
 param containerPrefix string = ''
 
-@description('Days after which blobs in the work container (targets, checkpoints) are deleted.')
-@minValue(1)
-param workRetentionDays int = 7
+@description('Days a deleted or overwritten blob, or a deleted container, can be restored (blob and container soft delete); 0 turns soft delete off.')
+@minValue(0)
+@maxValue(365)
+param blobSoftDeleteDays int = 7
 
 @description('Days after a job ended that the app deletes its uploads, inbox drop, internal state and Durable history (0: never).')
 @minValue(0)
@@ -40,6 +41,10 @@ param retentionResultDays int = 30
 
 @description('When the app\'s retention function runs: NCRONTAB with seconds, UTC (default: daily at 03:30).')
 param retentionSchedule string = '0 30 3 * * *'
+
+@description('Safety net behind the app\'s retention: a blob in work, uploads or inbox is deleted this many days plus retentionInputDays after its last change. Must exceed the longest a job runs, from its upload to its end.')
+@minValue(30)
+param storageSafetyNetDays int = 60
 
 @description('Loss network the engine uses: auto (vgg19 when models/ holds one, else resnet18), vgg19 or resnet18.')
 @allowed(['auto', 'vgg19', 'resnet18'])
@@ -88,7 +93,9 @@ module storage 'app/storage.bicep' = {
     location: location
     tags: tags
     containerPrefix: containerPrefix
-    workRetentionDays: workRetentionDays
+    softDeleteDays: blobSoftDeleteDays
+    // Always past the app's own deadline: the safety net is the allowance for the job's own life on top of it.
+    safetyNetDays: storageSafetyNetDays + retentionInputDays
   }
 }
 
