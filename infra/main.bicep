@@ -26,6 +26,13 @@ param gpuProfile string = 'T4'
 @maxLength(56) // container names have at most 63 characters; the longest suffix is 'results'
 param containerPrefix string = ''
 
+@description('public: the storage account takes requests from any network (each still needs an Entra identity with a data role); private: a virtual network with private endpoints for blob, queue and table, the Container Apps environment on it, and the account\'s public network access off (docs/deploy.md, "Private storage"). Cannot be switched on an existing environment: the environment\'s network is fixed when it is created.')
+@allowed(['public', 'private'])
+param storageNetworkAccess string = 'public'
+
+@description('Address space of the virtual network that storageNetworkAccess = private creates (a /16 to a /22; the environment takes its first /23). Pick one that does not overlap networks you will peer it with.')
+param virtualNetworkAddressPrefix string = '10.40.0.0/16'
+
 @description('Days a deleted or overwritten blob, or a deleted container, can be restored (blob and container soft delete); 0 turns soft delete off.')
 @minValue(0)
 @maxValue(365)
@@ -93,9 +100,22 @@ module storage 'app/storage.bicep' = {
     location: location
     tags: tags
     containerPrefix: containerPrefix
+    networkAccess: storageNetworkAccess
     softDeleteDays: blobSoftDeleteDays
     // Always past the app's own deadline: the safety net is the allowance for the job's own life on top of it.
     safetyNetDays: storageSafetyNetDays + retentionInputDays
+  }
+}
+
+module network 'app/network.bicep' = if (storageNetworkAccess == 'private') {
+  name: 'network'
+  scope: group
+  params: {
+    name: 'vnet-${token}'
+    location: location
+    tags: tags
+    addressPrefix: virtualNetworkAddressPrefix
+    storageAccountName: storage.outputs.name
   }
 }
 
@@ -144,6 +164,7 @@ module environment 'app/environment.bicep' = {
     tags: tags
     logAnalyticsName: monitoring.outputs.logAnalyticsName
     gpuProfile: gpuProfile
+    infrastructureSubnetId: storageNetworkAccess == 'private' ? network!.outputs.infrastructureSubnetId : ''
   }
 }
 
@@ -192,3 +213,5 @@ output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 output AZURE_FUNCTION_APP_URL string = functionApp.outputs.url
 output AZURE_APPLICATION_INSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
 output SERVERLESS_STYLE_CONTAINER_PREFIX string = containerPrefix
+// Read by the postprovision hook: a private account cannot be reached from the deployer's machine.
+output SERVERLESS_STYLE_STORAGE_NETWORK_ACCESS string = storageNetworkAccess

@@ -10,6 +10,10 @@ param tags object = {}
 @description('Prepended to every container name, so several deployments can share one account.')
 param containerPrefix string
 
+@description('public: reachable from anywhere (with an Entra identity that has a data role); private: public network access off, reached only through the private endpoints of infra/app/network.bicep.')
+@allowed(['public', 'private'])
+param networkAccess string
+
 @description('Days a deleted or overwritten blob, and a deleted container, can still be restored (soft delete); 0 turns soft delete off.')
 @minValue(0)
 @maxValue(365)
@@ -27,6 +31,7 @@ var containerNames = ['inbox', 'styles', 'uploads', 'results', 'work', 'models']
 // upload for a request that never became a job, the state of a job recorded before job.json had an end time).
 var safetyNetContainers = ['work', 'uploads', 'inbox']
 
+var isPrivate = networkAccess == 'private'
 // max() only satisfies the type checker (days is 1..365): the enabled branch is taken when softDeleteDays > 0 anyway.
 var softDelete = softDeleteDays > 0 ? { enabled: true, days: max(softDeleteDays, 1) } : { enabled: false }
 
@@ -43,7 +48,15 @@ resource account 'Microsoft.Storage/storageAccounts@2024-01-01' = {
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
     defaultToOAuthAuthentication: true
-    publicNetworkAccess: 'Enabled'
+    // Private: no public endpoint at all, and a rule set that denies by default should public access ever be switched
+    // back on by hand; no trusted-service bypass, since nothing here needs one.
+    publicNetworkAccess: isPrivate ? 'Disabled' : 'Enabled'
+    networkAcls: {
+      defaultAction: isPrivate ? 'Deny' : 'Allow'
+      bypass: isPrivate ? 'None' : 'AzureServices'
+      ipRules: []
+      virtualNetworkRules: []
+    }
   }
 }
 
