@@ -19,9 +19,8 @@ public sealed class RetentionFunctionsTests
 {
     private static readonly RetentionOptions Retention = new() { InputDays = 7, ResultDays = 30 };
 
-    private readonly StorageOptions _storage = new() { ContainerPrefix = $"rt{Guid.NewGuid():N}"[..12] + "-" };
-    private readonly BlobStore _store = new(BlobClients.FromConnectionString(
-        Environment.GetEnvironmentVariable("AZURITE_CONNECTION_STRING") is { Length: > 0 } s ? s : "UseDevelopmentStorage=true"));
+    private readonly StorageOptions _storage = Azurite.IsolatedStorage("rt");
+    private readonly BlobStore _store = Azurite.CreateStore();
 
     private readonly Mock<DurableTaskClient> _client = new("test");
     private readonly List<string> _purgedInstances = [];
