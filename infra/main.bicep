@@ -26,9 +26,32 @@ param gpuProfile string = 'T4'
 @maxLength(56) // container names have at most 63 characters; the longest suffix is 'results'
 param containerPrefix string = ''
 
-@description('Days after which blobs in the work container (targets, checkpoints) are deleted.')
-@minValue(1)
-param workRetentionDays int = 7
+@description('public: the storage account takes requests from any network (each still needs an Entra identity with a data role); private: a virtual network with private endpoints for blob, queue and table, the Container Apps environment on it, and the account\'s public network access off (docs/deploy.md, "Private storage"). Cannot be switched on an existing environment: the environment\'s network is fixed when it is created.')
+@allowed(['public', 'private'])
+param storageNetworkAccess string = 'public'
+
+@description('Address space of the virtual network that storageNetworkAccess = private creates (a /16 to a /22; the environment takes its first /23). Pick one that does not overlap networks you will peer it with.')
+param virtualNetworkAddressPrefix string = '10.40.0.0/16'
+
+@description('Days a deleted or overwritten blob, or a deleted container, can be restored (blob and container soft delete); 0 turns soft delete off.')
+@minValue(0)
+@maxValue(365)
+param blobSoftDeleteDays int = 7
+
+@description('Days after a job ended that the app deletes its uploads, inbox drop, internal state and Durable history (0: never).')
+@minValue(0)
+param retentionInputDays int = 7
+
+@description('Days after a job ended that the app deletes its results (images, loss logs), keeping job.json as a small record of what ran (0: never).')
+@minValue(0)
+param retentionResultDays int = 30
+
+@description('When the app\'s retention function runs: NCRONTAB with seconds, UTC (default: daily at 03:30).')
+param retentionSchedule string = '0 30 3 * * *'
+
+@description('Safety net behind the app\'s retention: a blob in work, uploads or inbox is deleted this many days plus retentionInputDays after its last change. Must exceed the longest a job runs, from its upload to its end.')
+@minValue(30)
+param storageSafetyNetDays int = 60
 
 @description('Loss network the engine uses: auto (vgg19 when models/ holds one, else resnet18), vgg19 or resnet18.')
 @allowed(['auto', 'vgg19', 'resnet18'])
@@ -77,7 +100,22 @@ module storage 'app/storage.bicep' = {
     location: location
     tags: tags
     containerPrefix: containerPrefix
-    workRetentionDays: workRetentionDays
+    networkAccess: storageNetworkAccess
+    softDeleteDays: blobSoftDeleteDays
+    // Always past the app's own deadline: the safety net is the allowance for the job's own life on top of it.
+    safetyNetDays: storageSafetyNetDays + retentionInputDays
+  }
+}
+
+module network 'app/network.bicep' = if (storageNetworkAccess == 'private') {
+  name: 'network'
+  scope: group
+  params: {
+    name: 'vnet-${token}'
+    location: location
+    tags: tags
+    addressPrefix: virtualNetworkAddressPrefix
+    storageAccountName: storage.outputs.name
   }
 }
 
@@ -102,6 +140,7 @@ module monitoring 'app/monitoring.bicep' = {
     applicationInsightsName: 'appi-${token}'
     location: location
     tags: tags
+    publisherPrincipalId: identity.outputs.principalId
   }
 }
 
@@ -125,6 +164,7 @@ module environment 'app/environment.bicep' = {
     tags: tags
     logAnalyticsName: monitoring.outputs.logAnalyticsName
     gpuProfile: gpuProfile
+    infrastructureSubnetId: storageNetworkAccess == 'private' ? network!.outputs.infrastructureSubnetId : ''
   }
 }
 
@@ -155,6 +195,9 @@ module functionApp 'app/function-app.bicep' = {
     engineNetwork: engineNetwork
     minReplicas: minReplicas
     maxReplicas: maxReplicas
+    retentionInputDays: retentionInputDays
+    retentionResultDays: retentionResultDays
+    retentionSchedule: retentionSchedule
   }
 }
 
@@ -170,3 +213,5 @@ output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 output AZURE_FUNCTION_APP_URL string = functionApp.outputs.url
 output AZURE_APPLICATION_INSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
 output SERVERLESS_STYLE_CONTAINER_PREFIX string = containerPrefix
+// Read by the postprovision hook: a private account cannot be reached from the deployer's machine.
+output SERVERLESS_STYLE_STORAGE_NETWORK_ACCESS string = storageNetworkAccess

@@ -6,9 +6,12 @@
 #   2. serverless-style models upload --account $AZURE_STORAGE_ACCOUNT_NAME: with your signed-in identity (azd gave it
 #      Storage Blob Data Contributor on the account); retried while that fresh role assignment takes effect.
 # If either step fails it prints one warning line, saying how to add the network by hand, and exits 0: the app then
-# runs the bundled ResNet18, and the deployment goes on.
+# runs the bundled ResNet18, and the deployment goes on. With private storage (SERVERLESS_STYLE_STORAGE_NETWORK_ACCESS=
+# private) step 2 cannot reach the account from this machine: it is skipped with one warning line instead of being
+# refused ten times, and the fetched file stays in this machine's model store for the upload docs/deploy.md describes.
 #
-# Environment: AZURE_STORAGE_ACCOUNT_NAME and SERVERLESS_STYLE_CONTAINER_PREFIX (azd sets both from the Bicep outputs);
+# Environment: AZURE_STORAGE_ACCOUNT_NAME, SERVERLESS_STYLE_CONTAINER_PREFIX and SERVERLESS_STYLE_STORAGE_NETWORK_ACCESS
+# (azd sets them from the Bicep outputs);
 # SERVERLESS_STYLE_VGG19_URL, a mirror of the Keras file (its MD5 is still checked); SERVERLESS_STYLE_CLI, the command
 # that runs the CLI (default: dotnet run on src/ServerlessStyle.Cli); SERVERLESS_STYLE_UPLOAD_TRIES and
 # SERVERLESS_STYLE_UPLOAD_WAIT, the upload's tries (10) and seconds between them (30).
@@ -33,6 +36,10 @@ $cli "$@" >"$log" 2>&1 || warn "models fetch vgg19 failed: $(reason)"
 cat "$log"
 
 [ -n "${AZURE_STORAGE_ACCOUNT_NAME:-}" ] || warn "AZURE_STORAGE_ACCOUNT_NAME is not set; run this as azd's postprovision hook"
+if [ "${SERVERLESS_STYLE_STORAGE_NETWORK_ACCESS:-public}" = private ]; then
+  echo "warning: VGG19 was not put into the models container (the storage account is private: only its virtual network reaches it); the app runs the bundled ResNet18. To add VGG19, upload it from inside that network or open the account to your address for the upload: docs/deploy.md, \"Private storage\"." >&2
+  exit 0
+fi
 tries=0
 # shellcheck disable=SC2086
 until $cli models upload --account "$AZURE_STORAGE_ACCOUNT_NAME" >"$log" 2>&1; do

@@ -10,6 +10,9 @@ param logAnalyticsName string
 @allowed(['T4', 'A100', 'none'])
 param gpuProfile string
 
+@description('Subnet of a virtual network to place the environment in (storageNetworkAccess = private, so the app reaches the storage account\'s private endpoints); empty: the network Container Apps generates. Either cannot be changed once the environment exists.')
+param infrastructureSubnetId string = ''
+
 // Serverless (Consumption) GPU profile types of Azure Container Apps.
 var gpuProfileTypes = {
   T4: 'Consumption-GPU-NC8as-T4'
@@ -37,6 +40,8 @@ resource environment 'Microsoft.App/managedEnvironments@2025-07-01' = {
       }
     }
     workloadProfiles: workloadProfiles
+    // External: the HTTP API keeps its public address; only the storage traffic moves onto the virtual network.
+    vnetConfiguration: empty(infrastructureSubnetId) ? null : { infrastructureSubnetId: infrastructureSubnetId, internal: false }
   }
 }
 

@@ -39,6 +39,15 @@ param minReplicas int
 @minValue(1)
 param maxReplicas int
 
+@description('Days after a job ended that the app deletes its inputs, internal state and Durable history (0: never).')
+@minValue(0)
+param retentionInputDays int
+@description('Days after a job ended that the app deletes its results, keeping job.json as a small record (0: never).')
+@minValue(0)
+param retentionResultDays int
+@description('When the retention function runs: an NCRONTAB expression with seconds, in UTC.')
+param retentionSchedule string
+
 // The address Container Apps gives an app with external ingress. Known before the app exists, so the app can be told its
 // own public URL: behind the ingress, which ends TLS, requests arrive as plain http and cannot tell the app its scheme.
 var publicBaseUri = 'https://${name}.${environmentDefaultDomain}'
@@ -93,6 +102,9 @@ resource app 'Microsoft.App/containerApps@2025-07-01' = {
           env: [
             { name: 'FUNCTIONS_WORKER_RUNTIME', value: 'dotnet-isolated' }
             { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', secretRef: 'appinsights-connection-string' }
+            // Application Insights takes no key-authenticated telemetry (DisableLocalAuth): the host sends it with this
+            // identity's Entra token; the identity holds Monitoring Metrics Publisher on the component (monitoring.bicep).
+            { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD;ClientId=${identityClientId}' }
             // Host storage (and so the Durable task hub) through the identity: no connection string exists.
             { name: 'AzureWebJobsStorage__accountName', value: storageAccountName }
             { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
@@ -112,6 +124,10 @@ resource app 'Microsoft.App/containerApps@2025-07-01' = {
             // silently running on the CPU while the GPU is billed.
             { name: 'ServerlessStyle__Engine__Provider', value: useGpu ? 'cuda' : 'cpu' }
             { name: 'ServerlessStyle__Engine__Network', value: engineNetwork }
+            // Retention keyed on each job's end (RetentionOptions); the Retention_Purge timer binds to %RETENTION_SCHEDULE%.
+            { name: 'ServerlessStyle__Retention__InputDays', value: string(retentionInputDays) }
+            { name: 'ServerlessStyle__Retention__ResultDays', value: string(retentionResultDays) }
+            { name: 'RETENTION_SCHEDULE', value: retentionSchedule }
           ]
         }
       ]

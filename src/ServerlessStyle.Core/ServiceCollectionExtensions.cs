@@ -16,6 +16,8 @@ public static class ServiceCollectionExtensions
         services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.SectionName);
         services.AddOptions<EngineOptions>().BindConfiguration(EngineOptions.SectionName);
         services.AddOptions<WorkflowOptions>().BindConfiguration(WorkflowOptions.SectionName);
+        services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.SectionName)
+            .Validate(o => o.InputDays >= 0 && o.ResultDays >= 0, $"{RetentionOptions.SectionName}: InputDays and ResultDays are days, 0 (keep) or more.");
         services.AddSingleton<JobStorage>();
         services.AddSingleton<IInputImageSource, StorageInputImageSource>();
         services.AddSingleton<InputImages>();

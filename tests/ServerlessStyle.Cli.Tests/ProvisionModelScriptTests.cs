@@ -53,4 +53,41 @@ public sealed class ProvisionModelScriptTests : IDisposable
         Assert.Equal("", await output);
         Assert.False(Directory.Exists(Path.Combine(_folder, "store")) && Directory.EnumerateFiles(Path.Combine(_folder, "store")).Any());
     }
+
+    [Theory]
+    [InlineData("public")]
+    [InlineData("private")]
+    public async Task Hook_StorageNetworkAccess_UploadsOnlyWhenThisMachineCanReachTheAccount(string networkAccess)
+    {
+        // A stand-in for the CLI that records its arguments and succeeds: what the hook asks of it is the point here.
+        var calls = Path.Combine(_folder, "calls.txt");
+        var stub = Path.Combine(_folder, "cli.sh");
+        await File.WriteAllTextAsync(stub, $"echo \"$*\" >> '{calls}'\n");
+        var start = new ProcessStartInfo("sh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(RepositoryRoot(), "scripts", "provision-model.sh"));
+        start.Environment["SERVERLESS_STYLE_CLI"] = $"sh {stub}";
+        start.Environment["AZURE_STORAGE_ACCOUNT_NAME"] = "stexample";
+        start.Environment["SERVERLESS_STYLE_STORAGE_NETWORK_ACCESS"] = networkAccess;
+
+        using var hook = Process.Start(start)!;
+        var error = hook.StandardError.ReadToEndAsync();
+        await hook.StandardOutput.ReadToEndAsync();
+        await hook.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+
+        Assert.Equal(0, hook.ExitCode);
+        var asked = await File.ReadAllLinesAsync(calls);
+        if (networkAccess == "public")
+        {
+            Assert.Equal(["models fetch vgg19 --if-missing", "models upload --account stexample"], asked);
+            Assert.Equal("", await error);
+        }
+        else
+        {
+            // A private account refuses this machine: no upload tried (ten refusals, five minutes), one line saying what to do.
+            Assert.Equal(["models fetch vgg19 --if-missing"], asked);
+            var line = Assert.Single((await error).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith("warning: VGG19 was not put into the models container (the storage account is private", line);
+            Assert.Contains("docs/deploy.md, \"Private storage\"", line);
+        }
+    }
 }

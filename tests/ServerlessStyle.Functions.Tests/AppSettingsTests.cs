@@ -130,4 +130,51 @@ public sealed partial class AppSettingsTests
         Assert.Contains("inbox", inbox);
         Assert.Contains("containerPrefix", inbox);
     }
+
+    /// <summary>Every nested template of the compiled Bicep (the modules), with the resources it declares.</summary>
+    private static List<JsonElement> ModuleTemplates(JsonElement element)
+    {
+        var found = new List<JsonElement>();
+        if (element.ValueKind == JsonValueKind.Object)
+        {
+            if (element.TryGetProperty("resources", out _) && element.TryGetProperty("$schema", out _))
+            {
+                found.Add(element);
+            }
+
+            foreach (var property in element.EnumerateObject())
+            {
+                found.AddRange(ModuleTemplates(property.Value));
+            }
+        }
+        else if (element.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in element.EnumerateArray())
+            {
+                found.AddRange(ModuleTemplates(item));
+            }
+        }
+
+        return found;
+    }
+
+    [Fact]
+    public void CompiledBicep_ApplicationInsights_TakesOnlyEntraTelemetryFromTheAppIdentity()
+    {
+        // Monitoring Metrics Publisher, the role Entra-authenticated ingestion needs (it publishes all telemetry).
+        const string publisherRole = "3913510d-42f4-4e42-8a64-420c390055eb";
+        using var template = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "infra", "main.json")));
+
+        var monitoring = Assert.Single(ModuleTemplates(template.RootElement), t =>
+            t.GetProperty("resources").EnumerateArray().Any(r => r.GetProperty("type").GetString() == "Microsoft.Insights/components"));
+        var resources = monitoring.GetProperty("resources").EnumerateArray().ToList();
+        var component = resources.Single(r => r.GetProperty("type").GetString() == "Microsoft.Insights/components");
+        Assert.True(component.GetProperty("properties").GetProperty("DisableLocalAuth").GetBoolean(), "Application Insights accepts key-authenticated telemetry");
+        Assert.Contains(resources, r => r.GetProperty("type").GetString() == "Microsoft.Authorization/roleAssignments");
+        Assert.Contains(publisherRole, monitoring.ToString());
+
+        Assert.True(BicepEnvironment().TryGetValue("APPLICATIONINSIGHTS_AUTHENTICATION_STRING", out var authentication), "the app sets no APPLICATIONINSIGHTS_AUTHENTICATION_STRING");
+        Assert.Contains("Authorization=AAD;ClientId=", authentication);
+        Assert.Contains("identityClientId", authentication);
+    }
 }

@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
 
 namespace ServerlessStyle.Functions.Tests;
@@ -35,5 +36,42 @@ public sealed class FunctionMetadataTests
         var durable = json.RootElement.GetProperty("extensions").GetProperty("durableTask");
         Assert.Equal("%TASKHUB_NAME%", durable.GetProperty("hubName").GetString());
         Assert.Equal("2.0", json.RootElement.GetProperty("version").GetString());
+    }
+
+    /// <summary>Every HTTP trigger among <paramref name="types"/>: its function name and authorization level.</summary>
+    private static List<(string Function, AuthorizationLevel Level)> HttpTriggerLevels(IEnumerable<Type> types) =>
+        [.. types
+            .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static))
+            .Where(m => m.GetCustomAttribute<FunctionAttribute>() is not null)
+            .SelectMany(m => m.GetParameters()
+                .Select(p => p.GetCustomAttribute<HttpTriggerAttribute>())
+                .OfType<HttpTriggerAttribute>()
+                .Select(a => (m.GetCustomAttribute<FunctionAttribute>()!.Name, a.AuthLevel)))];
+
+    [Fact]
+    public void HttpTriggers_EveryOne_RequiresAFunctionKey()
+    {
+        // Container Apps' ingress is public: an Anonymous trigger would let anyone start GPU jobs or read results, and
+        // Admin would lock out everyone but the host key's holder. Function (a function or host key) is the contract.
+        var triggers = HttpTriggerLevels(typeof(Triggers.StylesFunctions).Assembly.GetTypes());
+
+        Assert.Contains(triggers, t => t.Function == nameof(Triggers.StyleJobFunctions.StyleJob_HttpStart));
+        var wrong = triggers.Where(t => t.Level != AuthorizationLevel.Function).Select(t => $"{t.Function} is {t.Level}").ToList();
+        Assert.True(wrong.Count == 0, "HTTP triggers not at AuthorizationLevel.Function: " + string.Join(", ", wrong));
+    }
+
+    [Fact]
+    public void HttpTriggerLevels_AnAnonymousTrigger_IsFound()
+    {
+        // The check above is only as good as its reflection: it must see a trigger left open.
+        var triggers = HttpTriggerLevels([typeof(AnonymousProbe)]);
+
+        Assert.Equal([(nameof(AnonymousProbe.Probe_Open), AuthorizationLevel.Anonymous)], triggers);
+    }
+
+    private sealed class AnonymousProbe
+    {
+        [Function(nameof(Probe_Open))]
+        public static string Probe_Open([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "probe")] HttpRequest request) => request.Path;
     }
 }

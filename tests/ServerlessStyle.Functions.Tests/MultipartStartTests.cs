@@ -25,9 +25,8 @@ public sealed class MultipartStartTests
 {
     private static readonly LimitsOptions Limits = new() { MaxStyles = 3, MaxInputBytes = 200_000 };
 
-    private readonly StorageOptions _storage = new() { ContainerPrefix = $"mp{Guid.NewGuid():N}"[..12] + "-" };
-    private readonly BlobStore _store = new(BlobClients.FromConnectionString(
-        Environment.GetEnvironmentVariable("AZURITE_CONNECTION_STRING") is { Length: > 0 } s ? s : "UseDevelopmentStorage=true"));
+    private readonly StorageOptions _storage = Azurite.IsolatedStorage("mp");
+    private readonly BlobStore _store = Azurite.CreateStore();
 
     private readonly Mock<DurableTaskClient> _client = new("test");
     private readonly HashSet<string> _started = [];

@@ -83,6 +83,12 @@ public sealed record JobDocument
     /// <summary>When it ended (Completed, Failed or Canceled): what retention counts from.</summary>
     public DateTimeOffset? Ended { get; init; }
 
+    /// <summary>When its inputs, internal state and Durable history were deleted (retention, purge): retention skips it after.</summary>
+    public DateTimeOffset? InputsDeleted { get; init; }
+
+    /// <summary>When its results were deleted, leaving this record (retention, purge).</summary>
+    public DateTimeOffset? ResultsDeleted { get; init; }
+
     /// <summary>True once the job is Completed, Failed or Canceled.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public bool HasEnded => State is JobState.Completed or JobState.Failed or JobState.Canceled;
@@ -140,6 +146,8 @@ public sealed record JobDocument
         Reason = (job.Reason is null ? "" : job.Reason + "; ") + "its files were deleted (purged)",
         Created = job.Created,
         Ended = job.Ended ?? DateTimeOffset.UtcNow,
+        InputsDeleted = job.InputsDeleted ?? DateTimeOffset.UtcNow,
+        ResultsDeleted = DateTimeOffset.UtcNow,
     };
 
     /// <summary>job.json's text.</summary>

@@ -20,10 +20,9 @@ public sealed class JobViewFunctionsTests
     private const string JobId = "job-functions-view";
     private const string PairId = "p0-wave";
 
-    private readonly BlobStore _store = new(BlobClients.FromConnectionString(
-        Environment.GetEnvironmentVariable("AZURITE_CONNECTION_STRING") is { Length: > 0 } s ? s : "UseDevelopmentStorage=true"));
+    private readonly BlobStore _store = Azurite.CreateStore();
 
-    private readonly StorageOptions _storage = new() { ContainerPrefix = $"f{Guid.NewGuid():N}"[..12] + "-" };
+    private readonly StorageOptions _storage = Azurite.IsolatedStorage("f");
 
     private readonly byte[] _image = Png(24, 16);
 
