@@ -244,12 +244,13 @@ public sealed class StyleEvaluator : IDisposable
             sessionOptions.EnableProfiling = true;
         }
 
-        // The Winograd weights are fed as inputs from pinned managed memory rather than given to ONNX Runtime to copy.
-        var fed = WinogradConvolution.MoveWeightsToInputs(graph.Model.Graph);
         var session = new InferenceSession(graph.Model.ToByteArray(), sessionOptions);
         _logger.LogDebug("Built the {Kind} session of {Network} at {Height}x{Width} on {Provider}.", key.Kind, key.Network, key.Height, key.Width, key.Provider);
+
+        // The large constants (the Winograd weights) are fed as inputs from managed arrays pinned for the session's life
+        // rather than given to ONNX Runtime to copy.
         return new CompiledGraph(
-            session, graph.ContentShape, graph.StyleChannels, graph.StylePositions, fed.Select(f => OrtValue.CreateTensorValueFromMemory(f.Values, f.Dims)).ToArray());
+            session, graph.ContentShape, graph.StyleChannels, graph.StylePositions, graph.Fed.Select(f => OrtValue.CreateTensorValueFromMemory(f.Values, f.Dims)).ToArray());
     }
 
     /// <summary>

@@ -89,6 +89,7 @@ internal static class BackwardRules
             }
 
             var flippedName = ctx.ConstFloats([cin, cout, kh, kw], flipped, "flipped_weight");
+            ctx.FlippedFrom[flippedName] = node.Input[1];
             input[0] = ctx.Emit("Conv", [dy, flippedName], x, "d_conv", Ints("kernel_shape", kernel), Ints("pads", flippedPads));
             return input;
         }

@@ -9,7 +9,8 @@ namespace ServerlessStyle.Core.Graph;
 /// <param name="ContentShape">Shape of the content tap, [1, C, h, w].</param>
 /// <param name="StyleChannels">Channels of each style layer (its Gram is C x C).</param>
 /// <param name="StylePositions">h * w of each style layer's feature map.</param>
-public sealed record StyleGraph(ModelProto Model, long[] ContentShape, IReadOnlyList<long> StyleChannels, IReadOnlyList<long> StylePositions);
+/// <param name="Fed">Constants fed on every run, declared as the model's last inputs in this order (see <see cref="FedTensor"/>).</param>
+public sealed record StyleGraph(ModelProto Model, long[] ContentShape, IReadOnlyList<long> StyleChannels, IReadOnlyList<long> StylePositions, IReadOnlyList<FedTensor> Fed);
 
 /// <summary>
 /// Builds, for a loss network and an image size, the targets graph (content features and style Grams of an image)
@@ -173,7 +174,7 @@ public static class StyleGraphBuilder
     }
 
     private static StyleGraph Describe(GraphContext ctx, GraphProto graph, string content, List<string> style) =>
-        new(Model(graph), ctx.Shape(content), style.Select(s => ctx.Shape(s)[1]).ToList(), style.Select(s => ctx.Shape(s)[2] * ctx.Shape(s)[3]).ToList());
+        new(Model(graph), ctx.Shape(content), style.Select(s => ctx.Shape(s)[1]).ToList(), style.Select(s => ctx.Shape(s)[2] * ctx.Shape(s)[3]).ToList(), ctx.UsedFed());
 
     /// <summary>G = F F^T with F the post-ReLU activation reshaped to [C, h*w]; returns G and F.</summary>
     private static (string Gram, string Flat) GramOf(GraphContext ctx, string tap)
