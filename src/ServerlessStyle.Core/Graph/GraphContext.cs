@@ -16,6 +16,7 @@ public sealed record FedTensor(string Name, float[] Values, long[] Dims);
 /// </summary>
 internal sealed class GraphContext(ConvInputGradient convGradient)
 {
+    private readonly Dictionary<string, (long[] Dims, Func<float[]> Data)> _deferred = new(StringComparer.Ordinal);
     private int _counter;
 
     public ConvInputGradient ConvGradient { get; } = convGradient;
@@ -42,7 +43,7 @@ internal sealed class GraphContext(ConvInputGradient convGradient)
 
     public bool IsDifferentiable(string tensor) => Differentiable.Contains(tensor);
 
-    public bool IsConstant(string tensor) => Constants.ContainsKey(tensor);
+    public bool IsConstant(string tensor) => Constants.ContainsKey(tensor) || _deferred.ContainsKey(tensor);
 
     public string Fresh(string hint) => $"ss/{hint}_{_counter++}";
 
@@ -71,6 +72,18 @@ internal sealed class GraphContext(ConvInputGradient convGradient)
         return name;
     }
 
+    /// <summary>
+    /// A constant whose values are computed only if the finished graph uses it (or a rule reads it): the flipped
+    /// input-gradient weights that the Winograd rewrite replaces would otherwise be built and copied for nothing.
+    /// </summary>
+    public string DeferredFloats(long[] dims, Func<float[]> data, string hint)
+    {
+        var name = Fresh(hint);
+        _deferred[name] = (dims, data);
+        Shapes[name] = dims;
+        return name;
+    }
+
     /// <summary>A constant fed as a graph input on every run (see <see cref="Fed"/>); <paramref name="data"/> is kept, not copied.</summary>
     public string FedFloats(long[] dims, float[] data, string hint)
     {
@@ -83,9 +96,9 @@ internal sealed class GraphContext(ConvInputGradient convGradient)
     public string Scalar(float value, string hint) => ConstFloats([], [value], hint);
 
     public float[] ConstantFloats(string tensor, string usedBy) =>
-        Constants.TryGetValue(tensor, out var t)
-            ? ReadFloats(t)
-            : throw new GraphBuildException($"{usedBy}: input '{tensor}' must be a constant (initializer or Constant node).");
+        Constants.TryGetValue(tensor, out var t) ? ReadFloats(t)
+        : _deferred.TryGetValue(tensor, out var deferred) ? deferred.Data()
+        : throw new GraphBuildException($"{usedBy}: input '{tensor}' must be a constant (initializer or Constant node).");
 
     public long[] ConstantInt64s(string tensor, string usedBy) =>
         Constants.TryGetValue(tensor, out var t)
@@ -99,6 +112,7 @@ internal sealed class GraphContext(ConvInputGradient convGradient)
         graph.Node.AddRange(Nodes);
         var used = Used();
         graph.Initializer.AddRange(Constants.Where(c => used.Contains(c.Key)).Select(c => c.Value));
+        graph.Initializer.AddRange(_deferred.Where(d => used.Contains(d.Key)).Select(d => FloatTensor(d.Key, d.Value.Dims, d.Value.Data())));
         graph.Input.AddRange(inputs);
         graph.Input.AddRange(UsedFed().Select(f => FloatValue(f.Name, f.Dims)));
         graph.Output.AddRange(outputs);
