@@ -57,8 +57,12 @@ public sealed class EvaluatorOptions
     /// <summary>ONNX Runtime's CPU memory arena (keeps freed buffers for the next run).</summary>
     public bool MemoryArena { get; set; } = true;
 
-    /// <summary>ONNX Runtime's memory pattern (plans one allocation per run from the first run's sizes).</summary>
-    public bool MemoryPattern { get; set; } = true;
+    /// <summary>
+    /// ONNX Runtime's memory pattern: one block per run, planned from the first run's sizes. Off by default: the arena
+    /// kept the first run's buffers beside that block, so random VGG19 peaked 0.2 GB higher at 224x224 and 0.8 GB at
+    /// 512x512, and 30 alternating evaluations at 224x224 took the same time either way (docs/performance.md).
+    /// </summary>
+    public bool MemoryPattern { get; set; }
 
     /// <summary>Whether idle ONNX Runtime worker threads spin-wait for work (faster on an idle machine, wasteful on a busy one).</summary>
     public bool Spinning { get; set; } = true;
