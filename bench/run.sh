@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 SIZES=("${@:-224 512 1024}")
 read -r -a SIZES <<< "${SIZES[*]}"
 THREADS="${THREADS:-$(nproc)}"
-WINOGRAD="${WINOGRAD:-auto}"   # auto (the default: up to 512x768), on or off
+WINOGRAD="${WINOGRAD:-auto}"   # auto (the default: up to 768x768), on or off
 PY=/usr/bin/python3
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT

@@ -32,7 +32,7 @@ internal class EngineSettings : CommandSettings
     public string ConvGradient { get; init; } = "flipped-conv";
 
     [CommandOption("--winograd <MODE>")]
-    [Description("auto (default: up to 512x768 pixels), on (any size) or off: 3x3 convs with >= 128 channels both sides as Winograd F(4x4,3x3) on the CPU provider.")]
+    [Description("auto (default: up to 768x768 pixels), on (any size) or off: 3x3 convs with >= 128 channels both sides as Winograd F(4x4,3x3) on the CPU provider.")]
     public string Winograd { get; init; } = "auto";
 
     [CommandOption("--opt-level <LEVEL>")]

@@ -176,8 +176,8 @@ public sealed class WinogradConvolutionTests(ITestOutputHelper output)
 
         Assert.Null(evaluator.WinogradMinChannels(ExecutionProvider.Cuda, 224, 224));
         Assert.Equal(WinogradConvolution.DefaultMinChannels, evaluator.WinogradMinChannels(ExecutionProvider.Cpu, 224, 224));
-        Assert.Equal(WinogradConvolution.DefaultMinChannels, evaluator.WinogradMinChannels(ExecutionProvider.Cpu, 512, 768));
+        Assert.Equal(WinogradConvolution.DefaultMinChannels, evaluator.WinogradMinChannels(ExecutionProvider.Cpu, 768, 768));
         // Over the pixel limit the memory it costs outweighs the speed: direct convs.
-        Assert.Null(evaluator.WinogradMinChannels(ExecutionProvider.Cpu, 512, 769));
+        Assert.Null(evaluator.WinogradMinChannels(ExecutionProvider.Cpu, 768, 769));
     }
 }
