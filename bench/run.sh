@@ -2,8 +2,8 @@
 # One run of the engine benchmark against PyTorch (issue 7): same weights, same loss, same machine, side by side.
 # Prints the agreement check at one point, the GEMM peak and a table per size with both ratios, time and peak memory
 # (DESIGN.md section 8: at most 0.5x PyTorch's time and 1.5x its peak RSS). Usage: bench/run.sh [SIZES...]
-# ROUNDS=N alternates ours and PyTorch N times per size (medians of the rounds; the highest peak RSS): use 3 or more on
-# a shared machine. CONTENT_IMAGE= and STYLE_IMAGE= override the two images of the agreement check.
+# ROUNDS=N alternates ours and PyTorch N times per size (medians of the rounds and of the rounds' time ratios; the highest
+# peak RSS): use 3 or more on a shared machine. CONTENT_IMAGE= and STYLE_IMAGE= override the agreement check's images.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZES=("${@:-224 512 1024}")
@@ -64,7 +64,9 @@ ms = lambda rounds: statistics.median(r["medianMs"] for r in rounds)
 rounds = lambda rounds: "" if len(rounds) == 1 else " [" + ", ".join("%.0f" % r["medianMs"] for r in rounds) + "]"
 rss = lambda rounds: max(r["peakRssMb"] for r in rounds)
 gflops = statistics.median(r["gflops"] for r in ours)
-print(f"| {size} | {ms(ours):.0f}{rounds(ours)} | {ms(theirs):.0f}{rounds(theirs)} | {ms(ours) / ms(theirs):.2f} | "
+# Each round's ratio is ours against the PyTorch run right after it, so a load that drifts between rounds cancels out.
+ratio = statistics.median(o["medianMs"] / t["medianMs"] for o, t in zip(ours, theirs))
+print(f"| {size} | {ms(ours):.0f}{rounds(ours)} | {ms(theirs):.0f}{rounds(theirs)} | {ratio:.2f} | "
       f"{rss(ours):.0f} | {rss(theirs):.0f} | {rss(ours) / rss(theirs):.2f} | {gflops:.0f} | {100 * gflops / peak:.0f}% |")
 PY
 done
