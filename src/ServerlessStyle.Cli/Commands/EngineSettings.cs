@@ -44,7 +44,7 @@ internal class EngineSettings : CommandSettings
     public bool NoArena { get; init; }
 
     [CommandOption("--mem-pattern")]
-    [Description("Enable ONNX Runtime's memory pattern planning (off by default: it kept a second copy of the activations for no measurable speed).")]
+    [Description("Enable ONNX Runtime's memory pattern planning (off by default on the CPU: it kept a second copy of the activations for no measurable speed).")]
     public bool MemPattern { get; init; }
 
     [CommandOption("--no-spin")]
@@ -110,7 +110,7 @@ internal class EngineSettings : CommandSettings
             _ => GraphOptimizationLevel.ORT_ENABLE_ALL,
         },
         MemoryArena = !NoArena,
-        MemoryPattern = MemPattern,
+        MemoryPattern = MemPattern ? true : null,
         Spinning = !NoSpin,
     };
 }

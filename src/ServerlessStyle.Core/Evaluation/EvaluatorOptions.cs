@@ -57,11 +57,12 @@ public sealed class EvaluatorOptions
     public bool MemoryArena { get; set; } = true;
 
     /// <summary>
-    /// ONNX Runtime's memory pattern: one block per run, planned from the first run's sizes. Off by default: the arena
-    /// kept the first run's buffers beside that block, so random VGG19 peaked 0.2 GB higher at 224x224 and 0.8 GB at
-    /// 512x512, and 30 alternating evaluations at 224x224 took the same time either way (docs/performance.md).
+    /// ONNX Runtime's memory pattern: one block per run, planned from the first run's sizes. Null (the default) means off
+    /// on the CPU provider, where the arena kept the first run's buffers beside that block, so random VGG19 peaked
+    /// 0.2 GB higher at 224x224 and 0.8 GB at 512x512 while 30 alternating evaluations at 224x224 took the same time
+    /// either way (docs/performance.md); and on for CUDA, as before, since it was not measured there.
     /// </summary>
-    public bool MemoryPattern { get; set; }
+    public bool? MemoryPattern { get; set; }
 
     /// <summary>Whether idle ONNX Runtime worker threads spin-wait for work (faster on an idle machine, wasteful on a busy one).</summary>
     public bool Spinning { get; set; } = true;

@@ -262,7 +262,7 @@ public sealed class StyleEvaluator : IDisposable
         {
             GraphOptimizationLevel = _options.OptimizationLevel,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            EnableMemoryPattern = _options.MemoryPattern,
+            EnableMemoryPattern = _options.MemoryPattern ?? provider == ExecutionProvider.Cuda,
             EnableCpuMemArena = _options.MemoryArena,
             IntraOpNumThreads = _options.IntraOpThreads,
         };
