@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # One run of the engine benchmark against PyTorch (issue 7): same weights, same loss, same machine, side by side.
-# Prints the agreement check at one point, the GEMM peak and a table per size. Usage: bench/run.sh [SIZES...]
+# Prints the agreement check at one point, the GEMM peak and a table per size with both ratios, time and peak memory
+# (DESIGN.md section 8: at most 0.5x PyTorch's time and 1.5x its peak RSS). Usage: bench/run.sh [SIZES...]
+# ROUNDS=N alternates ours and PyTorch N times per size (medians of the rounds and of the rounds' time ratios; the highest
+# peak RSS): use 3 or more on a shared machine. CONTENT_IMAGE= and STYLE_IMAGE= override the agreement check's images.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZES=("${@:-224 512 1024}")
 read -r -a SIZES <<< "${SIZES[*]}"
 THREADS="${THREADS:-$(nproc)}"
-WINOGRAD="${WINOGRAD:-auto}"   # auto (the default: up to 512x768), on or off
+WINOGRAD="${WINOGRAD:-auto}"   # auto (the default: up to 768x768), on or off
 PY=/usr/bin/python3
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
@@ -21,6 +24,9 @@ STYLE=samples/styles/starry_night.jpg
 runs_for() { case "$1" in 224) echo 7 ;; 512) echo 5 ;; *) echo 3 ;; esac; }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+CONTENT="${CONTENT_IMAGE:-$CONTENT}"
+STYLE="${STYLE_IMAGE:-$STYLE}"
+ROUNDS="${ROUNDS:-1}"
 $BENCH export-random-vgg19 "$WORK/random_vgg19.onnx" > /dev/null
 
 # Agreement at one point away from the content image (so all three terms and their gradients are active).
@@ -41,17 +47,27 @@ ORT_GEMM="$($BENCH gemm --size 2048 --threads "$THREADS")"
 PEAK=$($PY -c "import json,sys; print(max(json.loads(a)['gflops'] for a in sys.argv[1:]))" "$TORCH_GEMM" "$ORT_GEMM")
 echo "gemm: torch $TORCH_GEMM; onnxruntime $ORT_GEMM; peak used: $PEAK GFLOP/s"
 
-printf '\n| size | project ms (median) | PyTorch ms (median) | ratio | project GFLOP/s | %% of peak | project peak RSS MB | PyTorch peak RSS MB |\n|---|---|---|---|---|---|---|---|\n'
+printf '\n| size | ours ms (median) | PyTorch ms (median) | time ratio | ours peak RSS MB | PyTorch peak RSS MB | memory ratio | ours GFLOP/s | %% of peak |\n|---|---|---|---|---|---|---|---|---|\n'
 for size in "${SIZES[@]}"; do
   runs=$(runs_for "$size")
-  ours="$($BENCH evaluation --network random-vgg19 --height "$size" --width "$size" --evaluations "$runs" --threads "$THREADS" --winograd "$WINOGRAD")"
-  theirs="$($TORCH time --size "$size" --runs "$runs")"
-  $PY - "$size" "$ours" "$theirs" "$PEAK" <<'PY'
-import json, sys
-size, ours, theirs, peak = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), float(sys.argv[4])
-ratio = ours["medianMs"] / theirs["medianMs"]
-print(f"| {size} | {ours['medianMs']:.0f} (min {ours['minMs']:.0f}) | {theirs['medianMs']:.0f} (min {theirs['minMs']:.0f}) | {ratio:.2f} | "
-      f"{ours['gflops']:.0f} | {100 * ours['gflops'] / peak:.0f}% | {ours['peakRssMb']:.0f} | {theirs['peakRssMb']:.0f} |")
+  : > "$WORK/ours.jsonl"
+  : > "$WORK/theirs.jsonl"
+  for _ in $(seq "$ROUNDS"); do
+    $BENCH evaluation --network random-vgg19 --height "$size" --width "$size" --evaluations "$runs" --threads "$THREADS" --winograd "$WINOGRAD" >> "$WORK/ours.jsonl"
+    $TORCH time --size "$size" --runs "$runs" >> "$WORK/theirs.jsonl"
+  done
+  $PY - "$size" "$WORK/ours.jsonl" "$WORK/theirs.jsonl" "$PEAK" <<'PY'
+import json, statistics, sys
+size, peak = sys.argv[1], float(sys.argv[4])
+ours, theirs = ([json.loads(line) for line in open(path)] for path in sys.argv[2:4])
+ms = lambda rounds: statistics.median(r["medianMs"] for r in rounds)
+rounds = lambda rounds: "" if len(rounds) == 1 else " [" + ", ".join("%.0f" % r["medianMs"] for r in rounds) + "]"
+rss = lambda rounds: max(r["peakRssMb"] for r in rounds)
+gflops = statistics.median(r["gflops"] for r in ours)
+# Each round's ratio is ours against the PyTorch run right after it, so a load that drifts between rounds cancels out.
+ratio = statistics.median(o["medianMs"] / t["medianMs"] for o, t in zip(ours, theirs))
+print(f"| {size} | {ms(ours):.0f}{rounds(ours)} | {ms(theirs):.0f}{rounds(theirs)} | {ratio:.2f} | "
+      f"{rss(ours):.0f} | {rss(theirs):.0f} | {rss(ours) / rss(theirs):.2f} | {gflops:.0f} | {100 * gflops / peak:.0f}% |")
 PY
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -6,7 +6,8 @@ It loads the same seeded VGG19-shaped weights that the C# engine uses (exported 
 
   check  evaluates loss and gradient in float64 at the point the C# `eval` command evaluated
          (its --inputs-out folder) and prints the relative errors of ours against it;
-  time   times forward + backward per evaluation (float32, targets precomputed) at a size;
+  time   times forward + backward per evaluation (float32, targets precomputed) at a size, on the CPU or, with
+         --device cuda, on a GPU (the comparison DESIGN.md section 8 asks for on the same GPU);
   gemm   measures the machine's sgemm GFLOP/s (n^3 matrices), the peak the engine is compared with.
 
 Run with Debian's python (/usr/bin/python3, packages python3-torch python3-onnx libopenblas0-pthread).
@@ -31,9 +32,9 @@ CONTENT_WEIGHT, STYLE_WEIGHT, TV_WEIGHT = 0.025, 1.0, 1.0
 class OnnxVgg:
     """Runs the Conv/Relu/MaxPool node list of the ONNX file in order, keeping the tapped tensors."""
 
-    def __init__(self, path, dtype):
+    def __init__(self, path, dtype, device="cpu"):
         model = onnx.load(path)
-        weights = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()).to(dtype) for t in model.graph.initializer}
+        weights = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()).to(device=device, dtype=dtype) for t in model.graph.initializer}
         self.steps = []
         for node in model.graph.node:
             attrs = {a.name: list(a.ints) for a in node.attribute}
@@ -114,25 +115,34 @@ def check(args):
 
 def timing(args):
     torch.set_num_threads(args.threads)
-    net = OnnxVgg(args.onnx, torch.float32)
+    cuda = args.device == "cuda"
+    net = OnnxVgg(args.onnx, torch.float32, args.device)
     generator = torch.Generator().manual_seed(0)
     shape = (1, 3, args.size, args.size)
-    content, style, x0 = (60 * torch.randn(shape, generator=generator) for _ in range(3))
+    content, style, x0 = (60 * torch.randn(shape, generator=generator).to(args.device) for _ in range(3))
     content_features, style_grams = targets(net, content, style)
+    # On a GPU the kernels run asynchronously: the clock stops when the gradient is computed, not when it is queued.
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
     times = []
     for i in range(args.runs + 1):
         x = x0.clone().requires_grad_(True)
+        sync()
         start = time.perf_counter()
         total, _ = loss(net, x, content_features, style_grams)
         total.backward()
+        sync()
         elapsed = (time.perf_counter() - start) * 1000
         if i > 0:  # the first run is the warm-up
             times.append(elapsed)
-    print(json.dumps({
-        "size": args.size, "threads": torch.get_num_threads(), "runs": args.runs,
+    result = {
+        "size": args.size, "device": args.device, "threads": torch.get_num_threads(), "runs": args.runs,
         "medianMs": round(statistics.median(times), 1), "minMs": round(min(times), 1),
         "peakRssMb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-    }))
+    }
+    if cuda:
+        result["gpu"] = torch.cuda.get_device_name()
+        result["peakGpuMb"] = round(torch.cuda.max_memory_allocated() / 2**20)
+    print(json.dumps(result))
 
 
 def gemm(args):
@@ -161,6 +171,7 @@ def main():
     t = sub.add_parser("time")
     t.add_argument("--size", type=int, required=True)
     t.add_argument("--runs", type=int, default=5)
+    t.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     g = sub.add_parser("gemm")
     g.add_argument("--n", type=int, default=2048)
     g.add_argument("--runs", type=int, default=5)

@@ -32,7 +32,7 @@ internal class EngineSettings : CommandSettings
     public string ConvGradient { get; init; } = "flipped-conv";
 
     [CommandOption("--winograd <MODE>")]
-    [Description("auto (default: up to 512x768 pixels), on (any size) or off: 3x3 convs with >= 128 channels both sides as Winograd F(4x4,3x3) on the CPU provider.")]
+    [Description("auto (default: up to 768x768 pixels), on (any size) or off: 3x3 convs with >= 128 channels both sides as Winograd F(4x4,3x3) on the CPU provider.")]
     public string Winograd { get; init; } = "auto";
 
     [CommandOption("--opt-level <LEVEL>")]
@@ -43,9 +43,9 @@ internal class EngineSettings : CommandSettings
     [Description("Disable ONNX Runtime's CPU memory arena.")]
     public bool NoArena { get; init; }
 
-    [CommandOption("--no-mem-pattern")]
-    [Description("Disable ONNX Runtime's memory pattern planning.")]
-    public bool NoMemPattern { get; init; }
+    [CommandOption("--mem-pattern")]
+    [Description("Enable ONNX Runtime's memory pattern planning (off by default on the CPU: it kept a second copy of the activations for no measurable speed).")]
+    public bool MemPattern { get; init; }
 
     [CommandOption("--no-spin")]
     [Description("Let idle ONNX Runtime threads sleep instead of spin-waiting.")]
@@ -110,7 +110,7 @@ internal class EngineSettings : CommandSettings
             _ => GraphOptimizationLevel.ORT_ENABLE_ALL,
         },
         MemoryArena = !NoArena,
-        MemoryPattern = !NoMemPattern,
+        MemoryPattern = MemPattern ? true : null,
         Spinning = !NoSpin,
     };
 }

@@ -41,15 +41,14 @@ public sealed class EvaluatorOptions
     public int WinogradMinChannels { get; set; } = WinogradConvolution.DefaultMinChannels;
 
     /// <summary>
-    /// The largest image (height x width) the Winograd rewrite is used for; larger ones run direct convs. Its memory
-    /// cost grows with the image: random VGG19 peaked at 6.8 GB with it against 4.6 GB without at 768x768, and at
-    /// 10.7 against 7.7 GB at 1024x1024 (docs/performance.md), too close to or over the 8 GiB of a Container Apps CPU
-    /// replica. The default keeps 224 to 512 px fast; set it higher where memory allows.
+    /// The largest image (height x width) the Winograd rewrite is used for; larger ones run direct convs. Its
+    /// intermediate tensors grow with the image: random VGG19 peaked at 2.5 GB with it at 768x768, and at 3.8 GB
+    /// against 2.9 GB without at 1024x1024 (docs/performance.md), where direct convs keep the peak well under 4 GB.
     /// </summary>
     public long WinogradMaxPixels { get; set; } = DefaultWinogradMaxPixels;
 
-    /// <summary>512 x 768: a 512 px high image of 3:2 aspect.</summary>
-    public const long DefaultWinogradMaxPixels = 512L * 768;
+    /// <summary>768 x 768 pixels.</summary>
+    public const long DefaultWinogradMaxPixels = 768L * 768;
 
     /// <summary>ONNX Runtime's graph optimisation level (ALL adds the NCHWc layout transformations on CPU).</summary>
     public GraphOptimizationLevel OptimizationLevel { get; set; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
@@ -57,8 +56,13 @@ public sealed class EvaluatorOptions
     /// <summary>ONNX Runtime's CPU memory arena (keeps freed buffers for the next run).</summary>
     public bool MemoryArena { get; set; } = true;
 
-    /// <summary>ONNX Runtime's memory pattern (plans one allocation per run from the first run's sizes).</summary>
-    public bool MemoryPattern { get; set; } = true;
+    /// <summary>
+    /// ONNX Runtime's memory pattern: one block per run, planned from the first run's sizes. Null (the default) means off
+    /// on the CPU provider, where the arena kept the first run's buffers beside that block, so random VGG19 peaked
+    /// 0.2 GB higher at 224x224 and 0.8 GB at 512x512 while 30 alternating evaluations at 224x224 took the same time
+    /// either way (docs/performance.md); and on for CUDA, as before, since it was not measured there.
+    /// </summary>
+    public bool? MemoryPattern { get; set; }
 
     /// <summary>Whether idle ONNX Runtime worker threads spin-wait for work (faster on an idle machine, wasteful on a busy one).</summary>
     public bool Spinning { get; set; } = true;

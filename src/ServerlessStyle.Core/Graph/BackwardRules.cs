@@ -71,24 +71,8 @@ internal static class BackwardRules
         if (canFlip)
         {
             // dX = correlation of dY with W transposed to [Cin, Cout, kh, kw] and rotated by 180 degrees.
-            var weight = ctx.ConstantFloats(node.Input[1], node.Name);
-            long cout = w[0], cin = w[1], kh = w[2], kw = w[3];
-            var flipped = new float[weight.Length];
-            for (long o = 0; o < cout; o++)
-            {
-                for (long c = 0; c < cin; c++)
-                {
-                    for (long i = 0; i < kh; i++)
-                    {
-                        for (long j = 0; j < kw; j++)
-                        {
-                            flipped[(((c * cout) + o) * kh * kw) + ((kh - 1 - i) * kw) + (kw - 1 - j)] = weight[(((o * cin) + c) * kh * kw) + (i * kw) + j];
-                        }
-                    }
-                }
-            }
-
-            var flippedName = ctx.ConstFloats([cin, cout, kh, kw], flipped, "flipped_weight");
+            var flippedName = ctx.DeferredFloats([w[1], w[0], w[2], w[3]], () => Flip(ctx.ConstantFloats(node.Input[1], node.Name), w), "flipped_weight");
+            ctx.FlippedFrom[flippedName] = node.Input[1];
             input[0] = ctx.Emit("Conv", [dy, flippedName], x, "d_conv", Ints("kernel_shape", kernel), Ints("pads", flippedPads));
             return input;
         }
@@ -106,6 +90,28 @@ internal static class BackwardRules
             Ints("kernel_shape", kernel), Ints("strides", strides), Ints("dilations", dilations), Ints("pads", pads),
             Ints("output_padding", outputPadding), Int("group", group));
         return input;
+    }
+
+    /// <summary>W [Cout, Cin, kh, kw] transposed to [Cin, Cout, kh, kw] and rotated by 180 degrees.</summary>
+    private static float[] Flip(float[] weight, long[] w)
+    {
+        long cout = w[0], cin = w[1], kh = w[2], kw = w[3];
+        var flipped = new float[weight.Length];
+        for (long o = 0; o < cout; o++)
+        {
+            for (long c = 0; c < cin; c++)
+            {
+                for (long i = 0; i < kh; i++)
+                {
+                    for (long j = 0; j < kw; j++)
+                    {
+                        flipped[(((c * cout) + o) * kh * kw) + ((kh - 1 - i) * kw) + (kw - 1 - j)] = weight[(((o * cin) + c) * kh * kw) + (i * kw) + j];
+                    }
+                }
+            }
+        }
+
+        return flipped;
     }
 
     private static string?[] Relu(GraphContext ctx, NodeProto node, string dy)

@@ -9,7 +9,8 @@ namespace ServerlessStyle.Core.Graph;
 /// <param name="ContentShape">Shape of the content tap, [1, C, h, w].</param>
 /// <param name="StyleChannels">Channels of each style layer (its Gram is C x C).</param>
 /// <param name="StylePositions">h * w of each style layer's feature map.</param>
-public sealed record StyleGraph(ModelProto Model, long[] ContentShape, IReadOnlyList<long> StyleChannels, IReadOnlyList<long> StylePositions);
+/// <param name="Fed">Constants fed on every run, declared as the model's last inputs in this order (see <see cref="FedTensor"/>).</param>
+public sealed record StyleGraph(ModelProto Model, long[] ContentShape, IReadOnlyList<long> StyleChannels, IReadOnlyList<long> StylePositions, IReadOnlyList<FedTensor> Fed);
 
 /// <summary>
 /// Builds, for a loss network and an image size, the targets graph (content features and style Grams of an image)
@@ -64,19 +65,21 @@ public static class StyleGraphBuilder
     /// </param>
     public static StyleGraph BuildEvaluation(
         LossNetwork network, int height, int width, ConvInputGradient convGradient = ConvInputGradient.ConvTranspose, int? winogradMinChannels = null) =>
-        BuildEvaluation(network, height, width, convGradient, winogradMinChannels, out _);
+        Evaluation(network, height, width, convGradient, winogradMinChannels).ToModel();
 
     /// <summary>The evaluation graph's nodes with every tensor's shape, for cost counts.</summary>
     internal static GraphContext EvaluationContext(LossNetwork network, int height, int width, ConvInputGradient convGradient)
     {
-        // Unrewritten: cost counts are the nominal direct-conv work, whatever the evaluator runs.
-        BuildEvaluation(network, height, width, convGradient, winogradMinChannels: null, out var ctx);
-        return ctx;
+        // Unrewritten: cost counts are the nominal direct-conv work, whatever the evaluator runs. No model is made, so
+        // no constant is computed or copied for it.
+        return Evaluation(network, height, width, convGradient, winogradMinChannels: null).Context;
     }
 
-    private static StyleGraph BuildEvaluation(LossNetwork network, int height, int width, ConvInputGradient convGradient, int? winogradMinChannels, out GraphContext context)
+    /// <summary>The evaluation graph's nodes, and how to make them into a model (which computes the constants it uses).</summary>
+    private static (GraphContext Context, Func<StyleGraph> ToModel) Evaluation(
+        LossNetwork network, int height, int width, ConvInputGradient convGradient, int? winogradMinChannels)
     {
-        var ctx = context = new GraphContext(convGradient);
+        var ctx = new GraphContext(convGradient);
         var (_, content, style) = Taps(ctx, network, height, width);
         var inputs = new List<ValueInfoProto>
         {
@@ -155,8 +158,7 @@ public static class StyleGraphBuilder
             FloatValue(Loss, []), FloatValue(ContentLoss, []), FloatValue(StyleLoss, []), FloatValue(TotalVariationLoss, []),
             FloatValue(Gradient, [1, 3, height, width]),
         ];
-        var graph = ctx.ToGraph($"{network.Name}_evaluation", inputs, outputs);
-        return Describe(ctx, graph, content, style);
+        return (ctx, () => Describe(ctx, ctx.ToGraph($"{network.Name}_evaluation", inputs, outputs), content, style));
     }
 
     private static (List<string> Taps, string Content, List<string> Style) Taps(GraphContext ctx, LossNetwork network, int height, int width)
@@ -173,7 +175,7 @@ public static class StyleGraphBuilder
     }
 
     private static StyleGraph Describe(GraphContext ctx, GraphProto graph, string content, List<string> style) =>
-        new(Model(graph), ctx.Shape(content), style.Select(s => ctx.Shape(s)[1]).ToList(), style.Select(s => ctx.Shape(s)[2] * ctx.Shape(s)[3]).ToList());
+        new(Model(graph), ctx.Shape(content), style.Select(s => ctx.Shape(s)[1]).ToList(), style.Select(s => ctx.Shape(s)[2] * ctx.Shape(s)[3]).ToList(), ctx.UsedFed());
 
     /// <summary>G = F F^T with F the post-ReLU activation reshaped to [C, h*w]; returns G and F.</summary>
     private static (string Gram, string Flat) GramOf(GraphContext ctx, string tap)

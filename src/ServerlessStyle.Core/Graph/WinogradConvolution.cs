@@ -49,37 +49,15 @@ public static class WinogradConvolution
 
     private static readonly double[,] AT = { { 1, 1, 1, 1, 1, 0 }, { 0, 1, -1, 2, -2, 0 }, { 0, 1, 1, 4, 4, 0 }, { 0, 1, -1, 8, -8, 1 } };
 
-    /// <summary>The name hint of the transformed weights U: <see cref="MoveWeightsToInputs"/> finds them by it.</summary>
+    /// <summary>The name hint of the transformed weights U, which are fed to the session rather than held as initializers.</summary>
     internal const string WeightsHint = "winograd_u";
-
-    /// <summary>
-    /// Takes the transformed weights U out of <paramref name="graph"/>'s initializers and declares them as graph inputs
-    /// instead, returning their values for the caller to feed on every run (from memory it keeps pinned). As
-    /// initializers, ONNX Runtime held about three copies of them (1.5 GB more than direct convs for 0.48 GB of U in
-    /// random VGG19); fed as inputs, the one managed copy is all there is.
-    /// </summary>
-    public static IReadOnlyList<(string Name, float[] Values, long[] Dims)> MoveWeightsToInputs(GraphProto graph)
-    {
-        ArgumentNullException.ThrowIfNull(graph);
-        var moved = new List<(string, float[], long[])>();
-        foreach (var tensor in graph.Initializer.Where(t => t.Name.Contains(WeightsHint, StringComparison.Ordinal)).ToList())
-        {
-            var dims = tensor.Dims.ToArray();
-            moved.Add((tensor.Name, ReadFloats(tensor), dims));
-            graph.Initializer.Remove(tensor);
-            graph.Input.Add(FloatValue(tensor.Name, dims));
-        }
-
-        return moved;
-    }
 
     /// <summary>Replaces every eligible Conv of <paramref name="ctx"/> in place and returns how many were replaced.</summary>
     internal static int Rewrite(GraphContext ctx, int minChannels)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(minChannels, 1);
         var rewritten = new List<NodeProto>(ctx.Nodes.Count);
-        var inputKernels = new Dictionary<long, string>();
-        string? outputMatrix = null;
+        var constants = new Transforms(ctx);
         var count = 0;
         foreach (var node in ctx.Nodes)
         {
@@ -89,8 +67,7 @@ public static class WinogradConvolution
                 continue;
             }
 
-            outputMatrix ??= ctx.ConstFloats([Tile * Tile, Products], OutputMatrix(), "winograd_a");
-            rewritten.AddRange(Replace(ctx, node, inputKernels, outputMatrix));
+            rewritten.AddRange(Replace(ctx, node, constants));
             count++;
         }
 
@@ -125,7 +102,7 @@ public static class WinogradConvolution
             && (GetInts(node, "pads") ?? [0, 0, 0, 0]).SequenceEqual([1L, 1L, 1L, 1L]);
     }
 
-    private static List<NodeProto> Replace(GraphContext ctx, NodeProto conv, Dictionary<long, string> inputKernels, string outputMatrix)
+    private static List<NodeProto> Replace(GraphContext ctx, NodeProto conv, Transforms constants)
     {
         var x = ctx.Shape(conv.Input[0]);
         var w = ctx.Shape(conv.Input[1]);
@@ -145,12 +122,24 @@ public static class WinogradConvolution
             return name;
         }
 
-        if (!inputKernels.TryGetValue(cin, out var kernels))
+        // An input-gradient conv's weight is its forward conv's, transposed to [Cin, Cout] and rotated by 180 degrees. A
+        // correlation with a rotated kernel is the rotated correlation of the rotated input with the kernel itself, so
+        // rotating the tiles instead (input transform B^T J d J B, output J A^T M A J, J reversing the 6 or 4 positions)
+        // reuses the forward conv's U, transposed per product: U is stored once for both convs.
+        var rotated = ctx.FlippedFrom.TryGetValue(conv.Input[1], out var forwardWeight) && constants.Weights.ContainsKey(forwardWeight);
+        string weights;
+        if (rotated)
         {
-            inputKernels[cin] = kernels = ctx.ConstFloats([cin * Products, 1, Window, Window], InputKernels(cin), "winograd_b");
+            weights = Emit("Transpose", [constants.Weights[forwardWeight!]], [Products, cout, cin], "winograd_ut", false, Ints("perm", 0, 2, 1));
+        }
+        else
+        {
+            weights = ctx.FedFloats([Products, cout, cin], TransformWeights(ctx.ConstantFloats(conv.Input[1], conv.Name), cout, cin), WeightsHint);
+            constants.Weights[conv.Input[1]] = weights;
         }
 
-        var weights = ctx.ConstFloats([Products, cout, cin], TransformWeights(ctx.ConstantFloats(conv.Input[1], conv.Name), cout, cin), WeightsHint);
+        var kernels = constants.InputKernels(cin, rotated);
+        var outputMatrix = constants.OutputMatrix(rotated);
 
         // The depthwise conv reads each 6x6 window at stride 4 starting one row/column before the tile (the conv's own
         // pad); extra zero rows/columns at the bottom/right make the tiles cover a size that is not a multiple of 4.
@@ -214,8 +203,11 @@ public static class WinogradConvolution
         return u;
     }
 
-    /// <summary>The depthwise kernels of the input transform, [Cin*36, 1, 6, 6]: channel c*36 + k*6+l holds BT[k,i] * BT[l,j].</summary>
-    private static float[] InputKernels(long cin)
+    /// <summary>
+    /// The depthwise kernels of the input transform, [Cin*36, 1, 6, 6]: channel c*36 + k*6+l holds BT[k,i] * BT[l,j], or
+    /// BT[k,5-i] * BT[l,5-j] for rotated tiles.
+    /// </summary>
+    private static float[] InputKernels(long cin, bool rotated)
     {
         var one = new float[Products * Products];
         for (var k = 0; k < Window; k++)
@@ -226,7 +218,8 @@ public static class WinogradConvolution
                 {
                     for (var j = 0; j < Window; j++)
                     {
-                        one[(((((k * Window) + l) * Window) + i) * Window) + j] = (float)(BT[k, i] * BT[l, j]);
+                        var (si, sj) = rotated ? (Window - 1 - i, Window - 1 - j) : (i, j);
+                        one[(((((k * Window) + l) * Window) + i) * Window) + j] = (float)(BT[k, si] * BT[l, sj]);
                     }
                 }
             }
@@ -241,8 +234,8 @@ public static class WinogradConvolution
         return all;
     }
 
-    /// <summary>The output transform, [16, 36]: row a*4+b, column k*6+l holds AT[a,k] * AT[b,l].</summary>
-    private static float[] OutputMatrix()
+    /// <summary>The output transform, [16, 36]: row a*4+b, column k*6+l holds AT[a,k] * AT[b,l], or AT[3-a,k] * AT[3-b,l] for rotated tiles.</summary>
+    private static float[] OutputMatrix(bool rotated)
     {
         var a36 = new float[Tile * Tile * Products];
         for (var a = 0; a < Tile; a++)
@@ -253,12 +246,43 @@ public static class WinogradConvolution
                 {
                     for (var l = 0; l < Window; l++)
                     {
-                        a36[(((a * Tile) + b) * Products) + (k * Window) + l] = (float)(AT[a, k] * AT[b, l]);
+                        var (sa, sb) = rotated ? (Tile - 1 - a, Tile - 1 - b) : (a, b);
+                        a36[(((a * Tile) + b) * Products) + (k * Window) + l] = (float)(AT[sa, k] * AT[sb, l]);
                     }
                 }
             }
         }
 
         return a36;
+    }
+
+    /// <summary>The rewrite's shared constants: transform kernels per channel count and orientation, and each forward weight's U.</summary>
+    private sealed class Transforms(GraphContext ctx)
+    {
+        private readonly Dictionary<(long, bool), string> _inputKernels = [];
+        private readonly Dictionary<bool, string> _outputMatrices = [];
+
+        /// <summary>The fed U of each rewritten forward conv, by the name of its weight.</summary>
+        public Dictionary<string, string> Weights { get; } = new(StringComparer.Ordinal);
+
+        public string InputKernels(long cin, bool rotated)
+        {
+            if (!_inputKernels.TryGetValue((cin, rotated), out var name))
+            {
+                _inputKernels[(cin, rotated)] = name = ctx.ConstFloats([cin * Products, 1, Window, Window], WinogradConvolution.InputKernels(cin, rotated), "winograd_b");
+            }
+
+            return name;
+        }
+
+        public string OutputMatrix(bool rotated)
+        {
+            if (!_outputMatrices.TryGetValue(rotated, out var name))
+            {
+                _outputMatrices[rotated] = name = ctx.ConstFloats([Tile * Tile, Products], WinogradConvolution.OutputMatrix(rotated), "winograd_a");
+            }
+
+            return name;
+        }
     }
 }

@@ -146,7 +146,7 @@ public sealed class StyleEngine : IDisposable
     {
         var network = GetNetwork(request);
 
-        // The Winograd rewrite runs on the CPU provider up to its pixel limit (EvaluatorOptions); it needs more memory.
+        // The Winograd rewrite runs on the CPU provider up to its pixel limit (EvaluatorOptions); its memory differs.
         var winograd = _options.Winograd && Evaluator.ActiveProvider == ExecutionProvider.Cpu && pixels <= _options.WinogradMaxPixels;
         var estimate = MemoryEstimate.PeakBytes(network.Name, pixels, winograd);
         var limit = _limits.WorkerMemoryBytes;

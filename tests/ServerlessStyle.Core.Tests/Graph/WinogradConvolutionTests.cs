@@ -75,25 +75,31 @@ public sealed class WinogradConvolutionTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void MoveWeightsToInputs_RewrittenGraph_EveryTransformedWeightBecomesAnInputWithItsValues()
+    public void BuildEvaluation_WinogradRewrite_OneFedUPerForwardConvSharedWithItsInputGradient()
     {
-        var model = StyleGraphBuilder.BuildEvaluation(SmallVgg(), 32, 40, ConvInputGradient.FlippedConv, MinChannels).Model;
-        var initializers = model.Graph.Initializer.Where(t => t.Name.Contains(WinogradConvolution.WeightsHint, StringComparison.Ordinal))
-            .ToDictionary(t => t.Name, t => (Values: ReadFloats(t), Dims: t.Dims.ToArray()));
-        var inputsBefore = model.Graph.Input.Count;
+        var network = SmallVgg();
+        var graph = StyleGraphBuilder.BuildEvaluation(network, 32, 40, ConvInputGradient.FlippedConv, MinChannels);
+        var model = graph.Model;
+        var kernels = network.Graph.Initializer.ToDictionary(t => t.Name, t => ReadFloats(t));
 
-        var moved = WinogradConvolution.MoveWeightsToInputs(model.Graph);
-
-        // One U [36, Cout, Cin] per replaced conv, each now a graph input (after the per-run ones) and no longer an initializer.
-        Assert.Equal(EligibleConvs, moved.Count);
-        Assert.DoesNotContain(model.Graph.Initializer, t => t.Name.Contains(WinogradConvolution.WeightsHint, StringComparison.Ordinal));
-        Assert.Equal(moved.Select(m => m.Name), model.Graph.Input.Skip(inputsBefore).Select(i => i.Name));
-        foreach (var (name, values, dims) in moved)
+        // One U [36, Cout, Cin] per replaced forward conv, used by its MatMul and, transposed, by its input-gradient conv's.
+        Assert.Equal(EligibleConvs / 2, graph.Fed.Count);
+        foreach (var fed in graph.Fed)
         {
-            Assert.Equal(36, dims[0]);
-            Assert.Equal(initializers[name].Dims, dims);
-            Assert.Equal(initializers[name].Values, values);
+            var users = model.Graph.Node.Where(n => n.Input.Contains(fed.Name)).Select(n => n.OpType).Order();
+            Assert.Equal(["MatMul", "Transpose"], users);
         }
+
+        // Each U is a graph input after the per-run ones and no initializer, and holds G g G^T of one forward weight.
+        Assert.Equal(graph.Fed.Select(f => f.Name), model.Graph.Input.Skip(model.Graph.Input.Count - graph.Fed.Count).Select(i => i.Name));
+        Assert.DoesNotContain(model.Graph.Initializer, t => t.Name.Contains(WinogradConvolution.WeightsHint, StringComparison.Ordinal));
+        var expected = new[] { "c2/w", "c3/w", "c4/w" }.Select(w =>
+        {
+            var dims = network.Graph.Initializer.Single(t => t.Name == w).Dims;
+            return WinogradConvolution.TransformWeights(kernels[w], dims[0], dims[1]);
+        });
+        Assert.Equal(expected, graph.Fed.Select(f => f.Values));
+        Assert.All(graph.Fed, f => Assert.Equal(36, f.Dims[0]));
     }
 
     [Fact]
@@ -170,8 +176,8 @@ public sealed class WinogradConvolutionTests(ITestOutputHelper output)
 
         Assert.Null(evaluator.WinogradMinChannels(ExecutionProvider.Cuda, 224, 224));
         Assert.Equal(WinogradConvolution.DefaultMinChannels, evaluator.WinogradMinChannels(ExecutionProvider.Cpu, 224, 224));
-        Assert.Equal(WinogradConvolution.DefaultMinChannels, evaluator.WinogradMinChannels(ExecutionProvider.Cpu, 512, 768));
+        Assert.Equal(WinogradConvolution.DefaultMinChannels, evaluator.WinogradMinChannels(ExecutionProvider.Cpu, 768, 768));
         // Over the pixel limit the memory it costs outweighs the speed: direct convs.
-        Assert.Null(evaluator.WinogradMinChannels(ExecutionProvider.Cpu, 512, 769));
+        Assert.Null(evaluator.WinogradMinChannels(ExecutionProvider.Cpu, 768, 769));
     }
 }
