@@ -113,7 +113,7 @@ internal sealed class JobsWaitCommand : AsyncCommand<JobsWaitCommand.Settings>
             return await JobsConnection.RunAsync(settings, stop.Token, async (host, blobs, ct) =>
             {
                 JobsConnection.Require(await host.GetProgressAsync(settings.Job, ct).ConfigureAwait(false), settings.Job, host);
-                var progress = await RunProgress.FollowAsync(AnsiConsole.Console, c => host.GetProgressAsync(settings.Job, c), ct).ConfigureAwait(false);
+                var progress = await RunProgress.FollowAsync(RunProgress.ConsoleFor(Console.Out), c => host.GetProgressAsync(settings.Job, c), ct).ConfigureAwait(false);
                 if (settings.Out is not null)
                 {
                     await JobResults.DownloadAsync(blobs, progress, settings.Out, Console.Out, ct).ConfigureAwait(false);

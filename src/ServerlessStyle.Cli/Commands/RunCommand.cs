@@ -181,7 +181,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         // Ctrl-C and SIGTERM keep the process alive until the worker has stopped, the engine is disposed and the
         // runner's Azurite is stopped, and the command that continues the job is printed.
         using var signals = new ShutdownSignals(cancellationToken);
-        var code = await new LocalRun(AnsiConsole.Console, Console.Out, Console.Error).RunAsync(settings, signals.Token).ConfigureAwait(false);
+        var code = await new LocalRun(RunProgress.ConsoleFor(Console.Out), Console.Out, Console.Error).RunAsync(settings, signals.Token).ConfigureAwait(false);
         return code == LocalRun.Interrupted ? signals.ExitCode : code;
     }
 }

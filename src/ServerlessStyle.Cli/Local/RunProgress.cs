@@ -12,6 +12,14 @@ public static class RunProgress
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// A console on <paramref name="output"/> (normally <see cref="Console.Out"/> as it is now). The shared
+    /// <see cref="AnsiConsole.Console"/> keeps the writer of its first use, so a command run twice in one process (the
+    /// tests run the CLI in-process with Console.Out redirected) would print its progress to the first run's writer.
+    /// </summary>
+    public static IAnsiConsole ConsoleFor(TextWriter output) =>
+        AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
+
     /// <summary>Polls <paramref name="poll"/> until the job's orchestration has ended; returns its last progress.</summary>
     public static async Task<JobProgress> FollowAsync(
         IAnsiConsole console, Func<CancellationToken, Task<JobProgress?>> poll, CancellationToken cancellationToken = default)
