@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.DurableTask.Client;
-using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Storage;
@@ -73,9 +72,7 @@ public sealed class CancelTests(EngineFixture fixture)
     {
         var (pipeline, input) = await JobAsync(purge ? "j-cancel-purge" : "j-cancel");
         var watch = new ChunkWatch(pipeline.CreateWork());
-        await using var host = await DurableTaskTestHost.StartAsync(
-            registry => registry.AddStyleWorkflow(),
-            new DurableTaskTestHostOptions { Port = FreePort.Next(), ConfigureServices = services => services.AddSingleton<IStyleWork>(watch).AddLogging() });
+        await using var host = await TestTaskHub.StartAsync(watch);
         await StyleJobClient.StartAsync(host.Client, input);
         await watch.FirstChunkStarted.Task.WaitAsync(TimeSpan.FromSeconds(120));
         await Task.Delay(1000);

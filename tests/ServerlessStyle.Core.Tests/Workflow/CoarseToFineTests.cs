@@ -9,7 +9,7 @@ using SixLabors.ImageSharp;
 namespace ServerlessStyle.Core.Tests.Workflow;
 
 /// <summary>
-/// Coarse-to-fine stages through the real orchestrators (in-process Durable host) and <see cref="StyleWork"/> on Azurite:
+/// Coarse-to-fine stages through the real orchestrators (on the product's durable engine, <see cref="TestTaskHub"/>) and <see cref="StyleWork"/> on Azurite:
 /// chelsea with starry night on the random VGG19, scales 32 then 48, a few evaluations per stage.
 /// </summary>
 [Collection(EngineCollection.Name)]

@@ -1,4 +1,3 @@
-using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Workflow;
@@ -26,9 +25,7 @@ public sealed class DuplicateDeliveryTests(EngineFixture fixture)
         }
 
         // The orchestrations are not under test here: arithmetic work keeps the host cheap.
-        await using var host = await DurableTaskTestHost.StartAsync(
-            registry => registry.AddStyleWorkflow(),
-            new DurableTaskTestHostOptions { Port = FreePort.Next(), ConfigureServices = services => services.AddSingleton<IStyleWork>(new RecordingStyleWork()).AddLogging() });
+        await using var host = await TestTaskHub.StartAsync(new RecordingStyleWork());
 
         var first = await StyleJobClient.StartAsync(host.Client, await DeliverAsync());
         var second = await StyleJobClient.StartAsync(host.Client, await DeliverAsync());

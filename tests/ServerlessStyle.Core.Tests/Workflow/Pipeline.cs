@@ -1,5 +1,4 @@
 using Microsoft.DurableTask.Client;
-using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -49,7 +48,7 @@ public sealed class EngineCollection : ICollectionFixture<EngineFixture>
 public sealed record JobRun(Pipeline Pipeline, JobInput Input, OrchestrationMetadata Job);
 
 /// <summary>
-/// The real pipeline of one test: the StyleJob and StylePair orchestrators in the in-process Durable host, the real
+/// The real pipeline of one test: the StyleJob and StylePair orchestrators on the product's durable engine (<see cref="TestTaskHub"/>), the real
 /// <see cref="StyleWork"/> over Azurite, in containers of its own (a unique prefix), so tests never see each other's blobs.
 /// </summary>
 public sealed class Pipeline
@@ -111,18 +110,8 @@ public sealed class Pipeline
     {
         IStyleWork work = CreateWork();
         work = decorate?.Invoke(this, work) ?? work;
-        await using var host = await DurableTaskTestHost.StartAsync(
-            registry => registry.AddStyleWorkflow(),
-            new DurableTaskTestHostOptions
-            {
-                Port = FreePort.Next(),
-                ConfigureServices = services =>
-                {
-                    services.AddSingleton(work);
-                    services.AddLogging();
-                },
-            });
         using var cancel = new CancellationTokenSource(Timeout);
+        await using var host = await TestTaskHub.StartAsync(work, cancel.Token);
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(
             StyleOrchestrationNames.StyleJob, input, new Microsoft.DurableTask.StartOrchestrationOptions(input.JobId), cancel.Token);
         return await host.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, cancel.Token);

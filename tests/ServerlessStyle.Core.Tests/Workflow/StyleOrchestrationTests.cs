@@ -1,5 +1,4 @@
 using Microsoft.DurableTask.Client;
-using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Storage;
@@ -8,8 +7,8 @@ using ServerlessStyle.Core.Workflow;
 namespace ServerlessStyle.Core.Tests.Workflow;
 
 /// <summary>
-/// The real StyleJob and StylePair orchestrators and the real activity classes, run with replay by the in-process
-/// Durable Task host; only the work behind <see cref="IStyleWork"/> is arithmetic.
+/// The real StyleJob and StylePair orchestrators and the real activity classes, run with replay on the product's durable
+/// engine (<see cref="TestTaskHub"/>); only the work behind <see cref="IStyleWork"/> is arithmetic.
 /// </summary>
 public sealed class StyleOrchestrationTests
 {
@@ -30,18 +29,8 @@ public sealed class StyleOrchestrationTests
     private static async Task<(OrchestrationMetadata Job, IStyleWork Work)> RunJobAsync(
         IStyleWork work, JobInput input, Func<DurableTaskClient, Task>? inspect = null)
     {
-        await using var host = await DurableTaskTestHost.StartAsync(
-            registry => registry.AddStyleWorkflow(),
-            new DurableTaskTestHostOptions
-            {
-                Port = FreePort.Next(),
-                ConfigureServices = services =>
-                {
-                    services.AddSingleton<IStyleWork>(work);
-                    services.AddLogging();
-                },
-            });
         using var cancel = new CancellationTokenSource(Timeout);
+        await using var host = await TestTaskHub.StartAsync(work, cancel.Token);
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(
             StyleOrchestrationNames.StyleJob, input, new Microsoft.DurableTask.StartOrchestrationOptions(input.JobId), cancel.Token);
         var job = await host.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, cancel.Token);
