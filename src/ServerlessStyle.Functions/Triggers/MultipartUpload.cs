@@ -16,9 +16,8 @@ internal static class MultipartUpload
     public static async Task<(UploadedImage Content, IReadOnlyList<UploadedImage> Styles, string? Request)> ReadAsync(
         HttpRequest request, LimitsOptions limits, CancellationToken cancellationToken)
     {
-        var maxBody = HttpLimits.MaxBodyBytes(limits);
-        var what = $"one content and up to {limits.MaxStyles} style files of {limits.MaxInputBytes} bytes each";
-        HttpBody.CheckDeclaredLength(request, maxBody, what);
+        HttpBody.CheckDeclaredLength(
+            request, HttpLimits.MaxBodyBytes(limits), $"one content and up to {limits.MaxStyles} style files of {limits.MaxInputBytes} bytes each");
 
         var boundary = HeaderUtilities.RemoveQuotes(MediaTypeHeaderValue.Parse(request.ContentType).Boundary).Value;
         if (string.IsNullOrWhiteSpace(boundary))
@@ -26,8 +25,9 @@ internal static class MultipartUpload
             throw new JobRequestException("body", "a multipart/form-data body needs a boundary");
         }
 
-        // The body is counted as it streams: a body without a length (chunked) over the limit is refused like one with.
-        var reader = new MultipartReader(boundary, new BoundedReadStream(request.Body, maxBody, what));
+        // A body without a length (chunked) needs no count here: every part has a limit of its own, and together they are
+        // the body limit; the worker's Kestrel stops it at the same number in any case.
+        var reader = new MultipartReader(boundary, request.Body);
         UploadedImage? content = null;
         var parts = 0;
         var styles = new List<UploadedImage>();

@@ -1,5 +1,6 @@
 using Azure.Storage.Blobs;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
@@ -77,8 +78,9 @@ public sealed class StyleJobFunctions(
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            // The worker's server limit, the same number (HttpLimits.AddHttpLimits): met by a body that declared no length.
-            return HttpErrors.TooLarge(HttpBody.TooLarge("over the limit", HttpLimits.MaxBodyBytes(limits.Value), "the server's request-body limit"));
+            // The worker's server limit (HttpLimits.AddHttpLimits sets it to the routes' own): met by a body that declared no length.
+            var max = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize ?? HttpLimits.MaxBodyBytes(limits.Value);
+            return HttpErrors.TooLarge(HttpBody.TooLarge($"over {max} bytes", max, "the server's request-body limit"));
         }
     }
 
