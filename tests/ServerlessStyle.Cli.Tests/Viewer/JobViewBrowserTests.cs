@@ -86,6 +86,39 @@ public sealed class JobViewBrowserTests
     }
 
     [Fact]
+    public async Task Page_JobRefusedAtValidation_ShowsWhenItWasCreatedAndWhatWasAsked()
+    {
+        if (!File.Exists(Chromium))
+        {
+            Assert.Fail($"{Chromium} is missing: the browser test needs Debian's chromium package (scripts/test.sh installs it when run as root: apt-get install -y chromium).");
+        }
+
+        // As ValidateJob and WriteSummary leave a refused job: no pairs, its request, its creation time and the reason.
+        const string Refused = "job-refused";
+        var job = await ViewerTestJob.CreateAsync();
+        var document = JobDocument.Refused(Refused, job.Request).WithSummary(new JobSummary(Refused, JobState.Failed, "content: uploads/x.png is empty (0 bytes)", []));
+        await job.Store.UploadAsync(job.Results, BlobLayout.JobJson(Refused), BinaryData.FromString(document.ToJson()));
+        await using var server = await JobViewServer.StartAsync(job.Jobs, port: 0);
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+        });
+        var page = await browser.NewPageAsync();
+
+        await page.GotoAsync(server.ViewUri(Refused).ToString());
+        await page.WaitForFunctionAsync("() => document.getElementById('job-state').textContent === 'Failed'", null, new() { Timeout = 20_000 });
+
+        Assert.StartsWith("created ", await page.InnerTextAsync("#job-created"), StringComparison.Ordinal);
+        Assert.Equal(document.Created!.Value, DateTimeOffset.Parse(await page.GetAttributeAsync("#job-created", "title") ?? "", System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(await page.IsVisibleAsync("#job-request"));
+        Assert.Contains(job.Request.Content[0], await page.TextContentAsync("#job-request pre") ?? "", StringComparison.Ordinal);
+        Assert.Contains("is empty", await page.InnerTextAsync("#job-reason"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Server_PathOutsideTheJob_Answers400AndUnknownJob404()
     {
         var job = await ViewerTestJob.CreateAsync();
