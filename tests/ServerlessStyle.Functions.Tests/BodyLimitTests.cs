@@ -9,12 +9,9 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Abstractions;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.DurableTask;
-using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Moq;
 using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Workflow;
@@ -128,9 +125,7 @@ public sealed class BodyLimitTests
         var storage = new JobStorage(Azurite.CreateStore(), Options.Create(Azurite.IsolatedStorage("bl")), NullLogger<JobStorage>.Instance);
         var functions = new StyleJobFunctions(
             new JobIntake(storage, Options.Create(Defaults), Options.Create(new WorkflowOptions())), storage, Options.Create(Defaults), NullLogger<StyleJobFunctions>.Instance);
-        var client = new Mock<DurableTaskClient>("test");
-        client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))
-            .ReturnsAsync((TaskName _, object? _, StartOrchestrationOptions? options, CancellationToken _) => options!.InstanceId!);
+        var client = StubDurableClient.Create(new List<string>());
         app.MapPost("/api/jobs", async (HttpContext http) =>
         {
             var result = await functions.StyleJob_HttpStart(http.Request, client.Object, http.RequestAborted);

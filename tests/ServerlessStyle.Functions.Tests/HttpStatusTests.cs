@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Template;
 using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -32,20 +31,10 @@ public sealed class HttpStatusTests
     private static readonly LimitsOptions Limits = new() { MaxStyles = 2, MaxInputBytes = 100_000 };
 
     private readonly StorageOptions _storage = Azurite.IsolatedStorage("st");
-    private readonly Mock<DurableTaskClient> _client = new("test");
     private readonly List<string> _started = [];
+    private readonly Mock<DurableTaskClient> _client;
 
-    public HttpStatusTests()
-    {
-        _client.Setup(c => c.GetInstanceAsync(It.IsAny<string>(), It.IsAny<bool>(), It.IsAny<CancellationToken>()))
-            .ReturnsAsync((string id, bool _, CancellationToken _) => _started.Contains(id) ? new OrchestrationMetadata(StyleOrchestrationNames.StyleJob, id) : null);
-        _client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))
-            .ReturnsAsync((TaskName _, object? _, StartOrchestrationOptions? options, CancellationToken _) =>
-            {
-                _started.Add(options!.InstanceId!);
-                return options.InstanceId!;
-            });
-    }
+    public HttpStatusTests() => _client = StubDurableClient.Create(_started);
 
     private StyleJobFunctions Functions()
     {
