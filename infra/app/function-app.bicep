@@ -120,6 +120,10 @@ resource app 'Microsoft.App/containerApps@2025-07-01' = {
             // The inbox blob trigger binds to %INBOX_CONTAINER%: the inbox container of DESIGN.md section 3, prefixed.
             { name: 'INBOX_CONTAINER', value: toLower('${containerPrefix}inbox') }
             { name: 'ServerlessStyle__Http__PublicBaseUri', value: publicBaseUri }
+            // The host's request-body limit: twice the app's 188,874,752 bytes (HttpLimits.HostBodyBytes; a test checks
+            // they agree), so a body a little over the app's limit reaches the app and gets its JSON 413. The host's
+            // default, 104,857,600, answered valid uploads with an empty 500.
+            { name: 'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT', value: '377749504' }
             // cuda (not auto) on a GPU profile: a replica that cannot load CUDA fails loudly instead of
             // silently running on the CPU while the GPU is billed.
             { name: 'ServerlessStyle__Engine__Provider', value: useGpu ? 'cuda' : 'cpu' }

@@ -6,6 +6,8 @@ using ServerlessStyle.Functions;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
+builder.UseMiddleware<HttpErrorMiddleware>();
 builder.Services.AddServerlessStyle();
+builder.Services.AddHttpLimits();
 builder.Services.AddOptions<HttpApiOptions>().BindConfiguration(HttpApiOptions.SectionName);
 builder.Build().Run();

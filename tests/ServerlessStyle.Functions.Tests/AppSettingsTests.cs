@@ -45,7 +45,7 @@ public sealed partial class AppSettingsTests
     }
 
     /// <summary>The container env of the compiled Bicep: every {name, value|secretRef} object in an array called "env".</summary>
-    private static Dictionary<string, string> BicepEnvironment()
+    internal static Dictionary<string, string> BicepEnvironment()
     {
         var path = Path.Combine(AppContext.BaseDirectory, "infra", "main.json");
         Assert.True(File.Exists(path), $"{path} is missing: the test project's CompileInfraBicep target compiles infra/main.bicep there.");
@@ -88,7 +88,7 @@ public sealed partial class AppSettingsTests
         return json.RootElement.GetProperty("Values").EnumerateObject().Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
     }
 
-    private static string FindRepositoryFile(string name)
+    internal static string FindRepositoryFile(string name)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -28,20 +27,10 @@ public sealed class MultipartStartTests
     private readonly StorageOptions _storage = Azurite.IsolatedStorage("mp");
     private readonly BlobStore _store = Azurite.CreateStore();
 
-    private readonly Mock<DurableTaskClient> _client = new("test");
     private readonly HashSet<string> _started = [];
+    private readonly Mock<DurableTaskClient> _client;
 
-    public MultipartStartTests()
-    {
-        _client.Setup(c => c.GetInstanceAsync(It.IsAny<string>(), It.IsAny<bool>(), It.IsAny<CancellationToken>()))
-            .ReturnsAsync((string id, bool _, CancellationToken _) => _started.Contains(id) ? new OrchestrationMetadata(StyleOrchestrationNames.StyleJob, id) : null);
-        _client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))
-            .ReturnsAsync((TaskName _, object? _, StartOrchestrationOptions? options, CancellationToken _) =>
-            {
-                _started.Add(options!.InstanceId!);
-                return options.InstanceId!;
-            });
-    }
+    public MultipartStartTests() => _client = StubDurableClient.Create(_started);
 
     private StyleJobFunctions Functions()
     {

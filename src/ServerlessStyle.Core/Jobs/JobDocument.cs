@@ -101,6 +101,10 @@ public sealed record JobDocument
             Created = DateTimeOffset.UtcNow,
         };
 
+    /// <summary>A job that validation refused, as recorded before its summary: what was asked and when; no pairs, none was planned.</summary>
+    public static JobDocument Refused(string jobId, JobRequest request) =>
+        new() { JobId = jobId, State = JobState.Submitted, Request = request, Created = DateTimeOffset.UtcNow };
+
     /// <summary>A request that never became a job (a bad inbox drop): Failed with the reason, so its id still says why.</summary>
     public static JobDocument Rejected(string jobId, string source, string reason) =>
         new() { JobId = jobId, State = JobState.Failed, Reason = reason, Source = source, Created = DateTimeOffset.UtcNow, Ended = DateTimeOffset.UtcNow };

@@ -36,6 +36,21 @@ public sealed class JobDocumentStore(BlobStore store, StorageOptions storage)
         return stored!;
     }
 
+    /// <summary>
+    /// Records <paramref name="submitted"/> unless the job has a document that has not ended, in one conditional write:
+    /// of callers racing with one id, exactly one gets true. An ended document (a previous job of that id, whose history
+    /// is gone) is replaced.
+    /// </summary>
+    public async Task<bool> TryClaimAsync(JobDocument submitted, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(submitted);
+        await store.EnsureContainerAsync(Results, cancellationToken).ConfigureAwait(false);
+        var name = BlobLayout.JobJson(submitted.JobId);
+        var stored = await store.UpdateAsync(
+            Results, name, current => current is null || Parse(current, name).HasEnded ? BinaryData.FromString(submitted.ToJson()) : null, cancellationToken).ConfigureAwait(false);
+        return stored is not null;
+    }
+
     private JobDocument Parse(BinaryData content, string name)
     {
         try

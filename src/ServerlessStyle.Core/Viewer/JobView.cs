@@ -36,6 +36,12 @@ public sealed record JobView(
     /// <summary>The loss network that ran the job (name, SHA-256 of its model, where it came from), once validated.</summary>
     public NetworkIdentity? Network { get; init; }
 
+    /// <summary>When the job was recorded (job.json's <c>created</c>).</summary>
+    public DateTimeOffset? Created { get; init; }
+
+    /// <summary>What was asked, also for a job refused at validation, which has no pairs to show.</summary>
+    public JobRequest? Request { get; init; }
+
     /// <summary>Web names; NaN and infinities (a diverged run) are written as strings rather than failing the page.</summary>
     public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web)
     {
@@ -79,6 +85,8 @@ public sealed record JobView(
             names.Contains(BlobLayout.ContactSheet(jobId)) ? JobFiles.Url(BlobLayout.ContactSheetFile) : null, pairs)
         {
             Network = job.Network,
+            Created = job.Created,
+            Request = job.Request,
         };
     }
 

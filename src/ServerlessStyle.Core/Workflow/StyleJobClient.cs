@@ -17,7 +17,9 @@ public static class StyleJobClient
 {
     /// <summary>
     /// Starts the job unless an instance with its id exists already (a blob delivered twice, a retried POST with the
-    /// same Idempotency-Key): then it starts nothing and reports the existing one.
+    /// same Idempotency-Key): then it starts nothing and reports the existing one. Of callers racing to start one id,
+    /// exactly one gets <c>AlreadyExisted: false</c>: the backend creates an instance only where none exists, whatever
+    /// its status, and a start refused for that reason is reported as the existing job, not as an error.
     /// </summary>
     public static async Task<StartedJob> StartAsync(DurableTaskClient client, JobInput input, CancellationToken cancellationToken = default)
     {
@@ -27,10 +29,32 @@ public static class StyleJobClient
             return new StartedJob(input.JobId, AlreadyExisted: true);
         }
 
-        await client.ScheduleNewOrchestrationInstanceAsync(
-            StyleOrchestrationNames.StyleJob, input, new StartOrchestrationOptions(input.JobId), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Every status deduplicates: without that a backend may replace a Pending instance, and two racing starts both "create" it.
+            await client.ScheduleNewOrchestrationInstanceAsync(
+                StyleOrchestrationNames.StyleJob, input, new StartOrchestrationOptions(input.JobId).WithDedupeStatuses(EveryStatus), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Each client says "exists" its own way (DurableTask.Core's OrchestrationAlreadyExistsException, a gRPC
+            // AlreadyExists, InvalidOperationException): the instance being there now is what decides.
+            if (await client.GetInstanceAsync(input.JobId, getInputsAndOutputs: false, cancellationToken).ConfigureAwait(false) is null)
+            {
+                throw;
+            }
+
+            return new StartedJob(input.JobId, AlreadyExisted: true);
+        }
+
         return new StartedJob(input.JobId, AlreadyExisted: false);
     }
+
+    private static readonly OrchestrationRuntimeStatus[] EveryStatus =
+    [
+        OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Suspended,
+        OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated,
+    ];
 
     /// <summary>The job an Idempotency-Key already started, or null (no key, or no such job yet).</summary>
     public static async Task<StartedJob?> FindAsync(DurableTaskClient client, string? idempotencyKey, CancellationToken cancellationToken = default)

@@ -31,6 +31,22 @@ public sealed class StyleWork(
 
     private async Task<JobPlan> ValidateJobCoreAsync(JobInput input, CancellationToken cancellationToken = default)
     {
+        try
+        {
+            return await CheckAndPlanAsync(input, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JobRequestException)
+        {
+            // A refused job's job.json still says what was asked and when; WriteSummary adds the reason. (Without this it
+            // had neither, and its page could not say what the job was.)
+            await storage.Results.EnsureContainerAsync(cancellationToken).ConfigureAwait(false);
+            await storage.Documents.UpdateAsync(input.JobId, job => job ?? JobDocument.Refused(input.JobId, input.Request), cancellationToken).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task<JobPlan> CheckAndPlanAsync(JobInput input, CancellationToken cancellationToken)
+    {
         var request = input.Request;
         JobRequestParser.Validate(request, limits.Value);
         engine.GetNetwork(request);

@@ -25,12 +25,12 @@ public sealed class JobViewFunctions(JobStorage storage)
         {
             var view = await JobView.LoadAsync(storage, id, cancellationToken);
             return view is null
-                ? new NotFoundObjectResult(new { error = $"no job '{id}'" })
+                ? HttpErrors.NotFound($"no job '{HttpErrors.Echo(id)}'")
                 : new ContentResult { Content = view.ToJson(), ContentType = "application/json; charset=utf-8", StatusCode = StatusCodes.Status200OK };
         }
         catch (InvalidJobPathException e)
         {
-            return new BadRequestObjectResult(new { error = e.Message });
+            return HttpErrors.BadRequest(e.Message);
         }
     }
 
@@ -45,12 +45,12 @@ public sealed class JobViewFunctions(JobStorage storage)
         {
             var file = await JobFiles.OpenAsync(storage, id, path, cancellationToken);
             return file is null
-                ? new NotFoundObjectResult(new { error = $"no file '{path}' in job '{id}'" })
+                ? HttpErrors.NotFound($"no file '{HttpErrors.Echo(path)}' in job '{HttpErrors.Echo(id)}'")
                 : new FileStreamResult(file.Content, file.ContentType);
         }
         catch (InvalidJobPathException e)
         {
-            return new BadRequestObjectResult(new { error = e.Message });
+            return HttpErrors.BadRequest(e.Message);
         }
     }
 }

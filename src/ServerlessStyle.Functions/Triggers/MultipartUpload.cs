@@ -13,19 +13,11 @@ namespace ServerlessStyle.Functions.Triggers;
 /// </summary>
 internal static class MultipartUpload
 {
-    /// <summary>The most bytes of the JSON request field.</summary>
-    public const int MaxRequestFieldBytes = 64 * 1024;
-
-    /// <summary>The largest body a multipart request may have: every allowed file at its largest, and the request field.</summary>
-    public static long MaxBodyBytes(LimitsOptions limits) => ((limits.MaxStyles + 1) * limits.MaxInputBytes) + MaxRequestFieldBytes + (64 * 1024);
-
     public static async Task<(UploadedImage Content, IReadOnlyList<UploadedImage> Styles, string? Request)> ReadAsync(
         HttpRequest request, LimitsOptions limits, CancellationToken cancellationToken)
     {
-        if (request.ContentLength > MaxBodyBytes(limits))
-        {
-            throw new JobRequestException("body", $"{request.ContentLength} bytes; allowed: up to {MaxBodyBytes(limits)} for one content and {limits.MaxStyles} style files");
-        }
+        HttpBody.CheckDeclaredLength(
+            request, HttpLimits.MaxBodyBytes(limits), $"one content and up to {limits.MaxStyles} style files of {limits.MaxInputBytes} bytes each");
 
         var boundary = HeaderUtilities.RemoveQuotes(MediaTypeHeaderValue.Parse(request.ContentType).Boundary).Value;
         if (string.IsNullOrWhiteSpace(boundary))
@@ -33,14 +25,18 @@ internal static class MultipartUpload
             throw new JobRequestException("body", "a multipart/form-data body needs a boundary");
         }
 
-        var reader = new MultipartReader(boundary, request.Body) { BodyLengthLimit = MaxBodyBytes(limits) };
+        // A body without a length (chunked) needs no count here: every part has a limit of its own, and together they are
+        // the body limit; the worker's Kestrel stops it at the same number in any case.
+        var reader = new MultipartReader(boundary, request.Body);
         UploadedImage? content = null;
+        var parts = 0;
         var styles = new List<UploadedImage>();
         string? options = null;
         try
         {
             while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
             {
+                parts++;
                 if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase))
                 {
                     throw new JobRequestException("body", "every part must be form-data with a name (content, style or request)");
@@ -62,7 +58,7 @@ internal static class MultipartUpload
                     case "request" when options is not null:
                         throw new JobRequestException("request", "more than one request field");
                     case "request":
-                        options = System.Text.Encoding.UTF8.GetString(await ReadBoundedAsync(section.Body, MaxRequestFieldBytes, "request", cancellationToken));
+                        options = System.Text.Encoding.UTF8.GetString(await ReadBoundedAsync(section.Body, HttpLimits.MaxJsonBytes, "request", cancellationToken));
                         break;
                     default:
                         throw new JobRequestException(name ?? "body", "unknown form field; allowed: content (one file), style (files), request (JSON)");
@@ -71,8 +67,16 @@ internal static class MultipartUpload
         }
         catch (InvalidDataException e)
         {
-            // The reader's own limits (body, headers) and malformed multipart.
+            // The reader's own limits (headers) and malformed multipart.
             throw new JobRequestException("body", e.Message, e);
+        }
+        catch (IOException e) when (e is not BadHttpRequestException)
+        {
+            // The reader's "Unexpected end of Stream": an empty body, or one cut before its closing boundary.
+            // (BadHttpRequestException is an IOException too: the server's own limits, answered by the caller.)
+            throw new JobRequestException("body", parts == 0
+                ? "the multipart body has no parts (it is empty or ends before its first boundary); send one file field named 'content' and one or more named 'style'"
+                : $"the multipart body ends inside part {parts}, before its closing boundary; send the whole body", e);
         }
 
         return (content ?? throw new JobRequestException("content", "no content file; send exactly one file field named 'content'"), styles, options);

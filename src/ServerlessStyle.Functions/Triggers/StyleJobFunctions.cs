@@ -1,5 +1,6 @@
 using Azure.Storage.Blobs;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
@@ -46,10 +47,17 @@ public sealed class StyleJobFunctions(
     {
         try
         {
+            var kind = HttpBody.KindOf(request);
+            if (kind == BodyKind.Unsupported)
+            {
+                return HttpErrors.UnsupportedMediaType(
+                    $"Content-Type '{HttpErrors.Echo(request.ContentType)}' is not accepted; send application/json (a request naming stored images) or multipart/form-data (the images themselves)");
+            }
+
             // A repeated key finds its job before anything of the body is read, and never touches that job's inputs.
             var key = request.Headers[IdempotencyKeyHeader].FirstOrDefault();
             var started = await StyleJobClient.FindAsync(client, key, cancellationToken)
-                ?? await StyleJobClient.StartAsync(client, await ReadRequestAsync(request, key, cancellationToken), cancellationToken);
+                ?? await JobStartClaim.StartOnceAsync(client, storage, await ReadRequestAsync(request, kind, key, cancellationToken), cancellationToken);
             var status = $"{PublicBase(request)}/api/jobs/{started.JobId}";
             return new AcceptedResult(status, new
             {
@@ -62,7 +70,17 @@ public sealed class StyleJobFunctions(
         }
         catch (JobRequestException e)
         {
-            return new BadRequestObjectResult(new { error = e.Message, field = e.Field });
+            return HttpErrors.BadRequest(e.Message, e.Field);
+        }
+        catch (RequestTooLargeException e)
+        {
+            return HttpErrors.TooLarge(e.Message);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            // The worker's server limit (HttpLimits.AddHttpLimits sets it to the routes' own): met by a body that declared no length.
+            var max = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize ?? HttpLimits.MaxBodyBytes(limits.Value);
+            return HttpErrors.TooLarge(HttpBody.TooLarge($"over {max} bytes", max, "the server's request-body limit"));
         }
     }
 
@@ -74,7 +92,7 @@ public sealed class StyleJobFunctions(
         CancellationToken cancellationToken)
     {
         var progress = JobIds.IsValid(id) ? await StyleJobClient.GetProgressAsync(client, id, cancellationToken) : null;
-        return progress is null ? new NotFoundObjectResult(new { error = $"no job '{id}'" }) : new OkObjectResult(progress);
+        return progress is null ? HttpErrors.NotFound($"no job '{HttpErrors.Echo(id)}'") : new OkObjectResult(progress);
     }
 
     /// <summary><c>DELETE /api/jobs/{id}[?purge=true]</c>: cancels the job (job.json says Canceled); purge also deletes its blobs and history.</summary>
@@ -87,7 +105,7 @@ public sealed class StyleJobFunctions(
     {
         var purge = string.Equals(request.Query["purge"], "true", StringComparison.OrdinalIgnoreCase);
         var found = JobIds.IsValid(id) && await StyleJobClient.CancelAsync(client, storage, id, purge, cancellationToken);
-        return found ? new AcceptedResult() : new NotFoundObjectResult(new { error = $"no job '{id}'" });
+        return found ? new AcceptedResult() : HttpErrors.NotFound($"no job '{HttpErrors.Echo(id)}'");
     }
 
     [Function(StyleOrchestrationNames.StyleJob)]
@@ -98,11 +116,11 @@ public sealed class StyleJobFunctions(
     public static Task<PairResult> StylePair([OrchestrationTrigger] TaskOrchestrationContext context) =>
         StylePairOrchestration.RunAsync(context, context.GetInput<PairInput>()!);
 
-    private async Task<JobInput> ReadRequestAsync(HttpRequest request, string? key, CancellationToken cancellationToken)
+    private async Task<JobInput> ReadRequestAsync(HttpRequest request, BodyKind kind, string? key, CancellationToken cancellationToken)
     {
-        if (!request.HasFormContentType)
+        if (kind == BodyKind.Json)
         {
-            return intake.FromJson(await new StreamReader(request.Body).ReadToEndAsync(cancellationToken), key);
+            return intake.FromJson(await HttpBody.ReadJsonAsync(request, cancellationToken), key);
         }
 
         var (content, styles, options) = await MultipartUpload.ReadAsync(request, limits.Value, cancellationToken);

@@ -24,22 +24,11 @@ public sealed class JobViewBrowserTests
     [Fact]
     public async Task Page_StoredJob_LoadsEveryImageChartsEveryEvaluationAndFollowsNewIterations()
     {
-        if (!File.Exists(Chromium))
-        {
-            Assert.Fail($"{Chromium} is missing: the browser test needs Debian's chromium package (scripts/test.sh installs it when run as root: apt-get install -y chromium).");
-        }
-
         var job = await ViewerTestJob.CreateAsync();
         await JobContactSheet.WriteAsync(job.Jobs, ViewerTestJob.JobId, cellSize: 64);
         await using var server = await JobViewServer.StartAsync(job.Jobs, port: 0);
         using var playwright = await Playwright.CreateAsync();
-        // Playwright gives every launch a fresh temporary profile (--user-data-dir) of its own.
-        await using var browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
-        });
+        await using var browser = await LaunchChromiumAsync(playwright);
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
         var requests = new List<string>();
         page.Request += (_, request) => requests.Add(request.Url);
@@ -83,6 +72,45 @@ public sealed class JobViewBrowserTests
         var api = requests.Where(u => u.Contains("/api/jobs/", StringComparison.Ordinal)).ToList();
         Assert.Contains(api, u => u.Contains("/files/", StringComparison.Ordinal));
         Assert.All(api, u => Assert.Contains("code=secret-key", u, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Page_JobRefusedAtValidation_ShowsWhenItWasCreatedAndWhatWasAsked()
+    {
+        // As ValidateJob and WriteSummary leave a refused job: no pairs, its request, its creation time and the reason.
+        const string Refused = "job-refused";
+        var job = await ViewerTestJob.CreateAsync();
+        var document = JobDocument.Refused(Refused, job.Request).WithSummary(new JobSummary(Refused, JobState.Failed, "content: uploads/x.png is empty (0 bytes)", []));
+        await job.Store.UploadAsync(job.Results, BlobLayout.JobJson(Refused), BinaryData.FromString(document.ToJson()));
+        await using var server = await JobViewServer.StartAsync(job.Jobs, port: 0);
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchChromiumAsync(playwright);
+        var page = await browser.NewPageAsync();
+
+        await page.GotoAsync(server.ViewUri(Refused).ToString());
+        await page.WaitForFunctionAsync("() => document.getElementById('job-state').textContent === 'Failed'", null, new() { Timeout = 20_000 });
+
+        Assert.StartsWith("created ", await page.InnerTextAsync("#job-created"), StringComparison.Ordinal);
+        Assert.Equal(document.Created!.Value, DateTimeOffset.Parse(await page.GetAttributeAsync("#job-created", "title") ?? "", System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(await page.IsVisibleAsync("#job-request"));
+        Assert.Contains(job.Request.Content[0], await page.TextContentAsync("#job-request pre") ?? "", StringComparison.Ordinal);
+        Assert.Contains("is empty", await page.InnerTextAsync("#job-reason"), StringComparison.Ordinal);
+    }
+
+    /// <summary>Debian's Chromium, headless; Playwright gives every launch a fresh temporary profile (--user-data-dir) of its own.</summary>
+    private static Task<IBrowser> LaunchChromiumAsync(IPlaywright playwright)
+    {
+        if (!File.Exists(Chromium))
+        {
+            Assert.Fail($"{Chromium} is missing: the browser test needs Debian's chromium package (scripts/test.sh installs it when run as root: apt-get install -y chromium).");
+        }
+
+        return playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+        });
     }
 
     [Fact]

@@ -103,8 +103,17 @@ public sealed class BadInputTests(EngineFixture fixture)
         Assert.Equal(OrchestrationRuntimeStatus.Completed, job.RuntimeStatus);
         var summary = job.ReadOutputAs<JobSummary>()!;
         Assert.Equal(JobState.Failed, summary.State);
-        var reason = (await FailedJobJsonAsync(pipeline, input.JobId)).GetProperty("reason").GetString()!;
+        var failed = await FailedJobJsonAsync(pipeline, input.JobId);
+        var reason = failed.GetProperty("reason").GetString()!;
         Assert.Equal(summary.Reason, reason);
+
+        // What was asked and when stay with the refused job (its page shows them): they were null before.
+        Assert.Equal(content, failed.GetProperty("request").GetProperty("content")[0].GetString());
+        Assert.Equal(32, failed.GetProperty("request").GetProperty("height").GetInt32());
+        Assert.Equal(JsonValueKind.String, failed.GetProperty("created").ValueKind);
+        var view = await ServerlessStyle.Core.Viewer.JobView.LoadAsync(pipeline.CreateStorage(), input.JobId);
+        Assert.Equal(content, view!.Request!.Content[0]);
+        Assert.NotNull(view.Created);
         Assert.StartsWith("content: ", reason);
         Assert.Contains(content, reason);
         Assert.Contains(expected, reason, StringComparison.OrdinalIgnoreCase);
