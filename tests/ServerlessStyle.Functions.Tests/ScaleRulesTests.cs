@@ -1,0 +1,213 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace ServerlessStyle.Functions.Tests;
+
+/// <summary>
+/// infra/scale-rules.json (the KEDA rules, written once) against host.json (the task hub they watch) and against the
+/// compiled Bicep (infra/main.json, built next to these tests), which must expand exactly those rules.
+/// </summary>
+public sealed partial class ScaleRulesTests
+{
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9]{2,44}$")]
+    private static partial Regex HubName();
+
+    private static string RepositoryFile(params string[] parts)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "ServerlessStyle.sln")))
+            {
+                return Path.Combine([dir.FullName, .. parts]);
+            }
+        }
+
+        throw new DirectoryNotFoundException($"No ServerlessStyle.sln above {AppContext.BaseDirectory}.");
+    }
+
+    private static JsonNode Load(params string[] parts) => JsonNode.Parse(File.ReadAllText(RepositoryFile(parts)))!;
+
+    private static JsonNode CompiledTemplate()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "infra", "main.json");
+        Assert.True(File.Exists(path), $"{path} is missing: the test project's CompileInfraBicep target compiles infra/main.bicep there.");
+        return JsonNode.Parse(File.ReadAllText(path))!;
+    }
+
+    /// <summary>The queue names the rules watch, expanded as infra/app/function-app.bicep does: {hub} and {partition} 00..N-1.</summary>
+    private static List<string> ExpandQueues(JsonNode rules, string hub, int partitionCount) =>
+        [.. rules["queues"]!.AsArray().SelectMany(rule =>
+        {
+            var queue = rule!["queue"]!.GetValue<string>().Replace("{hub}", hub.ToLowerInvariant(), StringComparison.Ordinal);
+            return rule["forEachPartition"]?.GetValue<bool>() == true
+                ? Enumerable.Range(0, partitionCount).Select(p => queue.Replace("{partition}", p.ToString("00"), StringComparison.Ordinal))
+                : [queue];
+        })];
+
+    /// <summary>Where the rules and host.json disagree; empty when the rules watch the hub's real queues as host.json configures them.</summary>
+    private static List<string> Disagreements(JsonNode host, JsonNode rules)
+    {
+        var found = new List<string>();
+        var durable = host["extensions"]?["durableTask"];
+        var hub = durable?["hubName"]?.GetValue<string>() ?? "";
+        if (!HubName().IsMatch(hub))
+        {
+            found.Add($"host.json extensions.durableTask.hubName is '{hub}': the rules need the hub pinned there, 3 to 45 letters and digits (not an app setting)");
+        }
+
+        var partitions = durable?["storageProvider"]?["partitionCount"]?.GetValue<int>() ?? 0;
+        if (partitions is < 1 or > 16)
+        {
+            found.Add($"host.json extensions.durableTask.storageProvider.partitionCount is {partitions}: pin it (1 to 16); the rules watch one control queue per partition");
+        }
+
+        var activities = durable?["maxConcurrentActivityFunctions"]?.GetValue<int>() ?? 0;
+        var workItems = rules["queues"]!.AsArray().SingleOrDefault(r => r!["name"]!.GetValue<string>() == "workitems");
+        var queueLength = workItems?["queueLength"]?.GetValue<int>() ?? 0;
+        if (activities != queueLength)
+        {
+            found.Add($"the workitems rule's queueLength is {queueLength} but host.json maxConcurrentActivityFunctions is {activities}: one replica per {activities} running chunk(s) needs queueLength {activities}");
+        }
+
+        if (workItems?["queueLengthStrategy"]?.GetValue<string>() != "all")
+        {
+            found.Add("the workitems rule must count invisible messages (queueLengthStrategy all): a running chunk's message is invisible, and without it KEDA scales its replica in");
+        }
+
+        // The queues DurableTask.AzureStorage creates for that hub: {hub}-workitems and {hub}-control-00..NN, lower-cased.
+        var expected = Enumerable.Range(0, Math.Max(partitions, 0)).Select(p => $"{hub.ToLowerInvariant()}-control-{p:00}").Append($"{hub.ToLowerInvariant()}-workitems").Order().ToList();
+        var watched = ExpandQueues(rules, hub, partitions).Where(q => q.StartsWith(hub.ToLowerInvariant() + "-", StringComparison.Ordinal)).Order().ToList();
+        if (!expected.SequenceEqual(watched))
+        {
+            found.Add($"the rules watch [{string.Join(", ", watched)}] but the hub's queues are [{string.Join(", ", expected)}]");
+        }
+
+        return found;
+    }
+
+    [Fact]
+    public void ScaleRules_AgreeWithHostJson_HubPartitionsAndActivitiesPerReplica()
+    {
+        var problems = Disagreements(Load("host.json"), Load("infra", "scale-rules.json"));
+
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
+    [Theory]
+    [InlineData("hubName", "\"%TASKHUB_NAME%\"", "hubName is '%TASKHUB_NAME%'")]
+    [InlineData("storageProvider", "{}", "partitionCount is 0")]
+    [InlineData("maxConcurrentActivityFunctions", "2", "queueLength is 1 but host.json maxConcurrentActivityFunctions is 2")]
+    public void Disagreements_AHostJsonThatDiffers_IsFound(string field, string value, string named)
+    {
+        var host = Load("host.json");
+        host["extensions"]!["durableTask"]![field] = JsonNode.Parse(value);
+
+        Assert.Contains(Disagreements(host, Load("infra", "scale-rules.json")), p => p.Contains(named, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Disagreements_RulesThatMissAControlQueue_AreFound()
+    {
+        var rules = Load("infra", "scale-rules.json");
+        rules["queues"]!.AsArray().Single(r => r!["forEachPartition"] is not null)!["forEachPartition"] = false;
+
+        Assert.Contains(Disagreements(Load("host.json"), rules), p => p.Contains("-control-01", StringComparison.Ordinal));
+    }
+
+    /// <summary>Every object in <paramref name="node"/>, depth first.</summary>
+    private static IEnumerable<JsonObject> Objects(JsonNode? node)
+    {
+        if (node is JsonObject obj)
+        {
+            yield return obj;
+            foreach (var child in obj.SelectMany(p => Objects(p.Value)))
+            {
+                yield return child;
+            }
+        }
+        else if (node is JsonArray array)
+        {
+            foreach (var child in array.SelectMany(Objects))
+            {
+                yield return child;
+            }
+        }
+    }
+
+    private static JsonObject Resource(JsonNode template, string type) =>
+        Assert.Single(Objects(template), o => o["type"] is JsonValue t && t.ToString() == type && o["properties"] is not null);
+
+    [Fact]
+    public void CompiledBicep_InlinesHostJsonAndTheRulesFile_SoTheRulesWatchHostJsonsHub()
+    {
+        var template = CompiledTemplate();
+        var variables = Objects(template).Where(o => o["variables"] is JsonObject).Select(o => o["variables"]!.AsObject()).ToList();
+        var durable = Load("host.json")["extensions"]!["durableTask"]!;
+        var rules = Load("infra", "scale-rules.json");
+
+        // loadJsonContent puts the files' content into the template at build time: this main.json was built from them.
+        Assert.Contains(variables.SelectMany(v => v), v => JsonNode.DeepEquals(v.Value, durable));
+        Assert.Contains(variables.SelectMany(v => v), v => JsonNode.DeepEquals(v.Value, rules));
+        var app = variables.Single(v => v.ContainsKey("queueRules"));
+        Assert.Contains("hostDurable').hubName", app["hub"]!.ToString());
+        Assert.Contains("hostDurable').storageProvider.partitionCount", app["partitionCount"]!.ToString());
+    }
+
+    [Fact]
+    public void CompiledBicep_ScalesFromZeroToEight_OnQueueRulesWithTheAppIdentity_HttpAndARetentionWindow()
+    {
+        var template = CompiledTemplate();
+        var main = template["parameters"]!;
+        Assert.Equal(0, main["minReplicas"]!["defaultValue"]!.GetValue<int>());
+        Assert.Equal(8, main["maxReplicas"]!["defaultValue"]!.GetValue<int>());
+
+        var app = Resource(template, "Microsoft.App/containerApps");
+        Assert.Equal("2026-03-02-preview", app["apiVersion"]!.GetValue<string>());
+        var scale = app["properties"]!["template"]!["scale"]!;
+        Assert.True(scale["allowScalingRuleOverride"]!.GetValue<bool>());
+        var rulesExpression = scale["rules"]!.GetValue<string>();
+        Assert.Contains("variables('queueRules')", rulesExpression);
+        Assert.Contains("variables('httpRule')", rulesExpression);
+        Assert.Contains("variables('retentionRule')", rulesExpression);
+
+        var variables = Objects(template).Select(o => o["variables"]).OfType<JsonObject>().Single(v => v.ContainsKey("queueRules"));
+        var queueRules = variables["queueRules"]!.GetValue<string>();
+        Assert.Contains("'type', 'azure-queue'", queueRules);
+        Assert.Contains("'identity', parameters('identityId')", queueRules);
+        Assert.Contains("'accountName', parameters('storageAccountName')", queueRules);
+        Assert.Contains("'queueLengthStrategy'", queueRules);
+        var retention = variables["retentionRule"]!["custom"]!;
+        Assert.Equal("cron", retention["type"]!.GetValue<string>());
+        Assert.Equal("1", retention["metadata"]!["desiredReplicas"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void CompiledBicep_EventGridSystemTopic_DeliversInboxBlobCreatedToTheQueueWithItsOwnIdentity()
+    {
+        var template = CompiledTemplate();
+
+        var topic = Resource(template, "Microsoft.EventGrid/systemTopics");
+        Assert.Equal("SystemAssigned", topic["identity"]!["type"]!.GetValue<string>());
+        Assert.Equal("Microsoft.Storage.StorageAccounts", topic["properties"]!["topicType"]!.GetValue<string>());
+
+        var subscription = Resource(template, "Microsoft.EventGrid/systemTopics/eventSubscriptions")["properties"]!;
+        var delivery = subscription["deliveryWithResourceIdentity"]!;
+        Assert.Equal("SystemAssigned", delivery["identity"]!["type"]!.GetValue<string>());
+        Assert.Equal("StorageQueue", delivery["destination"]!["endpointType"]!.GetValue<string>());
+        Assert.Contains("inboxQueueName", delivery["destination"]!["properties"]!["queueName"]!.ToString());
+        Assert.Equal(["Microsoft.Storage.BlobCreated"], subscription["filter"]!["includedEventTypes"]!.AsArray().Select(t => t!.GetValue<string>()));
+        var subject = subscription["filter"]!["subjectBeginsWith"]!.GetValue<string>();
+        Assert.Contains("/blobServices/default/containers/", subject);
+        Assert.Contains("containerPrefix", subject);
+        Assert.Contains("inbox", subject);
+
+        // Storage Queue Data Message Sender, given to the topic's identity in the template itself.
+        var assignment = Assert.Single(Objects(template), o => o["type"]?.ToString() == "Microsoft.Authorization/roleAssignments"
+            && o["properties"]?["principalId"]?.ToString().Contains("systemTopics", StringComparison.Ordinal) == true);
+        Assert.Contains("variables('queueMessageSender')", assignment["properties"]!["roleDefinitionId"]!.ToString());
+        Assert.Contains(Objects(template), o => o["variables"]?["queueMessageSender"]?.ToString() == "c6a89b2d-59bc-44d0-9896-0f6e12d7b80a");
+        // A firewalled (private) account lets Event Grid in only as a trusted service.
+        Assert.Equal("AzureServices", Resource(template, "Microsoft.Storage/storageAccounts")["properties"]!["networkAcls"]!["bypass"]!.GetValue<string>());
+    }
+}
