@@ -40,13 +40,17 @@ public sealed class InboxQueue
 
     public string PoisonName => _poison.Name;
 
-    /// <summary>Uploads <paramref name="content"/> to <c>inbox/{blobName}</c> with the request fields as metadata, then queues its BlobCreated event.</summary>
-    public async Task DropAsync(
+    /// <summary>
+    /// Uploads <paramref name="content"/> to <c>inbox/{blobName}</c> with the request fields as metadata, then queues its
+    /// BlobCreated event; the upload's ETag, which with the name gives the job's id (<c>JobIds.FromBlob</c>).
+    /// </summary>
+    public async Task<string> DropAsync(
         string blobName, BinaryData content, IDictionary<string, string>? metadata = null, CancellationToken cancellationToken = default)
     {
         var container = _storage.Options.Container(_storage.Options.Inbox);
         var etag = await _storage.Inputs.UploadWithMetadataAsync($"inbox/{blobName}", content, metadata ?? new Dictionary<string, string>(), cancellationToken).ConfigureAwait(false);
         await SendAsync(InboxEvent.ToMessage(_queue.AccountName, container, blobName, etag.ToString(), content.ToMemory().Length, "application/octet-stream"), cancellationToken).ConfigureAwait(false);
+        return etag.ToString();
     }
 
     /// <summary>Puts a message on the inbox queue as it is.</summary>
