@@ -225,3 +225,4 @@ output SERVERLESS_STYLE_STORAGE_NETWORK_ACCESS string = storageNetworkAccess
 output SERVERLESS_STYLE_MIN_REPLICAS int = minReplicas
 output SERVERLESS_STYLE_MAX_REPLICAS int = maxReplicas
 output SERVERLESS_STYLE_INBOX_QUEUE string = inboxQueueName
+output SERVERLESS_STYLE_SCALE_RULES string = join(functionApp.outputs.scaleRuleNames, ' ')

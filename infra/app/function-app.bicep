@@ -112,6 +112,8 @@ var retentionRule = {
   }
 }
 
+var scaleRuleList = concat(queueRules, [httpRule, retentionRule])
+
 // A public Functions image that starts without our settings, for the first provision before any push.
 var placeholderImage = 'mcr.microsoft.com/azure-functions/dotnet8-quickstart-demo:1.0'
 
@@ -205,7 +207,7 @@ resource app 'Microsoft.App/containerApps@2026-03-02-preview' = {
         // Azure Storage one). The postprovision hook reads the setting back, since a later PUT has been seen to reset it.
         #disable-next-line BCP037 // allowScalingRuleOverride is in API 2026-03-02-preview but not yet in Bicep 0.49.2's type of Scale
         allowScalingRuleOverride: true
-        rules: concat(queueRules, [httpRule, retentionRule])
+        rules: scaleRuleList
       }
     }
   }
@@ -214,3 +216,5 @@ resource app 'Microsoft.App/containerApps@2026-03-02-preview' = {
 output name string = app.name
 output fqdn string = app.properties.configuration.ingress.fqdn
 output url string = 'https://${app.properties.configuration.ingress.fqdn}'
+// The rule names the postprovision hook expects to read back (scripts/check-scale.sh).
+output scaleRuleNames array = map(scaleRuleList, rule => rule.name)

@@ -166,12 +166,13 @@ public sealed partial class ScaleRulesTests
         Assert.Equal("2026-03-02-preview", app["apiVersion"]!.GetValue<string>());
         var scale = app["properties"]!["template"]!["scale"]!;
         Assert.True(scale["allowScalingRuleOverride"]!.GetValue<bool>());
-        var rulesExpression = scale["rules"]!.GetValue<string>();
+        Assert.Equal("[variables('scaleRuleList')]", scale["rules"]!.GetValue<string>());
+
+        var variables = Objects(template).Select(o => o["variables"]).OfType<JsonObject>().Single(v => v.ContainsKey("queueRules"));
+        var rulesExpression = variables["scaleRuleList"]!.GetValue<string>();
         Assert.Contains("variables('queueRules')", rulesExpression);
         Assert.Contains("variables('httpRule')", rulesExpression);
         Assert.Contains("variables('retentionRule')", rulesExpression);
-
-        var variables = Objects(template).Select(o => o["variables"]).OfType<JsonObject>().Single(v => v.ContainsKey("queueRules"));
         var queueRules = variables["queueRules"]!.GetValue<string>();
         Assert.Contains("'type', 'azure-queue'", queueRules);
         Assert.Contains("'identity', parameters('identityId')", queueRules);
