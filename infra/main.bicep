@@ -26,7 +26,7 @@ param gpuProfile string = 'T4'
 @maxLength(44) // queue names have at most 63 characters; the longest name it prefixes is 'inbox-events-poison'
 param containerPrefix string = ''
 
-@description('public: the storage account takes requests from any network (each still needs an Entra identity with a data role); private: a virtual network with private endpoints for blob, queue and table, the Container Apps environment on it, and the account\'s public network access off (docs/deploy.md, "Private storage"). Cannot be switched on an existing environment: the environment\'s network is fixed when it is created.')
+@description('public: the storage account takes requests from any network (each still needs an Entra identity with a data role); private: a virtual network with private endpoints for blob, queue and table, the Container Apps environment on it, and the account\'s public endpoint denying every network but trusted Azure services, which Event Grid\'s inbox delivery needs (docs/deploy.md, "Private storage"). Cannot be switched on an existing environment: the environment\'s network is fixed when it is created.')
 @allowed(['public', 'private'])
 param storageNetworkAccess string = 'public'
 

@@ -10,7 +10,7 @@ param tags object = {}
 @description('Prepended to every container name, so several deployments can share one account.')
 param containerPrefix string
 
-@description('public: reachable from anywhere (with an Entra identity that has a data role); private: public network access off, reached only through the private endpoints of infra/app/network.bicep.')
+@description('public: reachable from anywhere (with an Entra identity that has a data role); private: every network denied on the public endpoint, reached through the private endpoints of infra/app/network.bicep, and by trusted Azure services (Event Grid) with their own identities.')
 @allowed(['public', 'private'])
 param networkAccess string
 
