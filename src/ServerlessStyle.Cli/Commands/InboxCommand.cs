@@ -29,8 +29,17 @@ internal sealed class InboxDropSettings : CommandSettings
     [Description("Storage account of the inbox. Default: $ServerlessStyle__Storage__ConnectionString, $AZURITE_CONNECTION_STRING, else the runner's own Azurite.")]
     public string? Storage { get; init; }
 
+    [CommandOption("--container-prefix <PREFIX>")]
+    [Description("Prepended to the inbox container and queue names, as a deployment's containerPrefix (default: none).")]
+    public string ContainerPrefix { get; init; } = "";
+
     public override ValidationResult Validate()
     {
+        if (ContainerPrefix.Any(c => c is not ((>= 'a' and <= 'z') or (>= '0' and <= '9') or '-')) || ContainerPrefix.Length > 44)
+        {
+            return ValidationResult.Error($"--container-prefix '{ContainerPrefix}': use at most 44 lowercase letters, digits and hyphens.");
+        }
+
         if (!System.IO.File.Exists(File))
         {
             return ValidationResult.Error($"<FILE> '{File}' does not exist.");
@@ -56,7 +65,7 @@ internal sealed class InboxDropCommand : AsyncCommand<InboxDropSettings>
     public override async Task<int> ExecuteAsync(CommandContext context, InboxDropSettings settings, CancellationToken cancellationToken)
     {
         using var storage = await StorageChoice.ResolveAsync(settings.Storage, Console.Error, cancellationToken).ConfigureAwait(false);
-        var options = new StorageOptions();
+        var options = new StorageOptions { ContainerPrefix = settings.ContainerPrefix };
         var blobs = new JobStorage(BlobStore.FromConnectionString(storage.ConnectionString), Options.Create(options), NullLogger<JobStorage>.Instance);
         var inbox = new InboxQueue(storage.ConnectionString, blobs);
         var name = $"{settings.Styles}/{Path.GetFileName(settings.File)}";
