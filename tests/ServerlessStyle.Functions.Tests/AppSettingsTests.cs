@@ -83,22 +83,9 @@ public sealed partial class AppSettingsTests
 
     private static HashSet<string> SampleSettings()
     {
-        var path = FindRepositoryFile("local.settings.sample.json");
+        var path = RepositoryFiles.Path("local.settings.sample.json");
         using var json = JsonDocument.Parse(File.ReadAllText(path));
         return json.RootElement.GetProperty("Values").EnumerateObject().Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
-    }
-
-    private static string FindRepositoryFile(string name)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ServerlessStyle.sln")))
-            {
-                return Path.Combine(dir.FullName, name);
-            }
-        }
-
-        throw new DirectoryNotFoundException($"No ServerlessStyle.sln above {AppContext.BaseDirectory}.");
     }
 
     private static bool IsSet(IReadOnlyCollection<string> names, string setting, bool connection) =>

@@ -14,19 +14,6 @@ public sealed class CheckScaleScriptTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ServerlessStyle.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException($"No ServerlessStyle.sln above {AppContext.BaseDirectory}.");
-    }
-
     private string Calls => Path.Combine(_folder, "calls.txt");
 
     /// <summary>
@@ -53,7 +40,7 @@ public sealed class CheckScaleScriptTests : IDisposable
     private async Task<(int ExitCode, string Output, string Error)> RunAsync(string az, bool withOutputs = true)
     {
         var start = new ProcessStartInfo("sh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(RepositoryRoot(), "scripts", "check-scale.sh"));
+        start.ArgumentList.Add(RepositoryFiles.Path("scripts", "check-scale.sh"));
         start.Environment["SERVERLESS_STYLE_AZ"] = az;
         start.Environment["AZURE_SUBSCRIPTION_ID"] = "00000000-0000-0000-0000-000000000000";
         start.Environment["AZURE_RESOURCE_GROUP"] = "rg-example";

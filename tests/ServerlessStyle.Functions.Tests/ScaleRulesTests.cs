@@ -13,20 +13,7 @@ public sealed partial class ScaleRulesTests
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9]{2,44}$")]
     private static partial Regex HubName();
 
-    private static string RepositoryFile(params string[] parts)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ServerlessStyle.sln")))
-            {
-                return Path.Combine([dir.FullName, .. parts]);
-            }
-        }
-
-        throw new DirectoryNotFoundException($"No ServerlessStyle.sln above {AppContext.BaseDirectory}.");
-    }
-
-    private static JsonNode Load(params string[] parts) => JsonNode.Parse(File.ReadAllText(RepositoryFile(parts)))!;
+    private static JsonNode Load(params string[] parts) => JsonNode.Parse(File.ReadAllText(RepositoryFiles.Path(parts)))!;
 
     private static JsonNode CompiledTemplate()
     {
