@@ -14,6 +14,23 @@ public sealed class InboxQueueTests
 {
     private static readonly TimeSpan JobTimeout = TimeSpan.FromMinutes(3);
 
+    /// <summary>Polls <paramref name="done"/> until it holds; fails saying what did not happen when <paramref name="timeout"/> passes.</summary>
+    private static async Task WaitForAsync(Func<CancellationToken, Task<bool>> done, TimeSpan timeout, string what)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            while (!await done(cancel.Token))
+            {
+                await Task.Delay(200, cancel.Token);
+            }
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            Assert.Fail($"{what} within {timeout.TotalSeconds:0} s");
+        }
+    }
+
     private static async Task CleanUpAsync(TestHub hub, InboxQueue inbox)
     {
         var store = BlobStore.FromConnectionString(hub.ConnectionString);
@@ -40,12 +57,8 @@ public sealed class InboxQueueTests
 
             // The id an inbox drop gets everywhere: inbox container, blob name and the upload's ETag.
             var jobId = JobIds.FromBlob(hub.Storage.Container(hub.Storage.Inbox), "stripes/cat.png", etag);
+            await WaitForAsync(async ct => await worker.Client.GetInstanceAsync(jobId, ct) is not null, TimeSpan.FromSeconds(60), $"the worker started no job {jobId} from the inbox queue");
             using var timeout = new CancellationTokenSource(JobTimeout);
-            while (await worker.Client.GetInstanceAsync(jobId, timeout.Token) is null)
-            {
-                await Task.Delay(200, timeout.Token);
-            }
-
             var job = await worker.Client.WaitForInstanceCompletionAsync(jobId, getInputsAndOutputs: true, timeout.Token);
             var summary = job.ReadOutputAs<JobSummary>();
             Assert.True(summary?.State == JobState.Completed, $"{job.RuntimeStatus}: {summary?.Reason ?? job.FailureDetails?.ErrorMessage}");
@@ -69,11 +82,9 @@ public sealed class InboxQueueTests
             await inbox.SendAsync("not an event");
 
             var poison = new QueueClient(hub.ConnectionString, inbox.PoisonName);
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            while (!(await poison.ExistsAsync(timeout.Token)).Value || (await poison.PeekMessagesAsync(1, timeout.Token)).Value.Length == 0)
-            {
-                await Task.Delay(200, timeout.Token);
-            }
+            await WaitForAsync(
+                async ct => (await poison.ExistsAsync(ct)).Value && (await poison.PeekMessagesAsync(1, ct)).Value.Length > 0,
+                TimeSpan.FromSeconds(60), $"no message reached {inbox.PoisonName}");
 
             var moved = Assert.Single((await poison.PeekMessagesAsync(10)).Value);
             Assert.Equal("not an event", moved.Body.ToString());
