@@ -198,4 +198,88 @@ public sealed partial class ScaleRulesTests
         // A firewalled (private) account lets Event Grid in only as a trusted service.
         Assert.Equal("AzureServices", Resource(template, "Microsoft.Storage/storageAccounts")["properties"]!["networkAcls"]!["bypass"]!.GetValue<string>());
     }
+
+    private const string IdentityId = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-example";
+
+    /// <summary>
+    /// The rules infra/app/function-app.bicep gives the app, as Bicep itself evaluates them: its variable block from
+    /// <c>hostDurable</c> to <c>scaleRuleList</c>, fed to <c>bicep console</c> (the CLI version of Directory.Build.props)
+    /// with stand-ins for the module's parameters.
+    /// </summary>
+    private static async Task<JsonArray> EvaluatedRulesAsync(string containerPrefix, string taskHubName, string retentionSchedule, int retentionWakeMinutes)
+    {
+        var module = await File.ReadAllLinesAsync(RepositoryFiles.Path("infra", "app", "function-app.bicep"));
+        var first = Array.FindIndex(module, l => l.StartsWith("var hostDurable ", StringComparison.Ordinal));
+        var last = Array.FindIndex(module, l => l.StartsWith("var scaleRuleList ", StringComparison.Ordinal));
+        Assert.True(first >= 0 && last > first, "function-app.bicep no longer has the block var hostDurable ... var scaleRuleList");
+        var input = new List<string>
+        {
+            "var storageAccountName = 'stexample'",
+            $"var identityId = '{IdentityId}'",
+            $"var containerPrefix = '{containerPrefix}'",
+            $"var taskHubName = '{taskHubName}'",
+            $"var retentionSchedule = '{retentionSchedule}'",
+            $"var retentionWakeMinutes = {retentionWakeMinutes}",
+        };
+        input.AddRange(module[first..(last + 1)].Where(l => !l.TrimStart().StartsWith("//", StringComparison.Ordinal)));
+        input.Add("string(scaleRuleList)");
+
+        var cli = (await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "infra", "bicep-cli.txt"))).Trim();
+        // loadJsonContent resolves its paths from the working folder, as from the module's own.
+        var start = new System.Diagnostics.ProcessStartInfo(cli, "console")
+        {
+            WorkingDirectory = RepositoryFiles.Path("infra", "app"), RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        using var console = System.Diagnostics.Process.Start(start)!;
+        var output = console.StandardOutput.ReadToEndAsync();
+        var error = console.StandardError.ReadToEndAsync();
+        await console.StandardInput.WriteAsync(string.Join('\n', input) + "\n");
+        console.StandardInput.Close();
+        await console.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+
+        // The last line is the JSON as a Bicep string literal: '...', with ' and \ escaped.
+        var literal = (await output).Trim().Split('\n')[^1].Trim();
+        Assert.True(literal.StartsWith('\'') && literal.EndsWith('\''), $"bicep console printed no string: {await output} {await error}");
+        return JsonNode.Parse(literal[1..^1].Replace("\\'", "'", StringComparison.Ordinal).Replace("\\\\", "\\", StringComparison.Ordinal))!.AsArray();
+    }
+
+    [Fact]
+    public async Task BicepExpansion_GivesOneIdentityQueueRulePerHubQueueAndTheInbox_HttpAndTheRetentionWindow()
+    {
+        var rules = await EvaluatedRulesAsync("dev-", "", "0 30 3 * * *", 10);
+
+        Assert.Equal(["workitems", "control-00", "control-01", "control-02", "control-03", "inbox", "http", "retention"], rules.Select(r => r!["name"]!.GetValue<string>()));
+        var queues = rules.Where(r => r!["custom"]?["type"]?.GetValue<string>() == "azure-queue").Select(r => r!["custom"]!).ToList();
+        Assert.Equal(
+            ["serverlessstyle-workitems", "serverlessstyle-control-00", "serverlessstyle-control-01", "serverlessstyle-control-02", "serverlessstyle-control-03", "dev-inbox-events"],
+            queues.Select(q => q["metadata"]!["queueName"]!.GetValue<string>()));
+        Assert.All(queues, q =>
+        {
+            Assert.Equal(IdentityId, q["identity"]!.GetValue<string>());
+            Assert.Equal("stexample", q["metadata"]!["accountName"]!.GetValue<string>());
+        });
+        Assert.Equal(("1", "all"), (queues[0]["metadata"]!["queueLength"]!.GetValue<string>(), queues[0]["metadata"]!["queueLengthStrategy"]!.GetValue<string>()));
+        Assert.Equal("20", rules[6]!["http"]!["metadata"]!["concurrentRequests"]!.GetValue<string>());
+        var cron = rules[7]!["custom"]!["metadata"]!;
+        Assert.Equal(("25 3 * * *", "40 3 * * *", "1"), (cron["start"]!.GetValue<string>(), cron["end"]!.GetValue<string>(), cron["desiredReplicas"]!.GetValue<string>()));
+    }
+
+    [Theory]
+    [InlineData("0 2 0 * * *", 10, "57 23 * * *", "12 0 * * *")]
+    [InlineData("0 55 23 * * *", 30, "50 23 * * *", "25 0 * * *")]
+    public async Task BicepExpansion_RetentionWindowAroundMidnight_WrapsTheClock(string schedule, int wakeMinutes, string start, string end)
+    {
+        var cron = (await EvaluatedRulesAsync("", "", schedule, wakeMinutes)).Single(r => r!["name"]!.GetValue<string>() == "retention")!["custom"]!["metadata"]!;
+
+        Assert.Equal((start, end), (cron["start"]!.GetValue<string>(), cron["end"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task BicepExpansion_AnotherTaskHub_IsWatchedLowerCased()
+    {
+        var rules = await EvaluatedRulesAsync("", "OtherHub", "0 30 3 * * *", 10);
+
+        Assert.Contains(rules, r => r!["custom"]?["metadata"]?["queueName"]?.GetValue<string>() == "otherhub-workitems");
+        Assert.Contains(rules, r => r!["custom"]?["metadata"]?["queueName"]?.GetValue<string>() == "otherhub-control-03");
+    }
 }
