@@ -22,11 +22,11 @@ param principalType string = 'User'
 @allowed(['T4', 'A100', 'none'])
 param gpuProfile string = 'T4'
 
-@description('Prepended to every container name (DESIGN.md section 3), so several deployments can share one account: lowercase letters, digits and hyphens.')
-@maxLength(56) // container names have at most 63 characters; the longest suffix is 'results'
+@description('Prepended to every container name and to the inbox queue, so several deployments can share one account: lowercase letters, digits and hyphens.')
+@maxLength(44) // queue names have at most 63 characters; the longest name it prefixes is 'inbox-events-poison'
 param containerPrefix string = ''
 
-@description('public: the storage account takes requests from any network (each still needs an Entra identity with a data role); private: a virtual network with private endpoints for blob, queue and table, the Container Apps environment on it, and the account\'s public network access off (docs/deploy.md, "Private storage"). Cannot be switched on an existing environment: the environment\'s network is fixed when it is created.')
+@description('public: the storage account takes requests from any network (each still needs an Entra identity with a data role); private: a virtual network with private endpoints for blob, queue and table, the Container Apps environment on it, and the account\'s public endpoint denying every network but trusted Azure services, which Event Grid\'s inbox delivery needs (docs/deploy.md, "Private storage"). Cannot be switched on an existing environment: the environment\'s network is fixed when it is created.')
 @allowed(['public', 'private'])
 param storageNetworkAccess string = 'public'
 
@@ -46,8 +46,13 @@ param retentionInputDays int = 7
 @minValue(0)
 param retentionResultDays int = 30
 
-@description('When the app\'s retention function runs: NCRONTAB with seconds, UTC (default: daily at 03:30).')
+@description('When the app\'s retention function runs: NCRONTAB with seconds, UTC, daily at a fixed time \'S M H * * *\' with numbers for M and H (default: daily at 03:30). A KEDA cron rule wakes one replica then.')
 param retentionSchedule string = '0 30 3 * * *'
+
+@description('Minutes one replica is kept up from the retention schedule on, so that the retention timer runs while the app is otherwise at zero.')
+@minValue(5)
+@maxValue(60)
+param retentionWakeMinutes int = 10
 
 @description('Safety net behind the app\'s retention: a blob in work, uploads or inbox is deleted this many days plus retentionInputDays after its last change. Must exceed the longest a job runs, from its upload to its end.')
 @minValue(30)
@@ -57,25 +62,23 @@ param storageSafetyNetDays int = 60
 @allowed(['auto', 'vgg19', 'resnet18'])
 param engineNetwork string = 'auto'
 
-@description('Durable Functions task hub name (letters and digits).')
-param taskHubName string = 'serverlessstyle'
+@description('Durable Functions task hub name (letters and digits); empty: the one host.json pins. Deployments that share one storage account need one each.')
+param taskHubName string = ''
 
 @description('Image of the Function app; azd sets it after the first deploy (SERVICE_FUNCTIONS_IMAGE_NAME).')
 param functionsImageName string = ''
 
-@description('Replicas that always run (at least 1: see infra/app/function-app.bicep).')
-@minValue(1)
-param minReplicas int = 1
+@description('Replicas that always run: 0 scales to zero when the task hub\'s and the inbox\'s queues are empty (cold starts); 1 keeps a replica warm, billed around the clock.')
+@minValue(0)
+param minReplicas int = 0
 
-// Durable Functions on the Azure Storage backend (this app's) does not autoscale on Container Apps: its scaler exists
-// only for the MSSQL and Durable Task Scheduler backends. Extra replicas would only be started by HTTP load, never by
-// queued orchestrations or activities, so 1 is the honest default; a larger value pays for fixed GPU capacity only if
-// minReplicas is raised with it.
-@description('Most replicas; each runs one activity at a time (host.json). Durable Functions on Azure Storage does not autoscale on Container Apps, so replicas beyond minReplicas start only under HTTP load: keep 1 unless minReplicas rises with it.')
+@description('Most replicas; each runs one chunk at a time (host.json maxConcurrentActivityFunctions), so this bounds the pairs of a job that run at once.')
 @minValue(1)
-param maxReplicas int = 1
+param maxReplicas int = 8
 
 var tags = { 'azd-env-name': environmentName }
+// The inbox's queue, named in infra/scale-rules.json and prefixed like the containers.
+var inboxQueueName = toLower('${containerPrefix}${filter(loadJsonContent('scale-rules.json').queues, rule => rule.name == 'inbox')[0].queue}')
 var token = toLower(uniqueString(subscription().id, environmentName, location))
 
 // Replica size per workload profile: serverless GPU replicas take the GPU's share of the node; the CPU
@@ -104,6 +107,7 @@ module storage 'app/storage.bicep' = {
     softDeleteDays: blobSoftDeleteDays
     // Always past the app's own deadline: the safety net is the allowance for the job's own life on top of it.
     safetyNetDays: storageSafetyNetDays + retentionInputDays
+    inboxQueueName: inboxQueueName
   }
 }
 
@@ -198,6 +202,8 @@ module functionApp 'app/function-app.bicep' = {
     retentionInputDays: retentionInputDays
     retentionResultDays: retentionResultDays
     retentionSchedule: retentionSchedule
+    retentionWakeMinutes: retentionWakeMinutes
+    inboxQueueName: inboxQueueName
   }
 }
 
@@ -215,3 +221,8 @@ output AZURE_APPLICATION_INSIGHTS_NAME string = monitoring.outputs.applicationIn
 output SERVERLESS_STYLE_CONTAINER_PREFIX string = containerPrefix
 // Read by the postprovision hook: a private account cannot be reached from the deployer's machine.
 output SERVERLESS_STYLE_STORAGE_NETWORK_ACCESS string = storageNetworkAccess
+// Read by the postprovision hook (scripts/check-scale.sh), which checks the app's scale settings took effect.
+output SERVERLESS_STYLE_MIN_REPLICAS int = minReplicas
+output SERVERLESS_STYLE_MAX_REPLICAS int = maxReplicas
+output SERVERLESS_STYLE_INBOX_QUEUE string = inboxQueueName
+output SERVERLESS_STYLE_SCALE_RULES string = join(functionApp.outputs.scaleRuleNames, ' ')

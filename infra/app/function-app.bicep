@@ -28,13 +28,15 @@ param blobEndpoint string
 param queueEndpoint string
 param tableEndpoint string
 param containerPrefix string
+@description('Durable task hub name; empty: host.json\'s (extensions.durableTask.hubName), the one the scale rules watch by default.')
 param taskHubName string
 param applicationInsightsName string
 
 @allowed(['auto', 'vgg19', 'resnet18'])
 param engineNetwork string
 
-@minValue(1)
+@description('Replicas that always run: 0 (the default of main.bicep) scales to zero when the queues are empty; 1 or more avoids cold starts.')
+@minValue(0)
 param minReplicas int
 @minValue(1)
 param maxReplicas int
@@ -45,12 +47,74 @@ param retentionInputDays int
 @description('Days after a job ended that the app deletes its results, keeping job.json as a small record (0: never).')
 @minValue(0)
 param retentionResultDays int
-@description('When the retention function runs: an NCRONTAB expression with seconds, in UTC.')
+@description('When the retention function runs: an NCRONTAB expression with seconds, in UTC, daily at a fixed time (\'S M H * * *\').')
 param retentionSchedule string
+@description('Minutes the retention cron rule keeps one replica up after the retention schedule (it starts it 5 minutes before), so that the timer fires while the app is otherwise at zero.')
+@minValue(5)
+@maxValue(60)
+param retentionWakeMinutes int
+
+@description('Queue the Event Grid subscription fills with the inbox\'s BlobCreated events (storage.bicep).')
+param inboxQueueName string
 
 // The address Container Apps gives an app with external ingress. Known before the app exists, so the app can be told its
 // own public URL: behind the ingress, which ends TLS, requests arrive as plain http and cannot tell the app its scheme.
 var publicBaseUri = 'https://${name}.${environmentDefaultDomain}'
+
+// The Durable task hub as host.json pins it: the hub name and its partition count (fixed for the hub's life) are the only
+// inputs of the scale rules (infra/scale-rules.json). An app-setting override of the hub keeps the rules in step.
+var hostDurable = loadJsonContent('../../host.json', '$.extensions.durableTask')
+var hub = toLower(empty(taskHubName) ? hostDurable.hubName : taskHubName)
+var partitionCount = hostDurable.storageProvider.partitionCount
+
+// KEDA rules, written once in infra/scale-rules.json and expanded here: {hub} becomes the hub name and a rule marked
+// forEachPartition becomes one rule per control queue, {partition} running 00..partitionCount-1. Custom azure-queue rules
+// (not the azureQueue shorthand) because only they carry queueLengthStrategy and activationQueueLength: the work-item
+// rule must count the invisible message of a chunk that is running, or KEDA scales in a replica mid-chunk. The inbox
+// queue takes the container prefix like the containers, so that deployments sharing an account keep their drops apart.
+var scaleRules = loadJsonContent('../scale-rules.json')
+var queueRuleTemplates = [for rule in scaleRules.queues: (rule.?forEachPartition ?? false) ? map(range(0, partitionCount), p => padLeft(string(p), 2, '0')) : ['']]
+var queueRules = flatten(map(range(0, length(scaleRules.queues)), i => map(queueRuleTemplates[i], partition => {
+  name: replace(scaleRules.queues[i].name, '{partition}', partition)
+  custom: {
+    type: 'azure-queue'
+    metadata: {
+      accountName: storageAccountName
+      queueName: toLower('${(scaleRules.queues[i].?containerPrefix ?? false) ? containerPrefix : ''}${replace(replace(scaleRules.queues[i].queue, '{hub}', hub), '{partition}', partition)}')
+      queueLength: string(scaleRules.queues[i].queueLength)
+      activationQueueLength: string(scaleRules.queues[i].activationQueueLength)
+      queueLengthStrategy: scaleRules.queues[i].queueLengthStrategy
+    }
+    identity: identityId
+  }
+})))
+// Container Apps' own HTTP scaling, spelled out: requests wake the app from zero and add replicas under load.
+var httpRule = {
+  name: scaleRules.http.name
+  http: { metadata: { concurrentRequests: string(scaleRules.http.concurrentRequests) } }
+}
+// A timer trigger cannot fire at zero replicas. This cron window keeps one replica up from 5 minutes before the retention
+// schedule (a cold start, image pull included, takes minutes) to retentionWakeMinutes after it; the timer fires on time,
+// or, on a replica that started late, at once as past due (its schedule monitor remembers the missed occurrence). KEDA's
+// cron takes five fields: the schedule's seconds are dropped. docs/deploy.md, "Retention at zero".
+var retentionFields = split(retentionSchedule, ' ')
+var retentionMinuteOfDay = int(retentionFields[1]) + 60 * int(retentionFields[2])
+var retentionStartMinute = (retentionMinuteOfDay + 1440 - 5) % 1440
+var retentionEndMinute = (retentionMinuteOfDay + retentionWakeMinutes) % 1440
+var retentionRule = {
+  name: 'retention'
+  custom: {
+    type: 'cron'
+    metadata: {
+      timezone: 'Etc/UTC'
+      start: '${retentionStartMinute % 60} ${retentionStartMinute / 60} * * *'
+      end: '${retentionEndMinute % 60} ${retentionEndMinute / 60} * * *'
+      desiredReplicas: '1'
+    }
+  }
+}
+
+var scaleRuleList = concat(queueRules, [httpRule, retentionRule])
 
 // A public Functions image that starts without our settings, for the first provision before any push.
 var placeholderImage = 'mcr.microsoft.com/azure-functions/dotnet8-quickstart-demo:1.0'
@@ -59,7 +123,8 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
   name: applicationInsightsName
 }
 
-resource app 'Microsoft.App/containerApps@2025-07-01' = {
+// The preview API: the first that takes template.scale.allowScalingRuleOverride for a functionapp (docs/deploy.md, "Scaling").
+resource app 'Microsoft.App/containerApps@2026-03-02-preview' = {
   name: name
   location: location
   tags: union(tags, { 'azd-service-name': 'functions' })
@@ -112,13 +177,15 @@ resource app 'Microsoft.App/containerApps@2025-07-01' = {
             { name: 'AzureWebJobsStorage__blobServiceUri', value: blobEndpoint }
             { name: 'AzureWebJobsStorage__queueServiceUri', value: queueEndpoint }
             { name: 'AzureWebJobsStorage__tableServiceUri', value: tableEndpoint }
-            { name: 'TASKHUB_NAME', value: taskHubName }
+            // host.json pins the hub; only a deployment that names another one overrides it (host.json settings take
+            // AzureFunctionsJobHost__ app settings), and the scale rules above watch that same hub.
+            { name: 'AzureFunctionsJobHost__extensions__durableTask__hubName', value: hub }
             // DefaultAzureCredential picks the user-assigned identity by this client id.
             { name: 'AZURE_CLIENT_ID', value: identityClientId }
             { name: 'ServerlessStyle__Storage__ServiceUri', value: blobEndpoint }
             { name: 'ServerlessStyle__Storage__ContainerPrefix', value: containerPrefix }
-            // The inbox blob trigger binds to %INBOX_CONTAINER%: the inbox container of DESIGN.md section 3, prefixed.
-            { name: 'INBOX_CONTAINER', value: toLower('${containerPrefix}inbox') }
+            // The inbox queue trigger binds to %INBOX_QUEUE%: the queue Event Grid fills with the inbox's BlobCreated events.
+            { name: 'INBOX_QUEUE', value: inboxQueueName }
             { name: 'ServerlessStyle__Http__PublicBaseUri', value: publicBaseUri }
             // The host's request-body limit: twice the app's 188,874,752 bytes (HttpLimits.HostBodyBytes; a test checks
             // they agree), so a body a little over the app's limit reaches the app and gets its JSON 413. The host's
@@ -136,12 +203,17 @@ resource app 'Microsoft.App/containerApps@2025-07-01' = {
         }
       ]
       scale: {
-        // At least one replica, always: Functions on Container Apps scales Durable Functions only with the
-        // MSSQL or Durable Task Scheduler backends, so with the Azure Storage backend nothing would wake a
-        // replica from zero to run queued orchestrations and activities. The same holds for the polling blob
-        // trigger of the inbox (only its Event Grid source scales); it runs on the replica that is always there.
+        // 0 by default: the rules below wake the app. Serverless GPU replicas bill only while they run.
         minReplicas: minReplicas
         maxReplicas: maxReplicas
+        pollingInterval: scaleRules.pollingIntervalSeconds
+        cooldownPeriod: scaleRules.cooldownPeriodSeconds
+        // With the override, Container Apps generates no trigger-based rules for this functionapp and keeps these
+        // (its generated Durable rules exist only for the MSSQL and Durable Task Scheduler backends, not this app's
+        // Azure Storage one). The postprovision hook reads the setting back, since a later PUT has been seen to reset it.
+        #disable-next-line BCP037 // allowScalingRuleOverride is in API 2026-03-02-preview but not yet in Bicep 0.49.2's type of Scale
+        allowScalingRuleOverride: true
+        rules: scaleRuleList
       }
     }
   }
@@ -150,3 +222,5 @@ resource app 'Microsoft.App/containerApps@2025-07-01' = {
 output name string = app.name
 output fqdn string = app.properties.configuration.ingress.fqdn
 output url string = 'https://${app.properties.configuration.ingress.fqdn}'
+// The rule names the postprovision hook expects to read back (scripts/check-scale.sh).
+output scaleRuleNames array = map(scaleRuleList, rule => rule.name)

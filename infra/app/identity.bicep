@@ -20,15 +20,12 @@ var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
 var storageQueueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
 var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 var storageBlobDataContributor = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
-var storageAccountContributor = '17d1049b-9a84-46fb-8f53-869881c3d3ab'
 
 // The roles the Functions docs list for an identity-based AzureWebJobsStorage: Blob Data Owner (not Contributor) for
-// the host's leases and secrets; queues and tables for the Durable task hub; and, because the inbox uses the polling
-// blob trigger (docs/deploy.md, "The inbox trigger"), all three of Storage Account Contributor, Storage Blob Data Owner
-// and Storage Queue Data Contributor, which that trigger needs on the AzureWebJobsStorage connection for its receipts
-// and internal queues ("Connecting to host storage with an identity"). Storage Account Contributor is a management role
-// that includes listing the account keys; the account has shared-key access switched off, so those keys open nothing.
-var appRoles = [storageBlobDataOwner, storageQueueDataContributor, storageTableDataContributor, storageAccountContributor]
+// the host's leases and secrets; queues and tables for the Durable task hub. Queue Data Contributor also covers the inbox
+// queue trigger and the KEDA azure-queue rules, which read queue lengths with this identity. Storage Account Contributor,
+// which the polling blob trigger needed, is gone with it (docs/deploy.md, "The inbox").
+var appRoles = [storageBlobDataOwner, storageQueueDataContributor, storageTableDataContributor]
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
   name: name

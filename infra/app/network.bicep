@@ -24,7 +24,7 @@ var infrastructureSubnetPrefix = cidrSubnet(addressPrefix, 23, 0)
 // The next free /24 after that /23 (the /23 covers the first two /24s).
 var endpointSubnetPrefix = cidrSubnet(addressPrefix, 24, 2)
 
-// blob: app containers, host leases and keys; queue: the Durable work queues and the blob trigger's queue; table: the
+// blob: app containers, host leases and keys; queue: the Durable work queues and the inbox queue; table: the
 // Durable instance and history tables.
 var storageServices = ['blob', 'queue', 'table']
 

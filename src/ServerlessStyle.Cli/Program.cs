@@ -25,6 +25,11 @@ public static class Program
                 jobs.AddCommand<JobsWaitCommand>("wait").WithDescription("Wait for a job to end: exit 0 when it completed (results in DIR/{job}/ with --out), else 1 with the reason, or 2 after --timeout.");
                 jobs.AddCommand<JobsCancelCommand>("cancel").WithDescription("Cancel a running job and its pairs, for good; what it made so far stays in its results.");
             });
+            config.AddBranch("inbox", inbox =>
+            {
+                inbox.SetDescription("The inbox queue, as Event Grid fills it in Azure.");
+                inbox.AddCommand<InboxDropCommand>("drop").WithDescription("Drop a photo into inbox/{styles}/ and queue its BlobCreated event: a worker starts the job, as the Functions app does in Azure.");
+            });
             config.AddCommand<ControlsSheetCommand>("sheet-controls").WithDescription("Render each artistic control on the sample photos into docs/images/controls.png, through the durable host (under scripts/with-azurite.sh).");
             config.AddCommand<SheetCommand>("sheet").WithDescription("Put images side by side in one labelled row (PNG).");
             config.AddCommand<EvalCommand>("eval").WithDescription("One loss and gradient evaluation: JSON terms on stdout, the gradient as .npy.");

@@ -35,6 +35,7 @@ public static class ServiceCollectionExtensions
             return new NetworkResolver(new Networks.ModelStore(engine.ModelFolder ?? Networks.ModelStore.DefaultFolder), sp.GetRequiredService<ModelContainer>());
         });
         services.AddSingleton<JobIntake>();
+        services.AddSingleton<InboxStarter>();
         services.AddSingleton<StyleEngine>();
         services.AddSingleton<IStyleWork, StyleWork>();
         services.AddSingleton<StyleActivities>();

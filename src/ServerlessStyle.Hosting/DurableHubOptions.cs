@@ -13,7 +13,7 @@ public sealed partial class DurableHubOptions
 {
     public const string SectionName = "ServerlessStyle:Durable";
 
-    /// <summary>The self-hosted workers' hub; a Functions app uses its own (TASKHUB_NAME), never this one.</summary>
+    /// <summary>The self-hosted workers' hub; a Functions app uses its own (host.json's hubName), never this one.</summary>
     public const string DefaultTaskHub = "serverlessstyleworkers";
 
     /// <summary>The storage account of the hub; empty: ServerlessStyle:Storage:ConnectionString (the job's blobs).</summary>

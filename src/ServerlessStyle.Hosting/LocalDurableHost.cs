@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ServerlessStyle.Core;
 using ServerlessStyle.Core.Jobs;
+using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Workflow;
 
 namespace ServerlessStyle.Hosting;
@@ -28,6 +29,8 @@ public sealed class LocalDurableHost : IAsyncDisposable
     private readonly AzureStorageWorker? _worker;
     private readonly ActivityGate? _gate;
     private readonly ILogger _log;
+    private readonly CancellationTokenSource _inboxStop = new();
+    private Task _inboxListener = Task.CompletedTask;
     private int _disposed;
 
     private LocalDurableHost(
@@ -88,6 +91,7 @@ public sealed class LocalDurableHost : IAsyncDisposable
         {
             await worker.StartAsync(cancellationToken).ConfigureAwait(false);
             await worker.Started.WaitAsync(cancellationToken).ConfigureAwait(false);
+            host.ListenToInbox(configuration, provider);
             return host;
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -179,6 +183,9 @@ public sealed class LocalDurableHost : IAsyncDisposable
         }
 
         var clock = Stopwatch.StartNew();
+        await _inboxStop.CancelAsync().ConfigureAwait(false);
+        await _inboxListener.ConfigureAwait(false);
+        _inboxStop.Dispose();
         var idle = true;
         if (_worker is not null)
         {
@@ -226,6 +233,33 @@ public sealed class LocalDurableHost : IAsyncDisposable
         }
 
         _gate?.Dispose();
+    }
+
+    /// <summary>
+    /// Every worker consumes the inbox queue, as the Functions app does in Azure: a drop (<see cref="InboxQueue.DropAsync"/>)
+    /// starts its job on whichever worker takes the message. Its failures are logged and never stop the worker.
+    /// </summary>
+    private void ListenToInbox(IConfiguration configuration, ServiceProvider provider)
+    {
+        var inbox = new InboxQueue(
+            configuration["ServerlessStyle:Storage:ConnectionString"] is { Length: > 0 } storage ? storage : Hub.ConnectionString!,
+            provider.GetRequiredService<JobStorage>());
+        var starter = provider.GetRequiredService<InboxStarter>();
+        var log = provider.GetRequiredService<ILoggerFactory>().CreateLogger<InboxQueue>();
+        _inboxListener = Task.Run(async () =>
+        {
+            try
+            {
+                await inbox.ListenAsync(starter, Client, log, _inboxStop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_inboxStop.IsCancellationRequested)
+            {
+            }
+            catch (Exception e)
+            {
+                log.LogError("the inbox queue {Queue} is no longer listened to: {Message}", inbox.Name, e.Message);
+            }
+        });
     }
 
     private TimeSpan Remaining(Stopwatch clock)

@@ -83,22 +83,9 @@ public sealed partial class AppSettingsTests
 
     private static HashSet<string> SampleSettings()
     {
-        var path = FindRepositoryFile("local.settings.sample.json");
+        var path = RepositoryFiles.Path("local.settings.sample.json");
         using var json = JsonDocument.Parse(File.ReadAllText(path));
         return json.RootElement.GetProperty("Values").EnumerateObject().Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
-    }
-
-    internal static string FindRepositoryFile(string name)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ServerlessStyle.sln")))
-            {
-                return Path.Combine(dir.FullName, name);
-            }
-        }
-
-        throw new DirectoryNotFoundException($"No ServerlessStyle.sln above {AppContext.BaseDirectory}.");
     }
 
     private static bool IsSet(IReadOnlyCollection<string> names, string setting, bool connection) =>
@@ -116,19 +103,18 @@ public sealed partial class AppSettingsTests
             .Concat(required.Where(r => !IsSet(sample, r.Name, r.Connection)).Select(r => $"{r.Name} (used by {r.UsedBy}) is not in local.settings.sample.json"))
             .ToList();
 
-        Assert.Contains(required, r => r.Name == "INBOX_CONTAINER");
-        Assert.Contains(required, r => r.Name == "TASKHUB_NAME");
+        Assert.Contains(required, r => r.Name == "INBOX_QUEUE");
         Assert.True(missing.Count == 0, string.Join("\n", missing));
     }
 
     [Fact]
-    public void CompiledBicep_InboxContainer_IsThePrefixedInboxContainer()
+    public void CompiledBicep_InboxQueue_IsThePrefixedQueueOfTheEventGridSubscription()
     {
         var env = BicepEnvironment();
 
-        Assert.True(env.TryGetValue("INBOX_CONTAINER", out var inbox), "bicep build sets no INBOX_CONTAINER");
-        Assert.Contains("inbox", inbox);
-        Assert.Contains("containerPrefix", inbox);
+        Assert.True(env.TryGetValue("INBOX_QUEUE", out var inbox), "bicep build sets no INBOX_QUEUE");
+        Assert.Contains("inboxQueueName", inbox);
+        Assert.False(env.ContainsKey("INBOX_CONTAINER"), "INBOX_CONTAINER is left from the blob trigger the queue replaced");
     }
 
     /// <summary>Every nested template of the compiled Bicep (the modules), with the resources it declares.</summary>

@@ -42,7 +42,7 @@ public sealed class BodyLimitTests
         // The Bicep sets no ServerlessStyle__Limits__* overrides; if it ever does, the host's limit must follow them.
         var bicep = AppSettingsTests.BicepEnvironment();
         Assert.DoesNotContain(bicep.Keys, k => k.StartsWith("ServerlessStyle__Limits__", StringComparison.Ordinal));
-        var docs = File.ReadAllText(AppSettingsTests.FindRepositoryFile(Path.Combine("docs", "workflow.md")));
+        var docs = File.ReadAllText(RepositoryFiles.Path(Path.Combine("docs", "workflow.md")));
 
         Assert.Equal(188_874_752, HttpLimits.MaxBodyBytes(Defaults));
         Assert.Equal(HttpLimits.MaxBodyBytes(Defaults), kestrel.Limits.MaxRequestBodySize);

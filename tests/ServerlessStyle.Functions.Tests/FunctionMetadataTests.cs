@@ -28,14 +28,29 @@ public sealed class FunctionMetadataTests
     }
 
     [Fact]
-    public void HostJson_IsCopiedWithDurableHubFromSetting()
+    public void HostJson_IsCopiedWithPinnedHubAndQueuesReadAsTheyAre()
     {
         var path = Path.Combine(AppContext.BaseDirectory, "host.json");
         using var json = JsonDocument.Parse(File.ReadAllText(path));
 
         var durable = json.RootElement.GetProperty("extensions").GetProperty("durableTask");
-        Assert.Equal("%TASKHUB_NAME%", durable.GetProperty("hubName").GetString());
+        Assert.Equal("serverlessstyle", durable.GetProperty("hubName").GetString());
+        // Event Grid writes the inbox's events to the queue as it chooses (plain JSON has been seen); the default base64
+        // decoding would fail on those before the function runs, so messages arrive as they are and InboxEvent reads both.
+        Assert.Equal("none", json.RootElement.GetProperty("extensions").GetProperty("queues").GetProperty("messageEncoding").GetString());
         Assert.Equal("2.0", json.RootElement.GetProperty("version").GetString());
+    }
+
+    [Fact]
+    public void GeneratedMetadata_HasNoBlobTrigger_TheInboxIsAQueueTrigger()
+    {
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "functions.metadata")));
+        var triggers = json.RootElement.EnumerateArray().ToDictionary(
+            f => f.GetProperty("name").GetString()!,
+            f => f.GetProperty("bindings").EnumerateArray().Select(b => b.GetProperty("type").GetString()).First(t => t!.EndsWith("Trigger", StringComparison.Ordinal)));
+
+        Assert.DoesNotContain("blobTrigger", triggers.Values);
+        Assert.Equal("queueTrigger", triggers[nameof(Triggers.InboxFunctions.StyleJob_InboxStart)]);
     }
 
     /// <summary>Every HTTP trigger among <paramref name="types"/>: its function name and authorization level.</summary>

@@ -53,7 +53,7 @@ public sealed class StyleJobFunctionsTests
 
     /// <summary>
     /// A blob service whose styles container lists <paramref name="names"/> (what a starter reads) and whose results
-    /// container records uploads in <see cref="written"/> (a rejected inbox drop writes its job.json there).
+    /// container records uploads in <see cref="written"/>.
     /// </summary>
     private BlobServiceClient StylesContainer(string[] names)
     {
@@ -80,17 +80,6 @@ public sealed class StyleJobFunctionsTests
         return service.Object;
     }
 
-    private static BlobClient InboxBlob(string name, string etag, IDictionary<string, string>? metadata = null)
-    {
-        var blob = new Mock<BlobClient>();
-        blob.SetupGet(b => b.Name).Returns(name);
-        blob.Setup(b => b.GetPropertiesAsync(It.IsAny<BlobRequestConditions?>(), It.IsAny<CancellationToken>()))
-            .ReturnsAsync(Response.FromValue(
-                BlobsModelFactory.BlobProperties(eTag: new ETag(etag), metadata: metadata ?? new Dictionary<string, string>()),
-                Mock.Of<Response>()));
-        return blob.Object;
-    }
-
     private static HttpRequest JsonRequest(string body, string? idempotencyKey = null)
     {
         var context = new DefaultHttpContext();
@@ -105,50 +94,6 @@ public sealed class StyleJobFunctionsTests
         }
 
         return context.Request;
-    }
-
-    [Fact]
-    public async Task InboxStart_TwoStylesInPath_SchedulesStyleJobWithResolvedStylesAndBlobId()
-    {
-        var functions = Functions("starry_night.jpg", "the_scream.png", "other.jpg");
-
-        await functions.StyleJob_InboxStart(
-            InboxBlob("starry_night+the_scream/cat.jpg", "\"0x8DC1\"", new Dictionary<string, string> { ["iterations"] = "5" }),
-            client.Object, CancellationToken.None);
-
-        var (name, input, id) = Assert.Single(scheduled);
-        Assert.Equal("StyleJob", name.Name);
-        Assert.Equal(JobIds.FromBlob("inbox", "starry_night+the_scream/cat.jpg", "0x8DC1"), id);
-        Assert.Equal(id, input.JobId);
-        Assert.Equal(["inbox/starry_night+the_scream/cat.jpg"], input.Request.Content);
-        Assert.Equal(["styles/starry_night.jpg", "styles/the_scream.png"], input.Request.Styles.Select(s => s.Blob));
-        Assert.Equal(5, input.Request.Iterations);
-        Assert.Equal(7, input.Settings.ChunksPerGeneration);
-    }
-
-    [Fact]
-    public async Task InboxStart_SameBlobDeliveredTwice_StartsOneJob()
-    {
-        var functions = Functions("starry_night.jpg");
-
-        await functions.StyleJob_InboxStart(InboxBlob("starry_night/cat.jpg", "0x1"), client.Object, CancellationToken.None);
-        await functions.StyleJob_InboxStart(InboxBlob("starry_night/cat.jpg", "0x1"), client.Object, CancellationToken.None);
-
-        Assert.Single(scheduled);
-        client.Verify(c => c.GetInstanceAsync(scheduled[0].InstanceId, It.IsAny<bool>(), It.IsAny<CancellationToken>()), Times.Exactly(2));
-    }
-
-    [Fact]
-    public async Task InboxStart_MissingStyle_StartsNothingAndWritesFailedJobJson()
-    {
-        await Functions("starry_night.jpg").StyleJob_InboxStart(InboxBlob("the_scream/cat.jpg", "0x1"), client.Object, CancellationToken.None);
-
-        Assert.Empty(scheduled);
-        var (name, json) = Assert.Single(written);
-        Assert.Equal(BlobLayout.JobJson(JobIds.FromBlob("inbox", "the_scream/cat.jpg", "0x1")), name);
-        using var job = JsonDocument.Parse(json);
-        Assert.Equal("Failed", job.RootElement.GetProperty("state").GetString());
-        Assert.Contains("the_scream", job.RootElement.GetProperty("reason").GetString());
     }
 
     [Fact]

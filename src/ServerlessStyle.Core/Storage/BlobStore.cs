@@ -128,6 +128,15 @@ public sealed class BlobStore(BlobServiceClient service)
         return info.Value.ETag;
     }
 
+    /// <summary>Uploads a blob with metadata, overwriting; its new ETag.</summary>
+    public async Task<ETag> UploadAsync(
+        string container, string name, BinaryData content, IDictionary<string, string> metadata, CancellationToken cancellationToken = default)
+    {
+        var options = new Azure.Storage.Blobs.Models.BlobUploadOptions { Metadata = metadata };
+        var info = await Blob(container, name).UploadAsync(content, options, cancellationToken).ConfigureAwait(false);
+        return info.Value.ETag;
+    }
+
     /// <summary>Reads a whole blob with its ETag, or null when it does not exist.</summary>
     public async Task<(BinaryData Content, ETag ETag)?> TryDownloadAsync(string container, string name, CancellationToken cancellationToken = default)
     {
@@ -148,6 +157,21 @@ public sealed class BlobStore(BlobServiceClient service)
         try
         {
             return (await Blob(container, name).GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value.ContentLength;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>A blob's ETag and metadata, or null when it does not exist.</summary>
+    public async Task<(ETag ETag, IReadOnlyDictionary<string, string> Metadata)?> TryGetPropertiesAsync(
+        string container, string name, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var properties = (await Blob(container, name).GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
+            return (properties.ETag, properties.Metadata.AsReadOnly());
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {

@@ -27,6 +27,22 @@ public sealed class InputStore(BlobStore store, StorageOptions storage)
         return blob.Content.ToArray();
     }
 
+    /// <summary>An input's ETag and metadata (an inbox drop's request fields), or null when it does not exist.</summary>
+    public Task<(Azure.ETag ETag, IReadOnlyDictionary<string, string> Metadata)?> TryGetPropertiesAsync(string logicalName, CancellationToken cancellationToken = default)
+    {
+        var (container, name) = Split(logicalName);
+        return store.TryGetPropertiesAsync(container, name, cancellationToken);
+    }
+
+    /// <summary>Stores an input with metadata (an inbox drop's request fields); its ETag, which names the upload.</summary>
+    public async Task<Azure.ETag> UploadWithMetadataAsync(
+        string logicalName, BinaryData content, IDictionary<string, string> metadata, CancellationToken cancellationToken = default)
+    {
+        var (container, name) = Split(logicalName);
+        await store.EnsureContainerAsync(container, cancellationToken).ConfigureAwait(false);
+        return await store.UploadAsync(container, name, content, metadata, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Stores an input under its logical name, e.g. <c>uploads/{job}/content/photo.png</c>.</summary>
     public async Task UploadAsync(string logicalName, BinaryData content, CancellationToken cancellationToken = default)
     {

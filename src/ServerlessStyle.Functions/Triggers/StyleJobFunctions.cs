@@ -1,4 +1,3 @@
-using Azure.Storage.Blobs;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
@@ -13,31 +12,11 @@ using ServerlessStyle.Core.Workflow;
 
 namespace ServerlessStyle.Functions.Triggers;
 
-/// <summary>The StyleJob workflow's triggers: starters (inbox blob, HTTP), status and cancel, the orchestrators.</summary>
+/// <summary>The StyleJob workflow's triggers: the HTTP starter, status and cancel, the orchestrators (the inbox: <see cref="InboxFunctions"/>).</summary>
 public sealed class StyleJobFunctions(
     JobIntake intake, JobStorage storage, IOptions<LimitsOptions> limits, ILogger<StyleJobFunctions> logger, IOptions<HttpApiOptions>? http = null)
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
-
-    [Function(nameof(StyleJob_InboxStart))]
-    public async Task StyleJob_InboxStart(
-        [BlobTrigger("%INBOX_CONTAINER%/{styles}/{name}")] BlobClient blob,
-        [DurableClient] DurableTaskClient client,
-        CancellationToken cancellationToken)
-    {
-        var properties = (await blob.GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
-        try
-        {
-            var input = await intake.FromInboxBlobAsync(blob.Name, properties.ETag.ToString(), properties.Metadata.AsReadOnly(), cancellationToken);
-            var started = await StyleJobClient.StartAsync(client, input, cancellationToken);
-            logger.LogInformation("Inbox blob {Blob}: job {JobId} {How}", blob.Name, started.JobId, started.AlreadyExisted ? "already exists" : "started");
-        }
-        catch (JobRequestException e)
-        {
-            // A bad drop must not be retried by the blob trigger (it would fail the same way five times).
-            logger.LogError("Inbox blob {Blob} rejected: {Reason}", blob.Name, e.Message);
-        }
-    }
 
     [Function(nameof(StyleJob_HttpStart))]
     public async Task<IActionResult> StyleJob_HttpStart(
@@ -58,6 +37,7 @@ public sealed class StyleJobFunctions(
             var key = request.Headers[IdempotencyKeyHeader].FirstOrDefault();
             var started = await StyleJobClient.FindAsync(client, key, cancellationToken)
                 ?? await JobStartClaim.StartOnceAsync(client, storage, await ReadRequestAsync(request, kind, key, cancellationToken), cancellationToken);
+            logger.LogInformation("HTTP request: job {JobId} {How}", started.JobId, started.AlreadyExisted ? "already exists" : "started");
             var status = $"{PublicBase(request)}/api/jobs/{started.JobId}";
             return new AcceptedResult(status, new
             {
