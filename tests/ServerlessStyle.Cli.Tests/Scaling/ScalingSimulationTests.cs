@@ -59,16 +59,6 @@ public sealed class ScalingSimulationTests(ScalingInputs inputs, ITestOutputHelp
     // About a minute on two free cores; generous for a machine shared with other builds.
     private static readonly TimeSpan JobTimeout = TimeSpan.FromMinutes(6);
 
-    // The workers' short limits of the other multi-process tests: a killed worker's chunk comes back within 5 s.
-    private static readonly Dictionary<string, string?> ShortLimits = new()
-    {
-        ["ServerlessStyle__Durable__WorkItemVisibilityTimeout"] = "00:00:05",
-        ["ServerlessStyle__Durable__ControlQueueVisibilityTimeout"] = "00:00:05",
-        ["ServerlessStyle__Durable__LeaseInterval"] = "00:00:06",
-        ["ServerlessStyle__Durable__LeaseRenewInterval"] = "00:00:02",
-        ["ServerlessStyle__Durable__LeaseAcquireInterval"] = "00:00:02",
-    };
-
     private readonly string _hub = WorkerProcessTests.NewHub();
     private readonly string _out = Directory.CreateTempSubdirectory("serverless-style-scaled-").FullName;
 
@@ -158,7 +148,7 @@ public sealed class ScalingSimulationTests(ScalingInputs inputs, ITestOutputHelp
 
     private QueueAutoscaler Autoscaler() =>
         new(ScaleRules.Load(ScaleRules.DefaultPath, _hub, partitionCount: 4), Storage, onLine =>
-            CliProcess.Start(["worker", "--storage", Storage, "--task-hub", _hub, "--provider", "cpu"], environment: ShortLimits, onLine: (_, line) => onLine(line)));
+            CliProcess.Start(["worker", "--storage", Storage, "--task-hub", _hub, "--provider", "cpu"], environment: WorkerProcessTests.ShortLimits, onLine: (_, line) => onLine(line)));
 
     /// <summary>The same job run by <c>run</c> with its one in-process worker, in a hub of its own: the job folder.</summary>
     private async Task<string> ReferenceAsync(string[] request)
