@@ -37,7 +37,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<JobIntake>();
         services.AddSingleton<InboxStarter>();
         services.AddSingleton<StyleEngine>();
-        services.AddSingleton<IStyleWork, StyleWork>();
+        services.AddSingleton<StyleWork>();
+        services.AddSingleton<IStyleWork>(sp => new CancelAwareStyleWork(sp.GetRequiredService<StyleWork>(), sp.GetRequiredService<JobStorage>()));
         services.AddSingleton<StyleActivities>();
         return services;
     }

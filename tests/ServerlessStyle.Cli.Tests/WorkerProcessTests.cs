@@ -73,7 +73,7 @@ public sealed class WorkerProcessTests(WorkerJobFixture fixture) : IClassFixture
     private static readonly TimeSpan JobTimeout = TimeSpan.FromMinutes(4);
 
     // Short limits, so a killed worker's chunk and partitions move within seconds (the defaults are 15 s).
-    private static readonly Dictionary<string, string?> ShortLimits = new()
+    internal static readonly IReadOnlyDictionary<string, string?> ShortLimits = new Dictionary<string, string?>
     {
         ["ServerlessStyle__Durable__WorkItemVisibilityTimeout"] = "00:00:05",
         ["ServerlessStyle__Durable__ControlQueueVisibilityTimeout"] = "00:00:05",

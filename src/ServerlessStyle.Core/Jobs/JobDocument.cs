@@ -135,9 +135,22 @@ public sealed record JobDocument
         return this with { State = summary.State, Reason = summary.Reason, Pairs = pairs, Ended = DateTimeOffset.UtcNow };
     }
 
-    /// <summary>Canceled by its user (DELETE /api/jobs/{id}, <c>jobs cancel</c>), unless it had ended already.</summary>
-    public JobDocument Canceled(string reason) =>
-        HasEnded ? this : this with { State = JobState.Canceled, Reason = reason, Ended = DateTimeOffset.UtcNow };
+    /// <summary>
+    /// Canceled by its user (DELETE /api/jobs/{id}, <c>jobs cancel</c>), unless it had ended already: every pair Canceled
+    /// too, except those <paramref name="finished"/> names by pair id, which keep their result as Completed.
+    /// </summary>
+    public JobDocument Canceled(string reason, IReadOnlyDictionary<string, PairResult>? finished = null) =>
+        HasEnded
+            ? this
+            : this with
+            {
+                State = JobState.Canceled,
+                Reason = reason,
+                Ended = DateTimeOffset.UtcNow,
+                Pairs = [.. Pairs.Select(p => finished is not null && finished.TryGetValue(p.PairId, out var result)
+                    ? p with { State = JobState.Completed, Result = result }
+                    : p with { State = JobState.Canceled })],
+            };
 
     /// <summary>
     /// What stays of a job whose blobs were purged: its id, Canceled if it was still running (else its end state), and

@@ -103,37 +103,58 @@ public static class StyleJobClient
     }
 
     /// <summary>
-    /// Cancels a job: writes Canceled to its job.json (the viewer stops polling, a running chunk notices and stops
-    /// without a checkpoint), terminates its orchestration and pairs, and with <paramref name="purge"/> deletes its blobs
-    /// and history. False when no job has that id.
+    /// Cancels a job: writes Canceled to its job.json, each pair Canceled unless it finished (the viewer stops polling, a
+    /// running chunk notices and stops without a checkpoint, a retry or a late delivery does no work), terminates its
+    /// orchestration and then each of its pairs that still runs, and with <paramref name="purge"/> deletes its blobs and
+    /// history. False when no job has that id. The pairs are terminated one by one: a backend that does not terminate
+    /// sub-orchestrations with their parent (Durable Functions on Azure Storage) would leave them running.
     /// </summary>
     public static async Task<bool> CancelAsync(
         DurableTaskClient client, JobStorage storage, string jobId, bool purge = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(storage);
-        var job = await client.GetInstanceAsync(jobId, getInputsAndOutputs: false, cancellationToken).ConfigureAwait(false);
+        var job = await client.GetInstanceAsync(jobId, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false);
         var document = await storage.Documents.ReadAsync(jobId, cancellationToken).ConfigureAwait(false);
         if ((job is null || job.Name != StyleOrchestrationNames.StyleJob) && document is null)
         {
             return false;
         }
 
-        if (document is not null)
+        var pairs = new List<OrchestrationMetadata>();
+        foreach (var pairId in PairInstanceIds(jobId, job, document))
         {
-            document = await storage.Documents.UpdateAsync(jobId, d => (d ?? document).Canceled("canceled by request"), cancellationToken).ConfigureAwait(false);
+            if (await client.GetInstanceAsync(pairId, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false) is { } pair)
+            {
+                pairs.Add(pair);
+            }
         }
 
-        if (job is not null && (job.IsRunning || job.RuntimeStatus == OrchestrationRuntimeStatus.Pending))
+        if (document is not null)
         {
-            await client.TerminateInstanceAsync(
-                jobId, new TerminateInstanceOptions { Output = "canceled by request", Recursive = true }, cancellationToken).ConfigureAwait(false);
-            if (purge)
-            {
-                // A history can be purged only once the termination has landed.
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                wait.CancelAfter(TimeSpan.FromSeconds(30));
-                await client.WaitForInstanceCompletionAsync(jobId, getInputsAndOutputs: false, wait.Token).ConfigureAwait(false);
-            }
+            var finished = pairs
+                .Where(p => p.RuntimeStatus == OrchestrationRuntimeStatus.Completed && p.ReadOutputAs<PairResult>() is not null)
+                .Select(p => p.ReadOutputAs<PairResult>()!)
+                .ToDictionary(r => r.PairId, StringComparer.Ordinal);
+            document = await storage.Documents.UpdateAsync(jobId, d => (d ?? document).Canceled(CanceledReason, finished), cancellationToken).ConfigureAwait(false);
+        }
+
+        var terminate = new TerminateInstanceOptions { Output = CanceledReason, Recursive = true };
+        if (job is not null && IsUnfinished(job))
+        {
+            await client.TerminateInstanceAsync(jobId, terminate, cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var pair in pairs.Where(IsUnfinished))
+        {
+            await client.TerminateInstanceAsync(pair.InstanceId, terminate, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (purge && job is not null && IsUnfinished(job))
+        {
+            // A history can be purged only once the termination has landed.
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            wait.CancelAfter(TimeSpan.FromSeconds(30));
+            await client.WaitForInstanceCompletionAsync(jobId, getInputsAndOutputs: false, wait.Token).ConfigureAwait(false);
         }
 
         if (purge && document is not null)
@@ -142,5 +163,21 @@ public static class StyleJobClient
         }
 
         return true;
+    }
+
+    private const string CanceledReason = "canceled by request";
+
+    private static bool IsUnfinished(OrchestrationMetadata instance) =>
+        instance.IsRunning || instance.RuntimeStatus is OrchestrationRuntimeStatus.Pending or OrchestrationRuntimeStatus.Suspended;
+
+    /// <summary>
+    /// The job's pair instances: those its status lists once it fanned out, else one per pair job.json planned (a job
+    /// canceled while it validated may still create them).
+    /// </summary>
+    private static IEnumerable<string> PairInstanceIds(string jobId, OrchestrationMetadata? job, JobDocument? document)
+    {
+        var listed = job?.Name == StyleOrchestrationNames.StyleJob ? job.ReadCustomStatusAs<JobStatus>()?.PairInstanceIds ?? [] : [];
+        var planned = Enumerable.Range(0, document?.Pairs.Count ?? 0).Select(k => JobIds.Pair(jobId, k));
+        return listed.Concat(planned).Distinct(StringComparer.Ordinal);
     }
 }

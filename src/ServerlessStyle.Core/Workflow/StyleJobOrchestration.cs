@@ -28,6 +28,10 @@ public static class StyleJobOrchestration
         {
             plan = await context.CallActivityAsync<JobPlan>(StyleActivityNames.ValidateJob, input);
         }
+        catch (TaskFailedException e) when (WorkflowRetry.IsCanceled(e.FailureDetails))
+        {
+            return await EndAsync(context, new JobSummary(input.JobId, JobState.Canceled, CanceledReason, []), [], retry);
+        }
         catch (TaskFailedException e)
         {
             var reason = WorkflowRetry.Reason(e.FailureDetails);
@@ -42,9 +46,11 @@ public static class StyleJobOrchestration
         var pairs = await Task.WhenAll(plan.Pairs.Select((pair, k) => RunPairAsync(context, input, pair, pairIds[k])));
 
         var firstFailure = pairs.FirstOrDefault(p => p.State == JobState.Failed);
-        var summary = firstFailure is null
-            ? new JobSummary(input.JobId, JobState.Completed, null, pairs)
-            : new JobSummary(input.JobId, JobState.Failed, $"pair {firstFailure.PairId} failed: {firstFailure.Error}", pairs);
+        var summary = firstFailure is not null
+            ? new JobSummary(input.JobId, JobState.Failed, $"pair {firstFailure.PairId} failed: {firstFailure.Error}", pairs)
+            : pairs.Any(p => p.State == JobState.Canceled)
+                ? new JobSummary(input.JobId, JobState.Canceled, CanceledReason, pairs)
+                : new JobSummary(input.JobId, JobState.Completed, null, pairs);
         return await EndAsync(context, summary, pairIds, retry);
     }
 
@@ -52,11 +58,17 @@ public static class StyleJobOrchestration
     {
         try
         {
-            var result = await context.CallSubOrchestratorAsync<PairResult>(
+            var result = await context.CallSubOrchestratorAsync<PairResult?>(
                 StyleOrchestrationNames.StylePair,
                 new PairInput(input.JobId, pair, input.Request, input.Settings),
                 new SubOrchestrationOptions { InstanceId = instanceId });
-            return new PairSummary(pair.PairId, JobState.Completed, result, null);
+            return result is null
+                ? new PairSummary(pair.PairId, JobState.Canceled, null, CanceledReason)
+                : new PairSummary(pair.PairId, JobState.Completed, result, null);
+        }
+        catch (TaskFailedException e) when (WorkflowRetry.IsCanceled(e.FailureDetails))
+        {
+            return new PairSummary(pair.PairId, JobState.Canceled, null, CanceledReason);
         }
         catch (TaskFailedException e)
         {
@@ -67,31 +79,50 @@ public static class StyleJobOrchestration
     private static async Task<JobSummary> EndAsync(
         TaskOrchestrationContext context, JobSummary summary, IReadOnlyList<string> pairIds, TaskOptions retry)
     {
-        await context.CallActivityAsync(StyleActivityNames.WriteSummary, summary, retry);
+        try
+        {
+            await context.CallActivityAsync(StyleActivityNames.WriteSummary, summary, retry);
+        }
+        catch (TaskFailedException e) when (WorkflowRetry.IsCanceled(e.FailureDetails))
+        {
+            // Canceled while it ran: job.json already says Canceled, which is what the summary would not overwrite.
+            summary = summary with { State = JobState.Canceled, Reason = CanceledReason };
+        }
+
         context.SetCustomStatus(new JobStatus(summary.State.ToString(), pairIds));
         return summary;
     }
+
+    private const string CanceledReason = "canceled by request";
 }
 
 /// <summary>The retry policy for transient activity faults and the reading of failure reasons.</summary>
 public static class WorkflowRetry
 {
-    /// <summary>Retries everything except bad input (<see cref="JobRequestException"/>), which would fail again.</summary>
+    /// <summary>
+    /// Retries everything except bad input (<see cref="JobRequestException"/>), which would fail again, and the work of a
+    /// canceled job (<see cref="JobCanceledException"/>), which would be refused again.
+    /// </summary>
     public static TaskOptions Options(WorkflowSettings settings) =>
         TaskOptions.FromRetryPolicy(new RetryPolicy(
             settings.RetryAttempts,
             TimeSpan.FromSeconds(settings.RetryFirstIntervalSeconds),
             settings.RetryBackoffCoefficient)
         {
-            HandleFailure = failure => !IsBadInput(failure),
+            HandleFailure = failure => !IsBadInput(failure) && !IsCanceled(failure),
         });
 
     /// <summary>True when the failure, or what caused it, is a <see cref="JobRequestException"/>.</summary>
-    public static bool IsBadInput(TaskFailureDetails? failure)
+    public static bool IsBadInput(TaskFailureDetails? failure) => Is<JobRequestException>(failure);
+
+    /// <summary>True when the failure, or what caused it, is a <see cref="JobCanceledException"/>: the job was canceled.</summary>
+    public static bool IsCanceled(TaskFailureDetails? failure) => Is<JobCanceledException>(failure);
+
+    private static bool Is<TException>(TaskFailureDetails? failure)
     {
         for (var f = failure; f is not null; f = f.InnerFailure)
         {
-            if (f.ErrorType == typeof(JobRequestException).FullName)
+            if (f.ErrorType == typeof(TException).FullName)
             {
                 return true;
             }

@@ -8,20 +8,34 @@ namespace ServerlessStyle.Core.Workflow;
 /// The StylePair orchestration: PrepareTargets -> RunChunk once per iteration (retried on transient faults) -> Finalize.
 /// A request with scales runs that chain once per stage, coarse to fine, each stage starting from the previous one's
 /// last checkpoint. Every <see cref="WorkflowSettings.ChunksPerGeneration"/> chunks it continues as new with the stage
-/// and next chunk index, so its history stays bounded however many iterations a job asks for.
+/// and next chunk index, so its history stays bounded however many iterations a job asks for. An activity refused or
+/// stopped because the job was canceled ends the pair at once, without a retry, with no result (null).
 /// </summary>
 public static class StylePairOrchestration
 {
-    public static async Task<PairResult> RunAsync(TaskOrchestrationContext context, PairInput input)
+    public static async Task<PairResult?> RunAsync(TaskOrchestrationContext context, PairInput input)
     {
         var logger = context.CreateReplaySafeLogger(nameof(StylePairOrchestration));
+        try
+        {
+            return await RunStagesAsync(context, input, logger);
+        }
+        catch (TaskFailedException e) when (WorkflowRetry.IsCanceled(e.FailureDetails))
+        {
+            logger.LogInformation("Pair {PairId}: job {JobId} was canceled; the pair ends here", input.Pair.PairId, input.JobId);
+            return null;
+        }
+    }
+
+    private static async Task<PairResult?> RunStagesAsync(TaskOrchestrationContext context, PairInput input, ILogger logger)
+    {
         var retry = WorkflowRetry.Options(input.Settings);
         var budget = Math.Max(1, input.Settings.ChunksPerGeneration);
         var stages = Stages.Of(input.Request);
         if (stages.Count == 0)
         {
             var (result, _) = await RunChainAsync(context, input, input, budget, [], logger, retry);
-            return result!;
+            return result;
         }
 
         var current = input;
@@ -32,7 +46,7 @@ public static class StylePairOrchestration
             var (result, used) = await RunChainAsync(context, current, stage, budget, stages, logger, retry);
             if (result is null)
             {
-                return null!;
+                return null;
             }
 
             if (k == stages.Count - 1)

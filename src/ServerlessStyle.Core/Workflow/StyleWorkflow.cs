@@ -11,7 +11,7 @@ public static class StyleWorkflow
     public static DurableTaskRegistry AddStyleWorkflow(this DurableTaskRegistry registry)
     {
         registry.AddOrchestratorFunc<JobInput, JobSummary>(StyleOrchestrationNames.StyleJob, (context, input) => StyleJobOrchestration.RunAsync(context, input));
-        registry.AddOrchestratorFunc<PairInput, PairResult>(StyleOrchestrationNames.StylePair, (context, input) => StylePairOrchestration.RunAsync(context, input));
+        registry.AddOrchestratorFunc<PairInput, PairResult?>(StyleOrchestrationNames.StylePair, (context, input) => StylePairOrchestration.RunAsync(context, input));
         Add<JobInput, JobPlan>(registry, StyleActivityNames.ValidateJob, (a, i) => a.ValidateJobAsync(i));
         Add<PairInput, PairPrepared>(registry, StyleActivityNames.PrepareTargets, (a, i) => a.PrepareTargetsAsync(i));
         Add<ChunkInput, ChunkOutcome>(registry, StyleActivityNames.RunChunk, (a, i) => a.RunChunkAsync(i));

@@ -93,7 +93,7 @@ public sealed class StyleJobFunctions(
         StyleJobOrchestration.RunAsync(context, context.GetInput<JobInput>()!);
 
     [Function(StyleOrchestrationNames.StylePair)]
-    public static Task<PairResult> StylePair([OrchestrationTrigger] TaskOrchestrationContext context) =>
+    public static Task<PairResult?> StylePair([OrchestrationTrigger] TaskOrchestrationContext context) =>
         StylePairOrchestration.RunAsync(context, context.GetInput<PairInput>()!);
 
     private async Task<JobInput> ReadRequestAsync(HttpRequest request, BodyKind kind, string? key, CancellationToken cancellationToken)

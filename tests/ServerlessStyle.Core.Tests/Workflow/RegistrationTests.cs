@@ -21,7 +21,9 @@ public sealed class RegistrationTests
             .AddServerlessStyle()
             .BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
 
-        Assert.IsType<StyleWork>(services.GetRequiredService<IStyleWork>());
+        // The real work behind the decorator that turns a canceled job's stop into JobCanceledException.
+        Assert.IsType<CancelAwareStyleWork>(services.GetRequiredService<IStyleWork>());
+        Assert.NotNull(services.GetRequiredService<StyleWork>());
         Assert.NotNull(services.GetRequiredService<StyleActivities>());
         Assert.NotNull(services.GetRequiredService<JobIntake>());
         Assert.Same(services.GetRequiredService<StyleEngine>(), services.GetRequiredService<StyleEngine>());
