@@ -36,7 +36,8 @@ public static class ServiceCollectionExtensions
         });
         services.AddSingleton<JobIntake>();
         services.AddSingleton<StyleEngine>();
-        services.AddSingleton<IStyleWork, StyleWork>();
+        services.AddSingleton<StyleWork>();
+        services.AddSingleton<IStyleWork>(sp => ActivatorUtilities.CreateInstance<GuardedStyleWork>(sp, sp.GetRequiredService<StyleWork>()));
         services.AddSingleton<StyleActivities>();
         return services;
     }

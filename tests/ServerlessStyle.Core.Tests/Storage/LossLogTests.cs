@@ -13,7 +13,7 @@ namespace ServerlessStyle.Core.Tests.Storage;
 [Trait("Category", "Integration")]
 public sealed class LossLogTests
 {
-    private const string Header = BlobLayout.LossCsvHeader + "\n";
+    private const string Header = LossCsv.Header + "\n";
     private readonly BlobStore _store = new(Azurite.CreateService());
 
     private async Task<BlockBlobClient> NewLogAsync()

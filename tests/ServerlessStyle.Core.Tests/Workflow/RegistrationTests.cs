@@ -21,7 +21,8 @@ public sealed class RegistrationTests
             .AddServerlessStyle()
             .BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
 
-        Assert.IsType<StyleWork>(services.GetRequiredService<IStyleWork>());
+        Assert.IsType<GuardedStyleWork>(services.GetRequiredService<IStyleWork>());
+        Assert.NotNull(services.GetRequiredService<StyleWork>());
         Assert.NotNull(services.GetRequiredService<StyleActivities>());
         Assert.NotNull(services.GetRequiredService<JobIntake>());
         Assert.Same(services.GetRequiredService<StyleEngine>(), services.GetRequiredService<StyleEngine>());
