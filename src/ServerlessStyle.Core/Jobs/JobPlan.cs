@@ -61,6 +61,6 @@ public static class Stages
     /// iterations, no further stages).
     /// </summary>
     public static (PairPlan Pair, JobRequest Request) Of(PairPlan pair, JobRequest request, StagePlan stage, StageStart? start) =>
-        (pair with { PairId = PairId(pair.PairId, stage), Start = start },
+        (pair with { PairId = PairId(pair.PairId, stage), Start = start, LastStageOf = stage.Index == Of(request).Count - 1 ? pair.PairId : null },
          request with { Height = stage.Height, Iterations = stage.Iterations, Scales = null, StageIterations = null });
 }
