@@ -44,7 +44,7 @@ public sealed record StageStart(string PairId, int Chunk);
 /// <summary>One stage of a pair: its output height and iterations.</summary>
 public sealed record StagePlan(int Index, int Height, int Iterations);
 
-/// <summary>The coarse-to-fine stages of a request (DESIGN.md leaves them open; see docs/artistic-controls.md).</summary>
+/// <summary>The coarse-to-fine stages of a request (docs/artistic-controls.md).</summary>
 public static class Stages
 {
     /// <summary>The stages; a request without <see cref="JobRequest.Scales"/> has none (the pair runs as one chain).</summary>

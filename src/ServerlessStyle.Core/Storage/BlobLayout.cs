@@ -3,7 +3,7 @@ using System.Text;
 namespace ServerlessStyle.Core.Storage;
 
 /// <summary>
-/// Every blob path of DESIGN.md section 3 in one place. Paths are inside a container; the container names themselves
+/// Every blob path of docs/contracts.md (Blob layout) in one place. Paths are inside a container; the container names themselves
 /// (with the deployment prefix) come from <see cref="Storage.StorageOptions"/>.
 /// </summary>
 public static class BlobLayout

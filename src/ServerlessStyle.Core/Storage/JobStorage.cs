@@ -5,7 +5,7 @@ namespace ServerlessStyle.Core.Storage;
 
 /// <summary>
 /// The storage layer as the workflow, the starters and the viewer use it: job documents, inputs, a worker's internal
-/// state and the results, all in one account (DESIGN.md section 3). One per process: the work store keeps the pairs'
+/// state and the results, all in one account (docs/contracts.md). One per process: the work store keeps the pairs'
 /// targets and checkpoints in memory between chunks.
 /// </summary>
 public sealed class JobStorage
