@@ -10,7 +10,7 @@ using ServerlessStyle.Core.Workflow;
 namespace ServerlessStyle.Core.Tests.Storage;
 
 /// <summary>loss.csv as one block per iteration on Azurite: what a reader downloads after appends and re-runs.</summary>
-[Trait("Category", "Integration")]
+[Trait("Category", "Storage")]
 public sealed class LossLogTests
 {
     private const string Header = LossCsv.Header + "\n";

@@ -7,7 +7,7 @@ using ServerlessStyle.Core.Workflow;
 
 namespace ServerlessStyle.Core.Tests.Viewer;
 
-[Trait("Category", "Integration")]
+[Trait("Category", "Storage")]
 public sealed class JobViewTests
 {
     [Fact]

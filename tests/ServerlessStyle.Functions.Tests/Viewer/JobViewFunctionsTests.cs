@@ -14,7 +14,7 @@ using SixLabors.ImageSharp.PixelFormats;
 namespace ServerlessStyle.Functions.Tests.Viewer;
 
 /// <summary>The viewer's HTTP functions called directly with DefaultHttpContext requests, over a job stored in Azurite.</summary>
-[Trait("Category", "Integration")]
+[Trait("Category", "Storage")]
 public sealed class JobViewFunctionsTests
 {
     private const string JobId = "job-functions-view";
