@@ -1,7 +1,7 @@
 using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Workflow;
 
-namespace ServerlessStyle.Core.Tests.Workflow;
+namespace ServerlessStyle.Core.Tests.Jobs;
 
 public sealed class JobRequestParserTests
 {
