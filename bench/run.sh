@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One run of the engine benchmark against PyTorch (issue 7): same weights, same loss, same machine, side by side.
 # Prints the agreement check at one point, the GEMM peak and a table per size with both ratios, time and peak memory
-# (DESIGN.md section 8: at most 0.5x PyTorch's time and 1.5x its peak RSS). Usage: bench/run.sh [SIZES...]
+# (docs/contracts.md, Goals: at most 0.5x PyTorch's time and 1.5x its peak RSS). Usage: bench/run.sh [SIZES...]
 # ROUNDS=N alternates ours and PyTorch N times per size (medians of the rounds and of the rounds' time ratios; the highest
 # peak RSS): use 3 or more on a shared machine. CONTENT_IMAGE= and STYLE_IMAGE= override the agreement check's images.
 set -euo pipefail

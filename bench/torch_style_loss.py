@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The Gatys loss of the Keras example (DESIGN.md section 5), written independently in PyTorch.
+"""The Gatys loss of the Keras example (docs/contracts.md, The loss), written independently in PyTorch.
 
 It loads the same seeded VGG19-shaped weights that the C# engine uses (exported with
 `serverless-style-bench export-random-vgg19 FILE.onnx`, read with the `onnx` package) and:
@@ -7,7 +7,7 @@ It loads the same seeded VGG19-shaped weights that the C# engine uses (exported 
   check  evaluates loss and gradient in float64 at the point the C# `eval` command evaluated
          (its --inputs-out folder) and prints the relative errors of ours against it;
   time   times forward + backward per evaluation (float32, targets precomputed) at a size, on the CPU or, with
-         --device cuda, on a GPU (the comparison DESIGN.md section 8 asks for on the same GPU);
+         --device cuda, on a GPU (the comparison the goals in docs/contracts.md ask for on the same GPU);
   gemm   measures the machine's sgemm GFLOP/s (n^3 matrices), the peak the engine is compared with.
 
 Run with Debian's python (/usr/bin/python3, packages python3-torch python3-onnx libopenblas0-pthread).

@@ -16,13 +16,14 @@ public static class Program
         app.Configure(config =>
         {
             config.SetApplicationName("serverless-style-bench");
+            UnknownOptions.MakeStrict(config);
             config.AddCommand<EvaluationCommand>("evaluation").WithDescription("Median and minimum ms per evaluation (forward + gradient) after warm-up, with peak memory, as JSON.");
             config.AddCommand<GemmCommand>("gemm").WithDescription("float32 GEMM GFLOP/s through ONNX Runtime: the peak for the evaluation figures.");
             config.AddCommand<OptimizerCommand>("optimizer").WithDescription("L-BFGS with memory kept vs restarted every iteration (the seed), losses side by side.");
             config.AddCommand<PipelineCommand>("pipeline").WithDescription("Time one job's chunk activities through the durable host on Azurite: the share spent outside loss evaluations.");
             config.AddCommand<GpuCheckCommand>("gpu-check").WithDescription("The loss and gradient on the CPU and CUDA providers, compared and timed (docs/gpu.md).");
             config.AddCommand<ExportRandomVgg19Command>("export-random-vgg19").WithDescription("Write the seeded VGG19-shaped network as .onnx (for the PyTorch comparison).");
-            config.SetExceptionHandler((exception, _) => CliErrors.Report(exception));
+            config.SetExceptionHandler((exception, _) => CliErrors.Report(exception, typeof(Program).Assembly));
         });
         return app;
     }

@@ -15,6 +15,7 @@ public static class Program
         app.Configure(config =>
         {
             config.SetApplicationName("serverless-style");
+            UnknownOptions.MakeStrict(config);
             config.AddCommand<RunCommand>("run").WithDescription("Stylise photos end to end: submit the job to the durable task hub (Azurite or a storage account), work on it in this process, follow it and download the results.");
             config.AddCommand<WorkerCommand>("worker").WithDescription("Join the durable task hub and run the jobs in it until Ctrl-C or SIGTERM; start one per machine (or GPU) to scale out.");
             config.AddBranch("jobs", jobs =>

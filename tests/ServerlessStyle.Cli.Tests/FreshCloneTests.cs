@@ -8,7 +8,7 @@ namespace ServerlessStyle.Cli.Tests;
 /// the process's stderr) is captured too: a quiet CPU fallback, and a checkout without Azurite or without Node.js.
 /// </summary>
 [Collection(CliCollection.Name)]
-[Trait("Category", "Integration")]
+[Trait("Category", "Process")]
 public sealed class FreshCloneTests : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(4);

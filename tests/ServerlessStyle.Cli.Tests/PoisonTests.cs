@@ -12,7 +12,7 @@ namespace ServerlessStyle.Cli.Tests;
 /// reason that says so, instead of starting that chunk a fourth time.
 /// </summary>
 [Collection(CliCollection.Name)]
-[Trait("Category", "Integration")]
+[Trait("Category", "Process")]
 public sealed class PoisonTests : IDisposable
 {
     private readonly string _out = Directory.CreateTempSubdirectory("poison-").FullName;

@@ -12,7 +12,7 @@ namespace ServerlessStyle.Cli.Tests;
 /// run (or the one the CLI starts itself when there is none), the drawn sample pictures.
 /// </summary>
 [Collection(CliCollection.Name)]
-[Trait("Category", "Integration")]
+[Trait("Category", "Process")]
 public sealed class RunCommandTests : IDisposable
 {
     private readonly string _out = Directory.CreateTempSubdirectory("serverless-style-run-").FullName;

@@ -67,7 +67,7 @@ public sealed class WorkerJobFixture : IDisposable
 /// chunk back, and a finished job is read by a process that had no part in it. Each test has a task hub of its own.
 /// </summary>
 [Collection(CliCollection.Name)]
-[Trait("Category", "Integration")]
+[Trait("Category", "Process")]
 public sealed class WorkerProcessTests(WorkerJobFixture fixture) : IClassFixture<WorkerJobFixture>, IDisposable
 {
     private static readonly TimeSpan JobTimeout = TimeSpan.FromMinutes(4);

@@ -5,8 +5,9 @@ using ServerlessStyle.Tests.Shared;
 namespace ServerlessStyle.Core.Tests;
 
 /// <summary>
-/// The layers of docs/architecture.md, checked on the built Core assembly: engine below jobs, below storage, below the
-/// workflow and the viewer; the viewer only reads; only Storage holds blob clients.
+/// The layers of docs/architecture.md, checked on the built Core assembly: engine below jobs (which use only its image and
+/// network value types), below storage, below the workflow and the viewer, neither of which uses the other; the viewer
+/// only reads; only Storage holds blob clients.
 /// </summary>
 public sealed class ArchitectureTests
 {
@@ -33,9 +34,19 @@ public sealed class ArchitectureTests
             "ServerlessStyle.Core.Storage", "ServerlessStyle.Core.Workflow", "ServerlessStyle.Core.Viewer", "Microsoft.DurableTask", "Azure"));
 
     [Fact]
+    public void Jobs_UseOfTheEngineOnlyItsImageAndNetworkValueTypes() =>
+        Assert.Empty(ArchitectureRules.TypesUsing(
+            Core, "ServerlessStyle.Core.Jobs",
+            "ServerlessStyle.Core.Evaluation", "ServerlessStyle.Core.Graph", "ServerlessStyle.Core.Optimization", "ServerlessStyle.Core.Onnx"));
+
+    [Fact]
     public void Storage_UsesNoWorkflowViewerOrDurableTask() =>
         Assert.Empty(ArchitectureRules.TypesUsing(
             Core, "ServerlessStyle.Core.Storage", "ServerlessStyle.Core.Workflow", "ServerlessStyle.Core.Viewer", "Microsoft.DurableTask"));
+
+    [Fact]
+    public void Workflow_UsesNoViewer() =>
+        Assert.Empty(ArchitectureRules.TypesUsing(Core, "ServerlessStyle.Core.Workflow", "ServerlessStyle.Core.Viewer"));
 
     [Fact]
     public void Viewer_UsesNoWorkflowOrDurableTask() =>

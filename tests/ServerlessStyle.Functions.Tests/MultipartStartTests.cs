@@ -19,7 +19,7 @@ namespace ServerlessStyle.Functions.Tests;
 /// everything is checked while the body streams and before anything is stored, and a repeated key finds its job
 /// without touching its inputs.
 /// </summary>
-[Trait("Category", "Integration")]
+[Trait("Category", "Storage")]
 public sealed class MultipartStartTests
 {
     private static readonly LimitsOptions Limits = new() { MaxStyles = 3, MaxInputBytes = 200_000 };

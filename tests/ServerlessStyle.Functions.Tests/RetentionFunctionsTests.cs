@@ -14,7 +14,7 @@ namespace ServerlessStyle.Functions.Tests;
 /// The retention timer on real storage (Azurite; the timer and the Durable client are the host's bindings and mocked):
 /// what a job left is deleted counted from the job's end, never its start, and each part only once.
 /// </summary>
-[Trait("Category", "Integration")]
+[Trait("Category", "Storage")]
 public sealed class RetentionFunctionsTests
 {
     private static readonly RetentionOptions Retention = new() { InputDays = 7, ResultDays = 30 };

@@ -112,7 +112,7 @@ internal sealed class GpuCheckCommand : AsyncCommand<GpuCheckCommand.Settings>
                 var chunkMs = chunkClock.Elapsed.TotalMilliseconds;
                 var median = Statistics.Median(times);
                 results[provider] = (terms, gradient, median);
-                // DESIGN.md section 8: a GPU chunk at most 10 % outside evaluations (the optimiser's vector work, transfers).
+                // The goal (docs/contracts.md, Goals): a GPU chunk at most 10 % outside evaluations (the optimiser's vector work, transfers).
                 var outside = 1 - (result.Losses.Count * median / chunkMs);
                 Console.WriteLine($"{spec} {size}x{size} {evaluator.ActiveProvider}: median {median:F1} ms/eval (min {times.Min():F1}), {result.Losses.Count}-eval L-BFGS chunk {chunkMs:F0} ms ({100 * outside:F0} % outside evaluations), loss after chunk {result.State.Loss:G6}, loss {terms.Total:G8}");
             }

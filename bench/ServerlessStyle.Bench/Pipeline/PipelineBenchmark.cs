@@ -87,7 +87,7 @@ public static class PipelineBenchmark
                 services => services.AddSingleton<IStyleWork>(sp =>
                 {
                     engine = sp.GetRequiredService<StyleEngine>();
-                    return timed = new TimedWork(ActivatorUtilities.CreateInstance<StyleWork>(sp));
+                    return timed = new TimedWork(ActivatorUtilities.CreateInstance<GuardedStyleWork>(sp, sp.GetRequiredService<StyleWork>()));
                 }),
                 cancellationToken).ConfigureAwait(false);
             var summary = await host.RunToEndAsync(new JobInput(JobId, request, new WorkflowSettings()), cancellationToken).ConfigureAwait(false);

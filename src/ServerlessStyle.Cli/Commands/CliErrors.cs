@@ -3,13 +3,18 @@ namespace ServerlessStyle.Cli.Commands;
 /// <summary>Turns any failure into one clear line on standard error and a non-zero exit code, never a stack trace.</summary>
 internal static class CliErrors
 {
-    public static int Report(Exception exception)
+    /// <summary>
+    /// Prints the failure and returns the exit code: 2 for a command line that does not parse (an unknown option names
+    /// the nearest one that <paramref name="commands"/>, by default this CLI, declares), 130 when stopped, else 1.
+    /// </summary>
+    public static int Report(Exception exception, System.Reflection.Assembly? commands = null)
     {
         // An AggregateException of one failure, or of the storage SDK's retries (each try the same failure): the first says why.
         var root = exception is AggregateException { InnerExceptions.Count: > 0 } aggregate ? aggregate.InnerExceptions[0] : exception;
         var message = root switch
         {
             OperationCanceledException => "stopped.",
+            Spectre.Console.Cli.CommandParseException parse => UnknownOptions.Describe(parse, commands ?? typeof(CliErrors).Assembly),
             Spectre.Console.Cli.CommandAppException => root.Message,
             _ => root.Message,
         };
@@ -20,6 +25,11 @@ internal static class CliErrors
             Console.Error.WriteLine(Local.Secrets.Redact(root.ToString()));
         }
 
-        return root is OperationCanceledException ? 130 : 1;
+        return root switch
+        {
+            OperationCanceledException => 130,
+            Spectre.Console.Cli.CommandParseException => UnknownOptions.ExitCode,
+            _ => 1,
+        };
     }
 }

@@ -172,7 +172,8 @@ public static class ImageLoader
         return new ImageTensor(h, w, data);
     }
 
-    private static Image<Rgb24> Resize(Image<Rgb24> image, int height, int width)
+    /// <summary>Resizes <paramref name="image"/> in place to exactly <paramref name="height"/> x <paramref name="width"/> with <see cref="Resampler"/>.</summary>
+    internal static Image<Rgb24> Resize(Image<Rgb24> image, int height, int width)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);

@@ -2,9 +2,11 @@ namespace ServerlessStyle.Core.Jobs;
 
 /// <summary>
 /// One (content, styles) combination that becomes one result image and one StylePair orchestration;
-/// <see cref="Start"/> is set only on a later stage of a coarse-to-fine pair: where that stage begins.
+/// <see cref="Start"/> is set only on a later stage of a coarse-to-fine pair: where that stage begins;
+/// <see cref="LastStageOf"/> only on its last stage: the pair's own id, whose folder gets that stage's final image too.
 /// </summary>
-public sealed record PairPlan(int Index, string PairId, string Content, IReadOnlyList<StyleInput> Styles, StageStart? Start = null);
+public sealed record PairPlan(
+    int Index, string PairId, string Content, IReadOnlyList<StyleInput> Styles, StageStart? Start = null, string? LastStageOf = null);
 
 /// <summary>The pairs a valid request expands to.</summary>
 public sealed record JobPlan(string JobId, IReadOnlyList<PairPlan> Pairs)
@@ -42,7 +44,7 @@ public sealed record StageStart(string PairId, int Chunk);
 /// <summary>One stage of a pair: its output height and iterations.</summary>
 public sealed record StagePlan(int Index, int Height, int Iterations);
 
-/// <summary>The coarse-to-fine stages of a request (DESIGN.md leaves them open; see docs/artistic-controls.md).</summary>
+/// <summary>The coarse-to-fine stages of a request (docs/artistic-controls.md).</summary>
 public static class Stages
 {
     /// <summary>The stages; a request without <see cref="JobRequest.Scales"/> has none (the pair runs as one chain).</summary>
@@ -54,8 +56,11 @@ public static class Stages
     /// <summary>A stage's blobs live in a folder of the pair: results/{job}/{pair}/stage-{k}-{height}/..., the same under work/.</summary>
     public static string PairId(string pairId, StagePlan stage) => $"{pairId}/stage-{stage.Index}-{stage.Height}";
 
-    /// <summary>A stage's pair (its blob folder and start) and request (its height and iterations, no further stages).</summary>
+    /// <summary>
+    /// A stage's pair (its blob folder, its start, the pair it ends when it is the last) and request (its height and
+    /// iterations, no further stages).
+    /// </summary>
     public static (PairPlan Pair, JobRequest Request) Of(PairPlan pair, JobRequest request, StagePlan stage, StageStart? start) =>
-        (pair with { PairId = PairId(pair.PairId, stage), Start = start },
+        (pair with { PairId = PairId(pair.PairId, stage), Start = start, LastStageOf = stage.Index == Of(request).Count - 1 ? pair.PairId : null },
          request with { Height = stage.Height, Iterations = stage.Iterations, Scales = null, StageIterations = null });
 }

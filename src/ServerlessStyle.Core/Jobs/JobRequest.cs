@@ -76,7 +76,7 @@ public sealed record OptimizerRequest
     public bool RestartEachIteration { get; init; }
 }
 
-/// <summary>The job request, JSON version 1 (DESIGN.md section 4). Weights left null take the network's defaults.</summary>
+/// <summary>The job request, JSON version 1 (docs/contracts.md). Weights left null take the network's defaults.</summary>
 public sealed record JobRequest
 {
     public int Version { get; init; } = 1;

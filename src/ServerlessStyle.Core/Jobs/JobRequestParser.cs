@@ -11,7 +11,7 @@ public static partial class JobRequestParser
     /// <summary>The containers a request may name: inputs only, never results or internal state.</summary>
     public static readonly IReadOnlyList<string> InputContainers = ["uploads", "styles", "inbox"];
 
-    /// <summary>camelCase, unknown fields and nulls for required fields rejected, comments allowed (DESIGN.md's sample has them).</summary>
+    /// <summary>camelCase, unknown fields and nulls for required fields rejected, comments allowed (docs/contracts.md's sample has them).</summary>
     public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web)
     {
         PropertyNameCaseInsensitive = false,

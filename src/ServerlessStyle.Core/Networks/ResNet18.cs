@@ -14,7 +14,7 @@ public static class ResNet18
     public const string RelativePath = "DnnImageModels/ResNet18Onnx/ResNet18.onnx";
 
     /// <summary>
-    /// Taps chosen by looking at results (DESIGN.md): style on the stem and stages 1-2, content on stage 3. Each is the
+    /// Taps chosen by looking at results (docs/networks-and-imaging.md): style on the stem and stages 1-2, content on stage 3. Each is the
     /// output of a Relu node; style layers weigh 1/3 each since NormalizeStyleLayersAtStart makes each start at 1.
     /// </summary>
     public static IReadOnlyList<StyleLayer> StyleLayers { get; } =

@@ -3,7 +3,7 @@ using System.Text;
 namespace ServerlessStyle.Core.Storage;
 
 /// <summary>
-/// Every blob path of DESIGN.md section 3 in one place. Paths are inside a container; the container names themselves
+/// Every blob path of docs/contracts.md (Blob layout) in one place. Paths are inside a container; the container names themselves
 /// (with the deployment prefix) come from <see cref="Storage.StorageOptions"/>.
 /// </summary>
 public static class BlobLayout
@@ -79,10 +79,8 @@ public static class BlobLayout
     /// <summary>In the results container: the job's contact sheet (one row per pair, one column per iteration).</summary>
     public static string ContactSheet(string jobId) => $"{jobId}/{ContactSheetFile}";
 
-    /// <summary>In the results container: one row per evaluation, <see cref="LossCsvHeader"/> first.</summary>
+    /// <summary>In the results container: one row per evaluation, in the format of <see cref="LossCsv"/>.</summary>
     public static string LossLog(string jobId, string pairId) => $"{jobId}/{pairId}/loss.csv";
-
-    public const string LossCsvHeader = "evaluation,iteration,content,style,tv,loss";
 
     /// <summary>In the work container: content features and style Gram matrices, computed once per pair.</summary>
     public static string Targets(string jobId, string pairId) => $"{jobId}/{pairId}/targets.bin";

@@ -5,7 +5,7 @@ namespace ServerlessStyle.Core.Storage;
 
 /// <summary>
 /// The storage layer as the workflow, the starters and the viewer use it: job documents, inputs, a worker's internal
-/// state and the results, all in one account (DESIGN.md section 3). One per process: the work store keeps the pairs'
+/// state and the results, all in one account (docs/contracts.md). One per process: the work store keeps the pairs'
 /// targets and checkpoints in memory between chunks.
 /// </summary>
 public sealed class JobStorage
@@ -35,4 +35,14 @@ public sealed class JobStorage
 
     /// <summary>How often each activity of a job started and ended, across every worker.</summary>
     public ActivityAttempts Attempts { get; }
+
+    /// <summary>
+    /// Records a job that validation refused: its job.json says what was asked and when (its page shows them; the
+    /// summary adds the reason). A job.json already there is left as it is.
+    /// </summary>
+    public async Task RecordRefusedAsync(string jobId, Jobs.JobRequest request, CancellationToken cancellationToken = default)
+    {
+        await Results.EnsureContainerAsync(cancellationToken).ConfigureAwait(false);
+        await Documents.UpdateAsync(jobId, job => job ?? Jobs.JobDocument.Refused(jobId, request), cancellationToken).ConfigureAwait(false);
+    }
 }

@@ -21,7 +21,7 @@ public static class LossLog
     public static async Task WriteHeaderAsync(BlockBlobClient blob, CancellationToken cancellationToken = default)
     {
         var header = BlockId(-1);
-        await StageAsync(blob, header, BlobLayout.LossCsvHeader + "\n", cancellationToken).ConfigureAwait(false);
+        await StageAsync(blob, header, LossCsv.Header + "\n", cancellationToken).ConfigureAwait(false);
         try
         {
             await blob.CommitBlockListAsync(
@@ -45,7 +45,7 @@ public static class LossLog
             // header is staged too, in case its own commit was lost (its activity crashed after the checkpoint).
             await Task.WhenAll(
                 StageAsync(blob, id, rows, cancellationToken),
-                StageAsync(blob, header, BlobLayout.LossCsvHeader + "\n", cancellationToken)).ConfigureAwait(false);
+                StageAsync(blob, header, LossCsv.Header + "\n", cancellationToken)).ConfigureAwait(false);
             var (committed, etag) = await CommittedAsync(blob, cancellationToken).ConfigureAwait(false);
             var blocks = committed.Where(b => b != header && b != id).Append(id).OrderBy(Iteration).Prepend(header).ToList();
 

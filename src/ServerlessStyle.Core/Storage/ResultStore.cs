@@ -21,6 +21,22 @@ public sealed class ResultStore(BlobStore store, StorageOptions storage)
         return $"{LogicalContainer}/{name}";
     }
 
+    /// <summary>
+    /// Stores a pair's final image; the last stage of a coarse-to-fine pair (<paramref name="pairOfLastStage"/> set) stores it
+    /// in the pair's own folder too, where users, the contact sheet and the job page look for it. Returns the stage's reference.
+    /// </summary>
+    public async Task<string> WriteFinalImageAsync(
+        string jobId, string pairId, string? pairOfLastStage, BinaryData png, CancellationToken cancellationToken = default)
+    {
+        var final = await WriteAsync(BlobLayout.FinalImage(jobId, pairId), png, cancellationToken).ConfigureAwait(false);
+        if (pairOfLastStage is not null)
+        {
+            await WriteAsync(BlobLayout.FinalImage(jobId, pairOfLastStage), png, cancellationToken).ConfigureAwait(false);
+        }
+
+        return final;
+    }
+
     /// <summary>Starts a pair's loss.csv with its header (a re-run of the first activity starts it again).</summary>
     public Task StartLossLogAsync(string jobId, string pairId, CancellationToken cancellationToken = default) =>
         LossLog.WriteHeaderAsync(store.BlockBlob(Container, BlobLayout.LossLog(jobId, pairId)), cancellationToken);

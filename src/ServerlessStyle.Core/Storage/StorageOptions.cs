@@ -1,6 +1,6 @@
 namespace ServerlessStyle.Core.Storage;
 
-/// <summary>Where the blobs live: the connection and the container names of DESIGN.md section 3.</summary>
+/// <summary>Where the blobs live: the connection and the container names of docs/contracts.md.</summary>
 public sealed class StorageOptions
 {
     public const string SectionName = "ServerlessStyle:Storage";

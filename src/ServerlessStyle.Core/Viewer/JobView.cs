@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ServerlessStyle.Core.Jobs;
@@ -9,9 +8,6 @@ namespace ServerlessStyle.Core.Viewer;
 
 /// <summary>One iteration's image: its 0-based index and its URL relative to the job's view page.</summary>
 public sealed record IterationView(int I, string Url);
-
-/// <summary>One row of loss.csv: the loss terms after one evaluation.</summary>
-public sealed record LossRow(int Evaluation, int Iteration, double Content, double Style, double Tv, double Loss);
 
 /// <summary>An input image of a pair: its blob name as the request wrote it and its URL.</summary>
 public sealed record InputView(string Blob, string Url);
@@ -105,7 +101,7 @@ public sealed record JobView(
 
         var lossName = BlobLayout.LossLog(jobId, key);
         var loss = names.Contains(lossName) && await storage.Results.TryReadAsync(lossName, cancellationToken).ConfigureAwait(false) is { } csv
-            ? ParseLossCsv(csv.ToString(), $"{storage.Options.Container(storage.Options.Results)}/{lossName}")
+            ? ParseLoss(csv.ToString(), $"{storage.Options.Container(storage.Options.Results)}/{lossName}")
             : [];
         double? secondsPerEvaluation = null;
         if (iterations.Count > 0
@@ -128,42 +124,18 @@ public sealed record JobView(
             names.Contains(lossName) ? JobFiles.Url($"{key}/loss.csv") : null);
     }
 
-    /// <summary>Parses loss.csv (<see cref="BlobLayout.LossCsvHeader"/>, then one row per evaluation).</summary>
-    public static IReadOnlyList<LossRow> ParseLossCsv(string text, string source = "loss.csv")
+    /// <summary>A pair's loss rows (<see cref="LossCsv"/>); a malformed file fails the view, naming it.</summary>
+    private static IReadOnlyList<LossRow> ParseLoss(string text, string source)
     {
-        ArgumentNullException.ThrowIfNull(text);
-        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (lines.Length == 0)
+        try
         {
-            return [];
+            return LossCsv.Parse(text, source);
         }
-
-        if (lines[0] != BlobLayout.LossCsvHeader)
+        catch (LossCsvException e)
         {
-            throw new JobViewException($"{source}: the header is '{lines[0]}', expected '{BlobLayout.LossCsvHeader}'.");
+            throw new JobViewException(e.Message, e);
         }
-
-        var rows = new List<LossRow>(lines.Length - 1);
-        for (var n = 1; n < lines.Length; n++)
-        {
-            var cells = lines[n].Split(',');
-            if (cells.Length != 6
-                || !int.TryParse(cells[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var evaluation)
-                || !int.TryParse(cells[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var iteration)
-                || !TryParseDouble(cells[2], out var content) || !TryParseDouble(cells[3], out var style)
-                || !TryParseDouble(cells[4], out var tv) || !TryParseDouble(cells[5], out var loss))
-            {
-                throw new JobViewException($"{source}: line {n + 1} ('{lines[n]}') is not six numbers evaluation,iteration,content,style,tv,loss.");
-            }
-
-            rows.Add(new LossRow(evaluation, iteration, content, style, tv, loss));
-        }
-
-        return rows;
     }
-
-    private static bool TryParseDouble(string text, out double value) =>
-        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
 
     internal static bool IsSafeSegment(string segment) =>
         segment.Length is > 0 and <= 128 && segment is not ("." or "..")

@@ -23,7 +23,7 @@ public sealed class StorageInputImageSource(JobStorage storage) : IInputImageSou
 /// <summary>
 /// The input images of the pairs this process works on: each input is downloaded once per pair and kept, with the
 /// content decoded at the output size, for the pair's later activities (a chunk that preserves colours needs the
-/// content at every iteration). Bad input becomes a <see cref="JobRequestException"/> that names the field.
+/// content at every iteration, for its PNG). Bad input becomes a <see cref="JobRequestException"/> that names the field.
 /// </summary>
 public sealed class InputImages(IInputImageSource source, IOptions<LimitsOptions> limits)
 {
@@ -42,6 +42,32 @@ public sealed class InputImages(IInputImageSource source, IOptions<LimitsOptions
         });
     }
 
+    /// <summary>
+    /// Checks every input of a request (contents, styles, an init image) exists and decodes within the limits; returns
+    /// the contents' sizes, in order.
+    /// </summary>
+    public async Task<IReadOnlyList<(int Width, int Height)>> CheckRequestAsync(JobRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var sizes = new List<(int Width, int Height)>();
+        for (var i = 0; i < request.Content.Count; i++)
+        {
+            sizes.Add(await CheckAsync(request.Content[i], request.Content.Count == 1 ? "content" : $"content[{i}]", cancellationToken).ConfigureAwait(false));
+        }
+
+        for (var i = 0; i < request.Styles.Count; i++)
+        {
+            await CheckAsync(request.Styles[i].Blob, $"styles[{i}].blob", cancellationToken).ConfigureAwait(false);
+        }
+
+        if (request.Init is not (InitChoices.Content or InitChoices.Noise or InitChoices.Style))
+        {
+            await CheckAsync(request.Init, "init", cancellationToken).ConfigureAwait(false);
+        }
+
+        return sizes;
+    }
+
     /// <summary>The pair's content at <paramref name="height"/>, width by the aspect ratio (the output size).</summary>
     public async Task<ImageTensor> ContentAsync(string jobId, PairPlan pair, int height, CancellationToken cancellationToken = default)
     {
@@ -58,12 +84,62 @@ public sealed class InputImages(IInputImageSource source, IOptions<LimitsOptions
         return content;
     }
 
+    /// <summary>
+    /// The pair's style images with their weights, at the size the loss wants: Keras resizes the style image to exactly
+    /// the output size before taking its Grams; styleScale resizes it relative to that size (ComputeTargets rescales a
+    /// Gram of another size by the ratio of positions). The size is the output's times the scale, rounded, at least 1 px.
+    /// </summary>
+    public async Task<List<(ImageTensor Image, double Weight)>> StylesAsync(
+        string jobId, PairPlan pair, ImageTensor content, double styleScale, CancellationToken cancellationToken = default)
+    {
+        var height = Math.Max(1, (int)Math.Round(content.Height * styleScale, MidpointRounding.AwayFromZero));
+        var width = Math.Max(1, (int)Math.Round(content.Width * styleScale, MidpointRounding.AwayFromZero));
+        var styles = new List<(ImageTensor Image, double Weight)>();
+        foreach (var style in pair.Styles)
+        {
+            styles.Add((await ExactAsync(jobId, pair, style.Blob, "styles", height, width, cancellationToken).ConfigureAwait(false), style.Weight));
+        }
+
+        return styles;
+    }
+
     /// <summary>An input of the pair (a style, a start image) resized to exactly <paramref name="height"/> x <paramref name="width"/>.</summary>
     public async Task<ImageTensor> ExactAsync(
         string jobId, PairPlan pair, string blob, string field, int height, int width, CancellationToken cancellationToken = default)
     {
         var bytes = await BytesAsync(Of(jobId, pair), blob, field, cancellationToken).ConfigureAwait(false);
         return Decode(blob, field, () => ImageLoader.LoadExact(bytes, height, width, Limits));
+    }
+
+    /// <summary>
+    /// The optimiser's first point at the content's size, as the request's init says: the content (Keras), uniform noise
+    /// from the seed, the pair's heaviest style (the first on ties) or an image blob, both resized to exactly that size.
+    /// </summary>
+    public async Task<ImageTensor> InitAsync(string jobId, JobRequest request, PairPlan pair, ImageTensor content, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(content);
+        return request.Init switch
+        {
+            InitChoices.Content => content,
+            InitChoices.Noise => StartPoints.Noise(content.Height, content.Width, request.Seed),
+            InitChoices.Style => await ExactAsync(
+                jobId, pair, pair.Styles.First(s => s.Weight == pair.Styles.Max(t => t.Weight)).Blob, "styles", content.Height, content.Width, cancellationToken).ConfigureAwait(false),
+            _ => await ExactAsync(jobId, pair, request.Init, "init", content.Height, content.Width, cancellationToken).ConfigureAwait(false),
+        };
+    }
+
+    /// <summary>An output image as PNG: the state as it is, or with the content's colours when the request asks for them.</summary>
+    public async Task<BinaryData> ToPngAsync(string jobId, PairPlan pair, JobRequest request, ImageTensor image, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!request.PreserveColors)
+        {
+            return BinaryData.FromBytes(ImageWriter.ToPng(image));
+        }
+
+        var content = await ContentAsync(jobId, pair, request.Height, cancellationToken).ConfigureAwait(false);
+        return BinaryData.FromBytes(ImageWriter.ToPng(ColorPreservation.Apply(image, content)));
     }
 
     /// <summary>Drops the pair's downloaded bytes once its targets are computed; keeps the decoded content its chunks need.</summary>

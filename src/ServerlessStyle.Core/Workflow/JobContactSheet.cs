@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using ServerlessStyle.Core.Imaging;
 using ServerlessStyle.Core.Storage;
 
@@ -48,5 +49,18 @@ public static class JobContactSheet
 
         await storage.Results.WriteAsync(BlobLayout.ContactSheet(jobId), BinaryData.FromBytes(png), cancellationToken).ConfigureAwait(false);
         return BlobLayout.ContactSheet(jobId);
+    }
+
+    /// <summary>Writes the sheet at a job's end; a sheet that cannot be drawn is logged, not allowed to fail a finished job.</summary>
+    public static async Task TryWriteAsync(JobStorage storage, string jobId, ILogger logger, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await WriteAsync(storage, jobId, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Job {JobId}: no contact sheet: {Reason}", jobId, e.Message);
+        }
     }
 }

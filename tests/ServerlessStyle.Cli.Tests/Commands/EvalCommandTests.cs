@@ -4,6 +4,8 @@ using ServerlessStyle.Core.Networks;
 
 namespace ServerlessStyle.Cli.Tests.Commands;
 
+/// <summary>`eval` end to end: real loss and gradient evaluations of real networks, seconds each (Category Slow).</summary>
+[Trait("Category", "Slow")]
 public sealed class EvalCommandTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("eval-tests-").FullName;

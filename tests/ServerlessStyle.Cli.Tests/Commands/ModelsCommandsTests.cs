@@ -73,7 +73,7 @@ public sealed class ModelsCommandsTests : IDisposable
     }
 
     [Fact]
-    [Trait("Category", "Integration")]
+    [Trait("Category", "Process")]
     public async Task ModelsUpload_ThenRunAutoInAProcessWithNoLocalModel_RunsTheUploadedVgg19()
     {
         // The deployer's side: a VGG19-shaped network in its own model store (what 'models import' writes), then uploaded.

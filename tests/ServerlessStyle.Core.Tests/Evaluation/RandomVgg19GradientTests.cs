@@ -5,6 +5,7 @@ using Xunit.Abstractions;
 namespace ServerlessStyle.Core.Tests.Evaluation;
 
 /// <summary>The full VGG19-shaped network: the gradient's directional derivatives against central differences.</summary>
+[Trait("Category", "Slow")]
 public sealed class RandomVgg19GradientTests(ITestOutputHelper output)
 {
     private static readonly LossNetwork Network = RandomVgg19.Create();

@@ -3,7 +3,7 @@ using ServerlessStyle.Core.Storage;
 
 namespace ServerlessStyle.Core.Tests.Storage;
 
-[Trait("Category", "Integration")]
+[Trait("Category", "Storage")]
 public sealed class BlobStoreTests
 {
     private readonly BlobStore _store = new(Azurite.CreateService());

@@ -6,7 +6,7 @@ using ServerlessStyle.Core.Tests.Optimization;
 namespace ServerlessStyle.Core.Tests.Storage;
 
 /// <summary>Checkpoints are written once: a second write of the same name, direct or behind, keeps the first on Azurite.</summary>
-[Trait("Category", "Integration")]
+[Trait("Category", "Storage")]
 public sealed class CheckpointStoreTests
 {
     private const string Name = "j1/p0/state-0001.bin";

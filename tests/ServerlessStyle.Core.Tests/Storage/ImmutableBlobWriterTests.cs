@@ -5,7 +5,7 @@ using ServerlessStyle.Core.Workflow;
 
 namespace ServerlessStyle.Core.Tests.Storage;
 
-[Trait("Category", "Integration")]
+[Trait("Category", "Storage")]
 public sealed class ImmutableBlobWriterTests
 {
     private readonly BlobStore _store = new(Azurite.CreateService());

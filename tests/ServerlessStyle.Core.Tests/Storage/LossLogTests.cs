@@ -10,10 +10,10 @@ using ServerlessStyle.Core.Workflow;
 namespace ServerlessStyle.Core.Tests.Storage;
 
 /// <summary>loss.csv as one block per iteration on Azurite: what a reader downloads after appends and re-runs.</summary>
-[Trait("Category", "Integration")]
+[Trait("Category", "Storage")]
 public sealed class LossLogTests
 {
-    private const string Header = BlobLayout.LossCsvHeader + "\n";
+    private const string Header = LossCsv.Header + "\n";
     private readonly BlobStore _store = new(Azurite.CreateService());
 
     private async Task<BlockBlobClient> NewLogAsync()

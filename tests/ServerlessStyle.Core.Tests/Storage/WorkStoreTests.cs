@@ -5,7 +5,7 @@ using ServerlessStyle.Core.Storage;
 namespace ServerlessStyle.Core.Tests.Storage;
 
 /// <summary>Chunk outcomes on Azurite: written by one version of the app, read by another after a deploy.</summary>
-[Trait("Category", "Integration")]
+[Trait("Category", "Storage")]
 public sealed class WorkStoreTests
 {
     private readonly BlobStore _store = new(Azurite.CreateService());

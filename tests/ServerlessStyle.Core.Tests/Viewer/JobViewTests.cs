@@ -7,7 +7,7 @@ using ServerlessStyle.Core.Workflow;
 
 namespace ServerlessStyle.Core.Tests.Viewer;
 
-[Trait("Category", "Integration")]
+[Trait("Category", "Storage")]
 public sealed class JobViewTests
 {
     [Fact]
@@ -53,7 +53,7 @@ public sealed class JobViewTests
         }
 
         await job.Store.UploadAsync(job.Results, $"{ViewerTestJob.JobId}/p1-the_scream/stage-1-48/loss.csv",
-            BinaryData.FromString($"{BlobLayout.LossCsvHeader}\n1,0,1,2,3,6\n2,1,1,1,1,3\n"));
+            BinaryData.FromString($"{LossCsv.Header}\n1,0,1,2,3,6\n2,1,1,1,1,3\n"));
 
         var view = await JobView.LoadAsync(job.Jobs, ViewerTestJob.JobId);
 
@@ -103,21 +103,6 @@ public sealed class JobViewTests
     }
 
     [Fact]
-    public void ParseLossCsv_WrongHeader_ThrowsNamingTheSource()
-    {
-        var error = Assert.Throws<JobViewException>(() => JobView.ParseLossCsv("a,b\n1,2\n", "results/j/p/loss.csv"));
-        Assert.Contains("results/j/p/loss.csv", error.Message, StringComparison.Ordinal);
-        Assert.Contains("header", error.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void ParseLossCsv_ShortRow_ThrowsNamingTheLine()
-    {
-        var error = Assert.Throws<JobViewException>(() => JobView.ParseLossCsv(BlobLayout.LossCsvHeader + "\n1,0,1,2,3,6\n2,0,1\n"));
-        Assert.Contains("line 3", error.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public void ToJson_DivergedLoss_WritesNaNInsteadOfFailing()
     {
         var view = new JobView("j", "Running", null, 1, "files/job.json", null, [
@@ -140,7 +125,7 @@ public sealed class JobViewTests
         Assert.Equal("image/png", image!.ContentType);
         Assert.Equal(ViewerTestJob.Png(ViewerTestJob.ImageWidth, ViewerTestJob.ImageHeight, ViewerTestJob.IterationColor(1)).ToArray(), ReadAll(image.Content));
         Assert.Equal(ViewerTestJob.Png(30, 40, new(230, 90, 30)).ToArray(), ReadAll(style!.Content));
-        Assert.StartsWith(BlobLayout.LossCsvHeader, new StreamReader(csv!.Content).ReadToEnd(), StringComparison.Ordinal);
+        Assert.StartsWith(LossCsv.Header, new StreamReader(csv!.Content).ReadToEnd(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -93,7 +93,7 @@ internal sealed class ViewerTestJob
 
     private async Task WritePairAsync(string pairId, int[] iterations)
     {
-        var csv = new StringBuilder(BlobLayout.LossCsvHeader + "\n");
+        var csv = new StringBuilder(LossCsv.Header + "\n");
         var evaluation = 0;
         foreach (var i in iterations)
         {

@@ -7,7 +7,7 @@ namespace ServerlessStyle.Core.Tests.Workflow;
 public sealed class BlobLayoutAndIdsTests
 {
     [Fact]
-    public void Paths_FollowDesignSection3()
+    public void Paths_FollowTheBlobLayoutOfTheContracts()
     {
         Assert.Equal("j1/job.json", BlobLayout.JobJson("j1"));
         Assert.Equal("j1/p0-starry_night/res_at_iteration_9.png", BlobLayout.IterationImage("j1", "p0-starry_night", 9));

@@ -69,6 +69,17 @@ public sealed class CoarseToFineTests(EngineFixture fixture)
     }
 
     [Fact]
+    public async Task Scales_LastStagesFinalImage_IsAlsoThePairsFinalImage()
+    {
+        // Where users (the CLI prints {pair}/final.png), the contact sheet and the job page look for a pair's result.
+        var (pipeline, input, _) = await RunAsync(Pipeline.FastRetries);
+
+        Assert.Equal(
+            await pipeline.ReadAsync(pipeline.Results, BlobLayout.FinalImage(input.JobId, $"{PairId}/stage-1-48")),
+            await pipeline.ReadAsync(pipeline.Results, BlobLayout.FinalImage(input.JobId, PairId)));
+    }
+
+    [Fact]
     public async Task Scales_ContinueAsNewEveryChunk_GivesTheSameImages()
     {
         var whole = await RunAsync(Pipeline.FastRetries);

@@ -48,7 +48,17 @@ public sealed class DuplicateChunkTests(EngineFixture fixture)
 
     private static async Task<(string LossCsv, byte[] Final, byte[] LastState)> EndAsync(Pipeline pipeline, PairInput pair, StyleWork work)
     {
-        await work.FinalizeAsync(pair with { NextChunk = Iterations });
+        // Retried as the durable retry policy would: the other worker may have stored the last chunk's end state first,
+        // which this worker learns only when it flushes its own upload of it here.
+        try
+        {
+            await work.FinalizeAsync(pair with { NextChunk = Iterations });
+        }
+        catch (CheckpointConflictException)
+        {
+            await work.FinalizeAsync(pair with { NextChunk = Iterations });
+        }
+
         return (
             System.Text.Encoding.UTF8.GetString(await pipeline.ReadAsync(pipeline.Results, BlobLayout.LossLog("dup", pair.Pair.PairId))),
             await pipeline.ReadAsync(pipeline.Results, BlobLayout.FinalImage("dup", pair.Pair.PairId)),

@@ -21,7 +21,8 @@ public sealed class RegistrationTests
             .AddServerlessStyle()
             .BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
 
-        // The real work behind the decorator that turns a canceled job's stop into JobCanceledException.
+        // The real work behind the attempt guard (GuardedStyleWork), behind the decorator that turns a canceled job's stop
+        // into JobCanceledException.
         Assert.IsType<CancelAwareStyleWork>(services.GetRequiredService<IStyleWork>());
         Assert.NotNull(services.GetRequiredService<StyleWork>());
         Assert.NotNull(services.GetRequiredService<StyleActivities>());

@@ -14,7 +14,7 @@ using SixLabors.ImageSharp.PixelFormats;
 namespace ServerlessStyle.Functions.Tests.Viewer;
 
 /// <summary>The viewer's HTTP functions called directly with DefaultHttpContext requests, over a job stored in Azurite.</summary>
-[Trait("Category", "Integration")]
+[Trait("Category", "Storage")]
 public sealed class JobViewFunctionsTests
 {
     private const string JobId = "job-functions-view";
@@ -126,7 +126,7 @@ public sealed class JobViewFunctionsTests
         await _store.UploadAsync(results, BlobLayout.JobJson(JobId), BinaryData.FromString(job.ToJson()));
         await _store.UploadAsync(results, BlobLayout.IterationImage(JobId, PairId, 0), BinaryData.FromBytes(_image));
         await _store.UploadAsync(results, BlobLayout.LossLog(JobId, PairId), BinaryData.FromString(
-            BlobLayout.LossCsvHeader + "\n1,0,1.5,2.5,0.5,4.5\n2,0,1.25,2,0.25,3.5\n"));
+            LossCsv.Header + "\n1,0,1.5,2.5,0.5,4.5\n2,0,1.25,2,0.25,3.5\n"));
     }
 
     private static byte[] Png(int width, int height)

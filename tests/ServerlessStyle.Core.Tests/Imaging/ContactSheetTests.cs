@@ -1,9 +1,10 @@
 using ServerlessStyle.Core.Imaging;
+using ServerlessStyle.Core.Tests.Viewer;
 using ServerlessStyle.Core.Workflow;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
-namespace ServerlessStyle.Core.Tests.Viewer;
+namespace ServerlessStyle.Core.Tests.Imaging;
 
 public sealed class ContactSheetTests
 {
@@ -82,7 +83,7 @@ public sealed class ContactSheetTests
     }
 
     [Fact]
-    [Trait("Category", "Integration")]
+    [Trait("Category", "Storage")]
     public async Task JobContactSheet_Write_StoresADecodablePngSizedByTheGrid()
     {
         var job = await ViewerTestJob.CreateAsync();

@@ -1,7 +1,7 @@
 using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Workflow;
 
-namespace ServerlessStyle.Core.Tests.Workflow;
+namespace ServerlessStyle.Core.Tests.Jobs;
 
 public sealed class JobRequestParserTests
 {
@@ -10,7 +10,7 @@ public sealed class JobRequestParserTests
     [Fact]
     public void Parse_DesignSample_ReadsEveryField()
     {
-        // DESIGN.md section 4's sample, comments included.
+        // docs/contracts.md's sample, comments included.
         const string json = """
             {
               "content": "uploads/j1/photo.jpg",            // or a list of blob names

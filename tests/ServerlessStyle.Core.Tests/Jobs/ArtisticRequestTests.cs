@@ -1,7 +1,7 @@
 using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Workflow;
 
-namespace ServerlessStyle.Core.Tests.Workflow;
+namespace ServerlessStyle.Core.Tests.Jobs;
 
 /// <summary>Validation of the artistic controls in a request: each bad value names its field.</summary>
 public sealed class ArtisticRequestTests
