@@ -1,5 +1,5 @@
 // The one storage account: the Functions host and Durable task hub (queues, tables, blob leases) and the
-// app's own containers of DESIGN.md section 3. Identity-only access: shared keys are switched off.
+// app's own containers (docs/contracts.md, "Blob layout"). Identity-only access: shared keys are switched off.
 
 @description('Storage account name: 3-24 lowercase letters and digits, globally unique.')
 param name string
@@ -26,7 +26,7 @@ param safetyNetDays int
 @description('Storage queue that receives the inbox container\'s BlobCreated events from Event Grid (the app\'s inbox trigger reads it).')
 param inboxQueueName string
 
-// The names of DESIGN.md section 3; the app reads the same prefix from ServerlessStyle__Storage__ContainerPrefix.
+// The container names of docs/contracts.md, "Blob layout"; the app reads the same prefix from ServerlessStyle__Storage__ContainerPrefix.
 var containerNames = ['inbox', 'styles', 'uploads', 'results', 'work', 'models']
 
 // What the app deletes by itself once a job has ended (JobRetention): its internal state, its uploads and its inbox
