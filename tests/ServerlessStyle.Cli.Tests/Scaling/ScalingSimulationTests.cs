@@ -1,4 +1,8 @@
 using System.Globalization;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using ServerlessStyle.Core.Jobs;
+using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Cli.Samples;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Processing;
@@ -49,8 +53,9 @@ public sealed class ScalingInputs : IDisposable
 /// Azurite, with a polling interval of 1 s and a cooldown of 10 s instead of Container Apps' 30 s and 300 s, starting
 /// and stopping real <c>worker</c> processes (each one replica: the same orchestrations, activities, backend and queues
 /// as a Functions replica). Each test prints its timeline and replica-seconds (run with
-/// <c>--logger "console;verbosity=detailed"</c> to see them). Not simulated here: an inbox message waking the fleet
-/// and the retention schedule at zero, which need the inbox queue and the scheduled purge of the deployment.
+/// <c>--logger "console;verbosity=detailed"</c> to see them). Not simulated here: the retention schedule at zero, a
+/// KEDA cron rule of the deployment (infra/app/function-app.bicep) that wakes a Functions replica for its timer; the
+/// workers have no retention timer of their own.
 /// </summary>
 [Collection(CliCollection.Name)]
 [Trait("Category", "Integration")]
@@ -144,6 +149,46 @@ public sealed class ScalingSimulationTests(ScalingInputs inputs, ITestOutputHelp
                          $"exited {(victim.ExitedAt!.Value - victim.StopSentAt.Value).TotalSeconds:0.0} s later{(victim.Killed ? " by SIGKILL" : "")}; " +
                          $"the chunk of {pair} it ran started again on another replica {(again - victim.StopSentClock!.Value).TotalSeconds:0.0} s after the SIGTERM");
         PrintCost(scaler, "three pairs, one replica scaled in mid-chunk", submitted, done);
+    }
+
+    [Fact]
+    public async Task InboxAtZero_OneDrop_WakesTheFleetWhichStartsAndFinishesTheJobThenReturnsToZero()
+    {
+        // The library style under a name of this test's own; the drop goes to the inbox queue that every worker reads,
+        // as Event Grid puts an upload's event there in Azure.
+        var style = $"sim{Guid.NewGuid():N}"[..12];
+        var storage = new JobStorage(BlobStore.FromConnectionString(Storage), Options.Create(new StorageOptions()), NullLogger<JobStorage>.Instance);
+        await storage.Inputs.UploadAsync($"styles/{style}.png", BinaryData.FromBytes(await File.ReadAllBytesAsync(inputs.Styles[0])));
+        await using var scaler = Autoscaler();
+        scaler.Start();
+        await scaler.WaitForAsync(t => t.Count >= 2, TimeSpan.FromSeconds(30), "two polls");
+        Assert.All(scaler.Timeline, p => Assert.Equal(0, p.Replicas));
+
+        var dropped = scaler.Now;
+        var (code, text, error) = await CliProcess.RunInProcessAsync(
+            "inbox", "drop", inputs.Content, "--styles", style, "--set", "height=32", "--set", "iterations=2", "--set", "evaluationsPerIteration=3",
+            "--set", "network=random-vgg19", "--storage", Storage);
+        Assert.True(code == 0, $"inbox drop exit {code}: {error}");
+        var job = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Single(l => l.StartsWith("job: ", StringComparison.Ordinal))[5..];
+
+        // The inbox rule woke the fleet at the first poll after the drop, and the job it started ran to its end.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        JobDocument? document;
+        while ((document = await storage.Documents.ReadAsync(job)) is not { State: JobState.Completed or JobState.Failed or JobState.Canceled })
+        {
+            Assert.True(clock.Elapsed < JobTimeout, $"job {job} of the drop did not end within {JobTimeout.TotalMinutes} min ({document?.State})\n{scaler.Report()}");
+            await Task.Delay(500);
+        }
+
+        var done = scaler.Now;
+        await scaler.WaitForAsync(t => t.Count > 0 && t[^1].Replicas == 0 && scaler.Replicas.All(r => r.ExitedAt is not null), TimeSpan.FromMinutes(1), "back to zero");
+        var report = scaler.Report();
+        output.WriteLine(report);
+        Assert.True(document.State == JobState.Completed, $"{document.State}: {document.Reason}\n{report}");
+        var first = scaler.Timeline.First(p => p.Active);
+        Assert.True(first.At >= dropped && first.At - dropped <= scaler.Interval + TimeSpan.FromSeconds(2), $"first active poll at {first.At}, drop at {dropped}\n{report}");
+        Assert.True(first.Replicas == 1, report);
+        PrintCost(scaler, "one inbox drop at zero", dropped, done);
     }
 
     private QueueAutoscaler Autoscaler() =>

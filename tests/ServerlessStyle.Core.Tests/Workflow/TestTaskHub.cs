@@ -27,10 +27,14 @@ internal sealed class TestTaskHub : IAsyncDisposable
     /// </summary>
     public static async Task<TestTaskHub> StartAsync(IStyleWork work, CancellationToken cancellationToken = default)
     {
+        var hub = $"t{Guid.NewGuid():N}"[..12];
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ServerlessStyle:Storage:ConnectionString"] = Azurite.ConnectionString,
-            ["ServerlessStyle:Durable:TaskHub"] = $"t{Guid.NewGuid():N}"[..12],
+            // The worker's inbox listener reads {prefix}inbox-events: a queue of this hub's own, so that it never takes
+            // a drop meant for another test's workers.
+            ["ServerlessStyle:Storage:ContainerPrefix"] = $"{hub}-",
+            ["ServerlessStyle:Durable:TaskHub"] = hub,
             ["ServerlessStyle:Durable:PartitionCount"] = "1",
             ["ServerlessStyle:Durable:MaxConcurrentActivities"] = "4",
             ["ServerlessStyle:Durable:LeaseInterval"] = "00:00:06",
