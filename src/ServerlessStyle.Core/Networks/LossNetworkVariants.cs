@@ -61,7 +61,37 @@ public static class LossNetworkVariants
         return Copy(network, name, graph, network.StyleLayers, network.ContentLayer);
     }
 
-    private static LossNetwork Copy(LossNetwork network, string name, GraphProto graph, IReadOnlyList<StyleLayer> styleLayers, string contentLayer) => new()
+    /// <summary>
+    /// The network with SWAG's activation smoothing on or off, at another temperature if given; the name must differ
+    /// as for <see cref="WithLayers"/>.
+    /// </summary>
+    public static LossNetwork WithActivationSmoothing(LossNetwork network, string name, bool on, double? temperature = null)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        if (temperature is { } t && !(double.IsFinite(t) && t > 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(temperature), t, "The smoothing temperature must be a finite number > 0.");
+        }
+
+        var copy = Copy(network, name, network.Graph, network.StyleLayers, network.ContentLayer, on);
+        return temperature is { } value ? CopyWithTemperature(copy, value) : copy;
+    }
+
+    private static LossNetwork CopyWithTemperature(LossNetwork network, double temperature) => new()
+    {
+        Name = network.Name,
+        Graph = network.Graph,
+        InputName = network.InputName,
+        Input = network.Input,
+        StyleLayers = network.StyleLayers,
+        ContentLayer = network.ContentLayer,
+        DefaultWeights = network.DefaultWeights,
+        NormalizeStyleLayersAtStart = network.NormalizeStyleLayersAtStart,
+        ActivationSmoothing = network.ActivationSmoothing,
+        SmoothingTemperature = temperature,
+    };
+
+    private static LossNetwork Copy(LossNetwork network, string name, GraphProto graph, IReadOnlyList<StyleLayer> styleLayers, string contentLayer, bool? smoothing = null) => new()
     {
         Name = name,
         Graph = graph,
@@ -71,5 +101,7 @@ public static class LossNetworkVariants
         ContentLayer = contentLayer,
         DefaultWeights = network.DefaultWeights,
         NormalizeStyleLayersAtStart = network.NormalizeStyleLayersAtStart,
+        ActivationSmoothing = smoothing ?? network.ActivationSmoothing,
+        SmoothingTemperature = network.SmoothingTemperature,
     };
 }
