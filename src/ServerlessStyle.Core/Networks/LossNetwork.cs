@@ -70,4 +70,10 @@ public sealed class LossNetwork
     /// network's largest activations for the transformation to smooth.
     /// </summary>
     public double SmoothingTemperature { get; init; } = 1.0;
+
+    /// <summary>
+    /// The default weights when a request turns the network's own smoothing the other way, where they were tuned
+    /// apart (ResNet18's weights without smoothing); null: <see cref="DefaultWeights"/> either way.
+    /// </summary>
+    public LossWeights? OtherSmoothingWeights { get; init; }
 }

@@ -63,7 +63,8 @@ public static class LossNetworkVariants
 
     /// <summary>
     /// The network with SWAG's activation smoothing on or off, at another temperature if given; the name must differ
-    /// as for <see cref="WithLayers"/>.
+    /// as for <see cref="WithLayers"/>. Turning the network's own choice the other way also swaps its default weights
+    /// with <see cref="LossNetwork.OtherSmoothingWeights"/> where it has them.
     /// </summary>
     public static LossNetwork WithActivationSmoothing(LossNetwork network, string name, bool on, double? temperature = null)
     {
@@ -74,10 +75,15 @@ public static class LossNetworkVariants
         }
 
         var copy = Copy(network, name, network.Graph, network.StyleLayers, network.ContentLayer, on);
-        return temperature is { } value ? CopyWithTemperature(copy, value) : copy;
+        var flipped = on != network.ActivationSmoothing && network.OtherSmoothingWeights is not null;
+        return Tuned(
+            copy,
+            temperature ?? network.SmoothingTemperature,
+            flipped ? network.OtherSmoothingWeights! : network.DefaultWeights,
+            flipped ? network.DefaultWeights : network.OtherSmoothingWeights);
     }
 
-    private static LossNetwork CopyWithTemperature(LossNetwork network, double temperature) => new()
+    private static LossNetwork Tuned(LossNetwork network, double temperature, LossWeights weights, LossWeights? otherWeights) => new()
     {
         Name = network.Name,
         Graph = network.Graph,
@@ -85,10 +91,11 @@ public static class LossNetworkVariants
         Input = network.Input,
         StyleLayers = network.StyleLayers,
         ContentLayer = network.ContentLayer,
-        DefaultWeights = network.DefaultWeights,
+        DefaultWeights = weights,
         NormalizeStyleLayersAtStart = network.NormalizeStyleLayersAtStart,
         ActivationSmoothing = network.ActivationSmoothing,
         SmoothingTemperature = temperature,
+        OtherSmoothingWeights = otherWeights,
     };
 
     private static LossNetwork Copy(LossNetwork network, string name, GraphProto graph, IReadOnlyList<StyleLayer> styleLayers, string contentLayer, bool? smoothing = null) => new()
@@ -103,5 +110,6 @@ public static class LossNetworkVariants
         NormalizeStyleLayersAtStart = network.NormalizeStyleLayersAtStart,
         ActivationSmoothing = smoothing ?? network.ActivationSmoothing,
         SmoothingTemperature = network.SmoothingTemperature,
+        OtherSmoothingWeights = network.OtherSmoothingWeights,
     };
 }

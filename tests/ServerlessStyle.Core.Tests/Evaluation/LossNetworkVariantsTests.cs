@@ -47,12 +47,26 @@ public sealed class LossNetworkVariantsTests
     public void ActivationSmoothing_OffByDefaultForVgg19AndOnForResNet18_OnlyOnAddsSoftmax()
     {
         Assert.False(Max.ActivationSmoothing);
+        Assert.True(ResNet18.Load().ActivationSmoothing);
         Assert.DoesNotContain(StyleGraphBuilder.BuildEvaluation(Max, 32, 32).Model.Graph.Node, n => n.OpType == "Softmax");
         var smoothed = LossNetworkVariants.WithActivationSmoothing(Max, "random_vgg19[swag]", on: true);
         var softmaxes = StyleGraphBuilder.BuildEvaluation(smoothed, 32, 32).Model.Graph.Node.Count(n => n.OpType == "Softmax");
 
         // One per distinct tap: five style layers and the content layer.
         Assert.Equal(Max.StyleLayers.Select(s => s.Tensor).Append(Max.ContentLayer).Distinct().Count(), softmaxes);
+    }
+
+    [Fact]
+    public void WithActivationSmoothing_ResNet18Off_TakesTheWeightsTunedWithoutIt()
+    {
+        var resnet = ResNet18.Load();
+        var off = LossNetworkVariants.WithActivationSmoothing(resnet, "resnet18[swag=off]", on: false);
+        Assert.Equal((false, ResNet18.UnsmoothedWeights), (off.ActivationSmoothing, off.DefaultWeights));
+        var on = LossNetworkVariants.WithActivationSmoothing(off, "resnet18[swag=on]", on: true);
+        Assert.Equal((true, ResNet18.DefaultWeights, ResNet18.SmoothingTemperature), (on.ActivationSmoothing, on.DefaultWeights, on.SmoothingTemperature));
+
+        // A network tuned one way only keeps its weights either way.
+        Assert.Equal(Max.DefaultWeights, LossNetworkVariants.WithActivationSmoothing(Max, "random_vgg19[swag=on]", on: true).DefaultWeights);
     }
 
     [Fact]
