@@ -74,31 +74,16 @@ public static class LossNetworkVariants
             throw new ArgumentOutOfRangeException(nameof(temperature), t, "The smoothing temperature must be a finite number > 0.");
         }
 
-        var copy = Copy(network, name, network.Graph, network.StyleLayers, network.ContentLayer, on);
+        // A network tuned both ways keeps each way's weights: turning its own choice over swaps them.
         var flipped = on != network.ActivationSmoothing && network.OtherSmoothingWeights is not null;
-        return Tuned(
-            copy,
-            temperature ?? network.SmoothingTemperature,
-            flipped ? network.OtherSmoothingWeights! : network.DefaultWeights,
-            flipped ? network.DefaultWeights : network.OtherSmoothingWeights);
+        return Copy(
+            network, name, network.Graph, network.StyleLayers, network.ContentLayer,
+            new(on, temperature ?? network.SmoothingTemperature, flipped ? network.OtherSmoothingWeights! : network.DefaultWeights, flipped ? network.DefaultWeights : network.OtherSmoothingWeights));
     }
 
-    private static LossNetwork Tuned(LossNetwork network, double temperature, LossWeights weights, LossWeights? otherWeights) => new()
-    {
-        Name = network.Name,
-        Graph = network.Graph,
-        InputName = network.InputName,
-        Input = network.Input,
-        StyleLayers = network.StyleLayers,
-        ContentLayer = network.ContentLayer,
-        DefaultWeights = weights,
-        NormalizeStyleLayersAtStart = network.NormalizeStyleLayersAtStart,
-        ActivationSmoothing = network.ActivationSmoothing,
-        SmoothingTemperature = temperature,
-        OtherSmoothingWeights = otherWeights,
-    };
+    private sealed record Smoothing(bool On, double Temperature, LossWeights Weights, LossWeights? OtherWeights);
 
-    private static LossNetwork Copy(LossNetwork network, string name, GraphProto graph, IReadOnlyList<StyleLayer> styleLayers, string contentLayer, bool? smoothing = null) => new()
+    private static LossNetwork Copy(LossNetwork network, string name, GraphProto graph, IReadOnlyList<StyleLayer> styleLayers, string contentLayer, Smoothing? smoothing = null) => new()
     {
         Name = name,
         Graph = graph,
@@ -106,10 +91,10 @@ public static class LossNetworkVariants
         Input = network.Input,
         StyleLayers = styleLayers,
         ContentLayer = contentLayer,
-        DefaultWeights = network.DefaultWeights,
+        DefaultWeights = smoothing?.Weights ?? network.DefaultWeights,
         NormalizeStyleLayersAtStart = network.NormalizeStyleLayersAtStart,
-        ActivationSmoothing = smoothing ?? network.ActivationSmoothing,
-        SmoothingTemperature = network.SmoothingTemperature,
-        OtherSmoothingWeights = network.OtherSmoothingWeights,
+        ActivationSmoothing = smoothing?.On ?? network.ActivationSmoothing,
+        SmoothingTemperature = smoothing?.Temperature ?? network.SmoothingTemperature,
+        OtherSmoothingWeights = smoothing is null ? network.OtherSmoothingWeights : smoothing.OtherWeights,
     };
 }

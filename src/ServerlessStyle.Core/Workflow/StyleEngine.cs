@@ -69,8 +69,8 @@ public sealed class StyleEngine : IDisposable
     }
 
     /// <summary>
-    /// The loss network of a request: the named network with the request's taps, pooling and activation smoothing; bad tap names and
-    /// pooling a network cannot change throw <see cref="JobRequestException"/> naming the field.
+    /// The loss network of a request: the named network with the request's taps, pooling and activation smoothing; bad
+    /// tap names and pooling a network cannot change throw <see cref="JobRequestException"/> naming the field.
     /// </summary>
     public LossNetwork GetNetwork(JobRequest request)
     {
@@ -93,7 +93,7 @@ public sealed class StyleEngine : IDisposable
         var style = request.StyleLayers?.Select(l => new StyleLayer(l.Name, l.Weight)).ToArray() ?? network.StyleLayers;
         var content = request.ContentLayers?[0].Name ?? network.ContentLayer;
         var pooled = request.Pooling == PoolingChoice.Avg;
-        // Average pooling is a VGG19 option (Gatys et al.); with resnet18 it looked worse (docs/networks-and-imaging.md).
+        // Average pooling is a VGG19 option (Gatys et al.); with resnet18 it looked worse.
         if (pooled && (network.Name == "resnet18" || !network.Graph.Node.Any(n => n.OpType == "MaxPool")))
         {
             throw new JobRequestException("pooling", $"'avg' is for vgg19 networks; {network.Name} keeps its own pooling");
