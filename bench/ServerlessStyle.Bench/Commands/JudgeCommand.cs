@@ -70,6 +70,18 @@ internal sealed class JudgeCommand : AsyncCommand<JudgeCommand.Settings>
         [Description("Where the results are written as CONTENT_STYLE.png (default out/judge).")]
         public string Out { get; init; } = Path.Combine("out", "judge");
 
+        [CommandOption("--tap-stats")]
+        [Description("Print the content tap's statistics to standard error (mean, largest, percentiles, the top 1%'s share of the sum): how peaky the (smoothed) activations are.")]
+        public bool TapStats { get; init; }
+
+        [CommandOption("--judge-only <DIRS>")]
+        [Description("Run nothing: judge the results already in these --out folders (comma-separated), pair by pair.")]
+        public string? JudgeOnly { get; init; }
+
+        [CommandOption("--sheet <FILE>")]
+        [Description("With --judge-only: also write a PNG with one row per pair: photo, painting, then each folder's result.")]
+        public string? Sheet { get; init; }
+
         public override ValidationResult Validate()
         {
             var common = base.Validate();
@@ -91,6 +103,11 @@ internal sealed class JudgeCommand : AsyncCommand<JudgeCommand.Settings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        if (settings.JudgeOnly is not null)
+        {
+            return await JudgeExistingAsync(settings, cancellationToken);
+        }
+
         var network = Variant(settings.LoadNetwork(), settings);
         var weights = new LossWeights(
             settings.ContentWeight ?? network.DefaultWeights.Content,
@@ -100,25 +117,15 @@ internal sealed class JudgeCommand : AsyncCommand<JudgeCommand.Settings>
         using var evaluator = new StyleEvaluator(settings.EvaluatorOptions());
         foreach (var pair in settings.Pairs.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            var parts = pair.Split(':');
-            if (parts.Length != 2)
-            {
-                throw new ArgumentException($"--pairs: '{pair}' is not CONTENT:STYLE.");
-            }
-
-            var contentBytes = await File.ReadAllBytesAsync(Path.Combine(settings.Samples, "content", parts[0]), cancellationToken);
-            var styleBytes = await File.ReadAllBytesAsync(Path.Combine(settings.Samples, "styles", parts[1]), cancellationToken);
-            var content = ImageLoader.LoadToHeight(contentBytes, settings.Height);
-
-            // The painting at the result's size, as the engine takes its Grams (style scale 1).
-            var style = ImageLoader.LoadExact(styleBytes, content.Height, content.Width);
+            var (name, content, style) = await LoadPairAsync(settings, pair, cancellationToken);
             var targets = evaluator.ComputeTargets(network, content, [(style, 1.0)]);
-            if (Environment.GetEnvironmentVariable("JUDGE_DUMP") is not null)
+            if (settings.TapStats)
             {
                 var f = targets.ContentFeatures;
-                var sorted = f.OrderByDescending(v => v).ToArray();
-                Console.Error.WriteLine($"content tap: n={f.Length} mean={f.Average():g4} max={sorted[0]:g4} p99={sorted[f.Length / 100]:g4} p90={sorted[f.Length / 10]:g4} p50={sorted[f.Length / 2]:g4} top1%share={sorted.Take(f.Length / 100).Sum() / f.Sum():g3}");
-                Console.Error.WriteLine($"layer weights: {string.Join(", ", targets.StyleLayerWeights.Select(w => w.ToString("g3", CultureInfo.InvariantCulture)))}");
+                var sorted = f.Select(v => (double)v).OrderDescending().ToArray();
+                Console.Error.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"{pair} content tap: n={f.Length} mean={sorted.Average():g4} max={sorted[0]:g4} p99={sorted[f.Length / 100]:g4} p50={sorted[f.Length / 2]:g4} top1%share={sorted.Take(f.Length / 100).Sum() / sorted.Sum():g3}"));
             }
 
             var objective = StyleObjective.Create(evaluator, network, targets, weights);
@@ -131,7 +138,6 @@ internal sealed class JudgeCommand : AsyncCommand<JudgeCommand.Settings>
 
             var seconds = (DateTime.UtcNow - started).TotalSeconds;
             var result = new ImageTensor(content.Height, content.Width, state.X);
-            var name = $"{Path.GetFileNameWithoutExtension(parts[0])}_{Path.GetFileNameWithoutExtension(parts[1])}.png";
             await File.WriteAllBytesAsync(Path.Combine(settings.Out, name), ImageWriter.ToPng(result), cancellationToken);
 
             using var resultImage = ImageWriter.ToImage(result);
@@ -161,6 +167,53 @@ internal sealed class JudgeCommand : AsyncCommand<JudgeCommand.Settings>
         }
 
         return 0;
+    }
+
+    private static async Task<int> JudgeExistingAsync(Settings settings, CancellationToken cancellationToken)
+    {
+        var folders = settings.JudgeOnly!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var rows = new List<ContactSheetRow>();
+        foreach (var pair in settings.Pairs.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var (name, content, style) = await LoadPairAsync(settings, pair, cancellationToken);
+            var contentPng = ImageWriter.ToPng(content);
+            var stylePng = ImageWriter.ToPng(style);
+            var cells = new List<ContactSheetCell> { new(1, contentPng), new(2, stylePng) };
+            using var contentImage = ImageWriter.ToImage(content);
+            using var styleImage = ImageWriter.ToImage(style);
+            foreach (var folder in folders)
+            {
+                var path = Path.Combine(folder, name);
+                var bytes = await File.ReadAllBytesAsync(path, cancellationToken);
+                using var result = ImageLoader.Decode(bytes);
+                var judged = ImageStatistics.Judge(result, styleImage, contentImage);
+                Console.Out.WriteLine(JsonSerializer.Serialize(new { pair, result = path, colour = Round(judged.Colour), texture = Round(judged.Texture), ssim = Round(judged.ContentSsim) }));
+                cells.Add(new(cells.Count + 1, bytes));
+            }
+
+            rows.Add(new(Path.GetFileNameWithoutExtension(name).Replace('_', ' ').Replace('-', ' ').ToLowerInvariant(), cells));
+        }
+
+        if (settings.Sheet is not null)
+        {
+            await File.WriteAllBytesAsync(settings.Sheet, ContactSheet.CreatePng(rows, 192), cancellationToken);
+        }
+
+        return 0;
+    }
+
+    /// <summary>The pair's result file name, the photo at the height and the painting at the photo's size, as the engine takes its Grams.</summary>
+    private static async Task<(string Name, ImageTensor Content, ImageTensor Style)> LoadPairAsync(Settings settings, string pair, CancellationToken cancellationToken)
+    {
+        var parts = pair.Split(':');
+        if (parts.Length != 2)
+        {
+            throw new ArgumentException($"--pairs: '{pair}' is not CONTENT:STYLE.");
+        }
+
+        var content = ImageLoader.LoadToHeight(await File.ReadAllBytesAsync(Path.Combine(settings.Samples, "content", parts[0]), cancellationToken), settings.Height);
+        var style = ImageLoader.LoadExact(await File.ReadAllBytesAsync(Path.Combine(settings.Samples, "styles", parts[1]), cancellationToken), content.Height, content.Width);
+        return ($"{Path.GetFileNameWithoutExtension(parts[0])}_{Path.GetFileNameWithoutExtension(parts[1])}.png", content, style);
     }
 
     private static double Round(double v) => Math.Round(v, 4);
