@@ -107,9 +107,9 @@ internal static class ForwardPass
     /// SWAG's activation smoothing (Wang, Li and Vasconcelos, CVPR 2021): a softmax over the whole activation tensor, all
     /// channels and positions at once, as the authors' <c>softmax3d</c>, of the activations divided by a temperature
     /// (theirs is 1; see <see cref="LossNetwork.SmoothingTemperature"/> for why ResNet18's is not). The result is multiplied by
-    /// the element count N so that it averages 1 instead of 1/N: the paper's values at 256 px are near 1e-6, their Gram
-    /// entries near 1e-8 and the squared differences near float32's denormals, while N * softmax keeps the terms of the
-    /// size the weights were tuned for. The factor is a constant per layer, so what the loss prefers is unchanged.
+    /// the element count N so that it averages 1, like the raw activations, instead of 1/N: the paper's values make a
+    /// layer's style term near 1e-22 at 256 px, so weights near 1e22 and gradients as tiny. The factor is a constant per
+    /// layer, which the style layers' start-point normalisation and the content weight absorb.
     /// </summary>
     internal static string AppendSmoothing(GraphContext ctx, string tap, double temperature)
     {
