@@ -22,6 +22,7 @@ public static class Program
             config.AddCommand<OptimizerCommand>("optimizer").WithDescription("L-BFGS with memory kept vs restarted every iteration (the seed), losses side by side.");
             config.AddCommand<PipelineCommand>("pipeline").WithDescription("Time one job's chunk activities through the durable host on Azurite: the share spent outside loss evaluations.");
             config.AddCommand<GpuCheckCommand>("gpu-check").WithDescription("The loss and gradient on the CPU and CUDA providers, compared and timed (docs/gpu.md).");
+            config.AddCommand<JudgeCommand>("judge").WithDescription("Stylise sample pairs with the engine alone and judge the results by network-free colour, texture and content statistics (docs/networks-and-imaging.md).");
             config.AddCommand<ExportRandomVgg19Command>("export-random-vgg19").WithDescription("Write the seeded VGG19-shaped network as .onnx (for the PyTorch comparison).");
             config.SetExceptionHandler((exception, _) => CliErrors.Report(exception, typeof(Program).Assembly));
         });

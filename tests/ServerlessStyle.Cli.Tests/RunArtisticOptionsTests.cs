@@ -21,6 +21,7 @@ public sealed class RunArtisticOptionsTests
     [InlineData(new[] { "run", "--scales", "128,64" }, "--scales: 64 is not above 128")]
     [InlineData(new[] { "run", "--scales", "64,128", "--stage-iterations", "3" }, "--stage-iterations: 1 counts for 2 scales")]
     [InlineData(new[] { "run", "--pooling", "min" }, "--pooling 'min' is not max or avg.")]
+    [InlineData(new[] { "run", "--activation-smoothing", "yes" }, "--activation-smoothing 'yes' is not on or off.")]
     [InlineData(new[] { "run", "--style-layers", "block1_conv1:x" }, "--style-layers 'block1_conv1:x': 'block1_conv1:x' is not NAME or NAME:WEIGHT")]
     [InlineData(new[] { "run", "--content-layers", "a,b" }, "--content-layers: 2 layers; allowed: 1..1")]
     [InlineData(new[] { "run", "--resume", "job-1", "--preserve-colors" }, "--resume continues the job as it was requested")]
@@ -54,6 +55,7 @@ public sealed class RunArtisticOptionsTests
             StyleLayers = "block1_conv1:2, block2_conv1",
             ContentLayers = "block4_conv2:0.5",
             Pooling = "avg",
+            ActivationSmoothing = "on",
             Network = "random-vgg19",
         };
 
@@ -69,6 +71,7 @@ public sealed class RunArtisticOptionsTests
         Assert.Equal([new LayerWeight("block1_conv1", 2), new LayerWeight("block2_conv1", 1)], request.StyleLayers!);
         Assert.Equal([new LayerWeight("block4_conv2", 0.5)], request.ContentLayers!);
         Assert.Equal(PoolingChoice.Avg, request.Pooling);
+        Assert.Equal(ActivationSmoothingChoice.On, request.ActivationSmoothing);
         Assert.Contains(plan.Uploads, u => u.Blob == request.Init);
     }
 }

@@ -21,7 +21,7 @@ internal enum LossTerm
 internal sealed class LossWeightDescriptionAttribute(string text, LossTerm term) : DescriptionAttribute
 {
     public override string Description =>
-        $"{text} Default: the network's own, vgg19 {Format(Vgg19.DefaultWeights)} and resnet18 {Format(ResNet18.DefaultWeights)}.";
+        $"{text} Default: the network's own, vgg19 {Format(Vgg19.DefaultWeights)} and resnet18 {Format(ResNet18.DefaultWeights)} ({Format(ResNet18.UnsmoothedWeights)} with --activation-smoothing off).";
 
     private string Format(LossWeights weights)
     {

@@ -92,6 +92,10 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         [Description("max | avg: average pooling replaces every max pooling of a vgg19 network (default max).")]
         public string? Pooling { get; init; }
 
+        [CommandOption("--activation-smoothing <ON_OFF>")]
+        [Description("on | off: SWAG's softmax smoothing of the style and content taps (default on for resnet18, off for vgg19).")]
+        public string? ActivationSmoothing { get; init; }
+
         [CommandOption("--network <NET>")]
         [Description("auto | vgg19 | resnet18 | random-vgg19 | a path to a .onnx or Keras .h5 VGG19 (default auto).")]
         public string Network { get; init; } = "auto";
@@ -155,6 +159,11 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
                 return ValidationResult.Error($"--pooling '{Pooling}' is not max or avg.");
             }
 
+            if (ActivationSmoothing is not (null or "on" or "off"))
+            {
+                return ValidationResult.Error($"--activation-smoothing '{ActivationSmoothing}' is not on or off.");
+            }
+
             if (Workers is < 0 or > 16)
             {
                 return ValidationResult.Error($"--workers {Workers} is out of range; allowed: 0..16.");
@@ -167,7 +176,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
             if (Resume is not null && (Content.Length > 0 || Style.Length > 0 || Height is not null || Iterations is not null || Evaluations is not null || StyleMode is not null
                 || ContentWeight is not null || StyleWeight is not null || TvWeight is not null || StyleBlendWeights is not null || PreserveColors || Init is not null || Seed is not null || StyleScale is not null || Scales is not null || StageIterations is not null
-                || StyleLayers is not null || ContentLayers is not null || Pooling is not null))
+                || StyleLayers is not null || ContentLayers is not null || Pooling is not null || ActivationSmoothing is not null))
             {
                 return ValidationResult.Error("--resume continues the job as it was requested; leave out --content, --style, --height, --iterations, --evaluations, --style-mode, the weights and the artistic controls.");
             }

@@ -58,6 +58,12 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
             StyleLayers = Layers(settings.StyleLayers, "--style-layers"),
             ContentLayers = Layers(settings.ContentLayers, "--content-layers"),
             Pooling = settings.Pooling == "avg" ? PoolingChoice.Avg : PoolingChoice.Max,
+            ActivationSmoothing = settings.ActivationSmoothing switch
+            {
+                "on" => ActivationSmoothingChoice.On,
+                "off" => ActivationSmoothingChoice.Off,
+                _ => null,
+            },
         };
         try
         {
@@ -298,6 +304,7 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
         _ when field.StartsWith("styleLayers", StringComparison.Ordinal) => "--style-layers",
         _ when field.StartsWith("contentLayers", StringComparison.Ordinal) => "--content-layers",
         "pooling" => "--pooling",
+        "activationSmoothing" => "--activation-smoothing",
         "contentWeight" => "--content-weight",
         "styleWeight" => "--style-weight",
         "tvWeight" => "--tv-weight",

@@ -40,6 +40,7 @@ internal static class BackwardRules
         ["Flatten"] = (ctx, n, dy) => [ReshapeTo(ctx, dy, ctx.Shape(n.Input[0]))],
         ["Transpose"] = Transpose,
         ["Gather"] = Gather,
+        ["Softmax"] = Softmax,
     };
 
     private static string?[] Conv(GraphContext ctx, NodeProto node, string dy)
@@ -238,6 +239,20 @@ internal static class BackwardRules
         }
 
         return [da is null ? null : Unbroadcast(ctx, node, 0, da), db is null ? null : Unbroadcast(ctx, node, 1, db)];
+    }
+
+    /// <summary>y = softmax(x) along one axis: dx = y * (dy - sum(dy * y)) with the sum along that axis.</summary>
+    private static string?[] Softmax(GraphContext ctx, NodeProto node, string dy)
+    {
+        var y = node.Output[0];
+        var shape = ctx.Shape(y);
+        var axis = GetInt(node, "axis", -1);
+        axis = axis < 0 ? axis + shape.Length : axis;
+        var reducedShape = shape.Select((d, i) => i == axis ? 1 : d).ToArray();
+        var weighted = ctx.Emit("Mul", [dy, y], shape, "softmax_dy_y");
+        var dot = ctx.Emit("ReduceSum", [weighted, ctx.ConstInt64s([1], [axis], "axes")], reducedShape, "softmax_dot", Int("keepdims", 1));
+        var centred = ctx.Emit("Sub", [dy, dot], shape, "softmax_centred");
+        return [ctx.Emit("Mul", [centred, y], shape, "d_softmax")];
     }
 
     private static string?[] Transpose(GraphContext ctx, NodeProto node, string dy)

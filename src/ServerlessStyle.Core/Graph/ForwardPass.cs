@@ -103,6 +103,29 @@ internal static class ForwardPass
         ctx.Differentiable.Add(network.InputName);
     }
 
+    /// <summary>
+    /// SWAG's activation smoothing (Wang, Li and Vasconcelos, CVPR 2021): a softmax over the whole activation tensor, all
+    /// channels and positions at once, as the authors' <c>softmax3d</c>, of the activations divided by a temperature
+    /// (theirs is 1; see <see cref="LossNetwork.SmoothingTemperature"/> for why ResNet18's is not). The result is multiplied by
+    /// the element count N so that it averages 1, like the raw activations, instead of 1/N: the paper's values make a
+    /// layer's style term near 1e-22 at 256 px, so weights near 1e22 and gradients as tiny. The factor is a constant per
+    /// layer, which the style layers' start-point normalisation and the content weight absorb.
+    /// </summary>
+    internal static string AppendSmoothing(GraphContext ctx, string tap, double temperature)
+    {
+        var shape = ctx.Shape(tap);
+        var count = shape.Aggregate(1L, (p, d) => p * d);
+        var flat = Forward(ctx, "Reshape", [tap, ctx.ConstInt64s([2], [1, count], "swag_flat_shape")], [1, count], "swag_flat");
+        if (temperature != 1)
+        {
+            flat = Forward(ctx, "Mul", [flat, ctx.Scalar((float)(1 / temperature), "swag_inverse_temperature")], [1, count], "swag_tempered");
+        }
+
+        var softmax = Forward(ctx, "Softmax", [flat], [1, count], "swag_softmax", Int("axis", 1));
+        var scaled = Forward(ctx, "Mul", [softmax, ctx.Scalar(count, "swag_count")], [1, count], "swag_scaled");
+        return Forward(ctx, "Reshape", [scaled, ctx.ConstInt64s([shape.Length], shape, "swag_shape")], shape, "swag");
+    }
+
     private static string Forward(GraphContext ctx, string op, string[] inputs, long[] shape, string hint, params AttributeProto[] attributes)
     {
         var output = ctx.Emit(op, inputs, shape, hint, attributes);

@@ -171,13 +171,20 @@ public static class StyleGraphBuilder
         var style = network.StyleLayers.Select(s => s.Tensor).ToList();
         var taps = style.Append(network.ContentLayer).Distinct(StringComparer.Ordinal).ToList();
         ForwardPass.Append(ctx, network, Image, height, width, taps);
-        return (taps, network.ContentLayer, style);
+        if (!network.ActivationSmoothing)
+        {
+            return (taps, network.ContentLayer, style);
+        }
+
+        // Each tap is smoothed once, whether style, content or both read it; the losses then read the smoothed tensor.
+        var smoothed = taps.ToDictionary(t => t, t => ForwardPass.AppendSmoothing(ctx, t, network.SmoothingTemperature), StringComparer.Ordinal);
+        return (taps, smoothed[network.ContentLayer], style.Select(s => smoothed[s]).ToList());
     }
 
     private static StyleGraph Describe(GraphContext ctx, GraphProto graph, string content, List<string> style) =>
         new(Model(graph), ctx.Shape(content), style.Select(s => ctx.Shape(s)[1]).ToList(), style.Select(s => ctx.Shape(s)[2] * ctx.Shape(s)[3]).ToList(), ctx.UsedFed());
 
-    /// <summary>G = F F^T with F the post-ReLU activation reshaped to [C, h*w]; returns G and F.</summary>
+    /// <summary>G = F F^T with F the post-ReLU (or smoothed) activation reshaped to [C, h*w]; returns G and F.</summary>
     private static (string Gram, string Flat) GramOf(GraphContext ctx, string tap)
     {
         var shape = ctx.Shape(tap);

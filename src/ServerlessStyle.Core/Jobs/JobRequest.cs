@@ -62,6 +62,14 @@ public enum PoolingChoice
     [JsonStringEnumMemberName("avg")] Avg,
 }
 
+/// <summary>SWAG's activation smoothing of the loss network's taps; a request that leaves it out gets the network's own choice.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ActivationSmoothingChoice>))]
+public enum ActivationSmoothingChoice
+{
+    [JsonStringEnumMemberName("on")] On,
+    [JsonStringEnumMemberName("off")] Off,
+}
+
 /// <summary>A style image and its weight in a blend.</summary>
 public sealed record StyleInput(string Blob, double Weight = 1.0);
 
@@ -131,6 +139,9 @@ public sealed record JobRequest
 
     /// <summary>max (the network's own) or avg: every MaxPool of a VGG19 loss network becomes an AveragePool.</summary>
     public PoolingChoice Pooling { get; init; } = PoolingChoice.Max;
+
+    /// <summary>on | off: SWAG's softmax smoothing of the style and content taps; omitted: on for resnet18, off for vgg19.</summary>
+    public ActivationSmoothingChoice? ActivationSmoothing { get; init; }
 
     /// <summary>Iterations of each stage of <see cref="Scales"/>, one per scale; omitted, every stage runs <see cref="Iterations"/>.</summary>
     public IReadOnlyList<int>? StageIterations { get; init; }

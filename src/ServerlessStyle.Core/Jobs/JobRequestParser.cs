@@ -72,10 +72,10 @@ public static partial class JobRequestParser
     [
         "version", "styleMode", "height", "iterations", "evaluationsPerIteration", "contentWeight", "styleWeight",
         "tvWeight", "network", "optimizer", "init", "seed", "preserveColors", "styleScale",
-        "scales", "stageIterations", "styleLayers", "contentLayers", "pooling",
+        "scales", "stageIterations", "styleLayers", "contentLayers", "pooling", "activationSmoothing",
     ];
 
-    private static readonly string[] StringFields = ["styleMode", "network", "init", "pooling"];
+    private static readonly string[] StringFields = ["styleMode", "network", "init", "pooling", "activationSmoothing"];
 
     private static JsonNode? MetadataValue(string name, string value)
     {

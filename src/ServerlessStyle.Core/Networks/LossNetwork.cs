@@ -56,4 +56,24 @@ public sealed class LossNetwork
     /// per pair), so layers of very different magnitudes contribute alike; false keeps the Keras example's plain sum.
     /// </summary>
     public bool NormalizeStyleLayersAtStart { get; init; }
+
+    /// <summary>
+    /// When true every style and content tap passes through SWAG's softmax smoothing before the Grams and the content
+    /// difference (docs/networks-and-imaging.md): residual networks' peaky, low-entropy activations otherwise give a
+    /// weak style signal. False leaves the Keras example's loss exactly as it was.
+    /// </summary>
+    public bool ActivationSmoothing { get; init; }
+
+    /// <summary>
+    /// The activations are divided by this before the softmax. At 1 (the paper's) a softmax of activations that reach
+    /// 10 or more concentrates the tensor on a few elements instead of spreading it, so it must be of the order of the
+    /// network's largest activations for the transformation to smooth.
+    /// </summary>
+    public double SmoothingTemperature { get; init; } = 1.0;
+
+    /// <summary>
+    /// The default weights when a request turns the network's own smoothing the other way, where they were tuned
+    /// apart (ResNet18's weights without smoothing); null: <see cref="DefaultWeights"/> either way.
+    /// </summary>
+    public LossWeights? OtherSmoothingWeights { get; init; }
 }

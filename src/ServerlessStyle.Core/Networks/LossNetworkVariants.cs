@@ -61,7 +61,29 @@ public static class LossNetworkVariants
         return Copy(network, name, graph, network.StyleLayers, network.ContentLayer);
     }
 
-    private static LossNetwork Copy(LossNetwork network, string name, GraphProto graph, IReadOnlyList<StyleLayer> styleLayers, string contentLayer) => new()
+    /// <summary>
+    /// The network with SWAG's activation smoothing on or off, at another temperature if given; the name must differ
+    /// as for <see cref="WithLayers"/>. Turning the network's own choice the other way also swaps its default weights
+    /// with <see cref="LossNetwork.OtherSmoothingWeights"/> where it has them.
+    /// </summary>
+    public static LossNetwork WithActivationSmoothing(LossNetwork network, string name, bool on, double? temperature = null)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        if (temperature is { } t && !(double.IsFinite(t) && t > 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(temperature), t, "The smoothing temperature must be a finite number > 0.");
+        }
+
+        // A network tuned both ways keeps each way's weights: turning its own choice over swaps them.
+        var flipped = on != network.ActivationSmoothing && network.OtherSmoothingWeights is not null;
+        return Copy(
+            network, name, network.Graph, network.StyleLayers, network.ContentLayer,
+            new(on, temperature ?? network.SmoothingTemperature, flipped ? network.OtherSmoothingWeights! : network.DefaultWeights, flipped ? network.DefaultWeights : network.OtherSmoothingWeights));
+    }
+
+    private sealed record Smoothing(bool On, double Temperature, LossWeights Weights, LossWeights? OtherWeights);
+
+    private static LossNetwork Copy(LossNetwork network, string name, GraphProto graph, IReadOnlyList<StyleLayer> styleLayers, string contentLayer, Smoothing? smoothing = null) => new()
     {
         Name = name,
         Graph = graph,
@@ -69,7 +91,10 @@ public static class LossNetworkVariants
         Input = network.Input,
         StyleLayers = styleLayers,
         ContentLayer = contentLayer,
-        DefaultWeights = network.DefaultWeights,
+        DefaultWeights = smoothing?.Weights ?? network.DefaultWeights,
         NormalizeStyleLayersAtStart = network.NormalizeStyleLayersAtStart,
+        ActivationSmoothing = smoothing?.On ?? network.ActivationSmoothing,
+        SmoothingTemperature = smoothing?.Temperature ?? network.SmoothingTemperature,
+        OtherSmoothingWeights = smoothing is null ? network.OtherSmoothingWeights : smoothing.OtherWeights,
     };
 }

@@ -69,14 +69,20 @@ public sealed class StyleEngine : IDisposable
     }
 
     /// <summary>
-    /// The loss network of a request: the named network with the request's taps and pooling; bad tap names and
-    /// pooling a network cannot change throw <see cref="JobRequestException"/> naming the field.
+    /// The loss network of a request: the named network with the request's taps, pooling and activation smoothing; bad
+    /// tap names and pooling a network cannot change throw <see cref="JobRequestException"/> naming the field.
     /// </summary>
     public LossNetwork GetNetwork(JobRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         var network = GetNetwork(request.Network);
-        if (request.StyleLayers is null && request.ContentLayers is null && request.Pooling == PoolingChoice.Max)
+        var smoothing = request.ActivationSmoothing switch
+        {
+            ActivationSmoothingChoice.On => true,
+            ActivationSmoothingChoice.Off => false,
+            _ => network.ActivationSmoothing,
+        };
+        if (request.StyleLayers is null && request.ContentLayers is null && request.Pooling == PoolingChoice.Max && smoothing == network.ActivationSmoothing)
         {
             return network;
         }
@@ -94,10 +100,11 @@ public sealed class StyleEngine : IDisposable
         }
 
         // The evaluator caches compiled graphs by network name, so each variant's name spells out what differs.
-        var name = $"{network.Name}[{(pooled ? "avg" : "max")};style={string.Join(',', style.Select(s => $"{s.Tensor}:{s.Weight:R}"))};content={content}]";
+        var name = $"{network.Name}[{(pooled ? "avg" : "max")};style={string.Join(',', style.Select(s => $"{s.Tensor}:{s.Weight:R}"))};content={content};swag={(smoothing ? "on" : "off")}]";
         return _variants.GetOrAdd(name, n => new Lazy<LossNetwork>(() =>
         {
             var variant = pooled ? LossNetworkVariants.WithAveragePooling(network, n) : network;
+            variant = LossNetworkVariants.WithActivationSmoothing(variant, n, smoothing);
             return LossNetworkVariants.WithLayers(variant, n, style, content);
         })).Value;
 

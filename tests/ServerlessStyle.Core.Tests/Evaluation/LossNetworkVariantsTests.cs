@@ -1,4 +1,5 @@
 using ServerlessStyle.Core.Evaluation;
+using ServerlessStyle.Core.Graph;
 using ServerlessStyle.Core.Networks;
 using ServerlessStyle.Core.Tests.Graph;
 
@@ -40,6 +41,44 @@ public sealed class LossNetworkVariantsTests
 
         var (analytic, numeric) = GradientChecks.DirectionalDerivative(evaluator, Average, targets, Balanced, x, gradient, seed: 10, Step);
         Assert.True(Math.Abs(analytic - numeric) <= Tolerance * Math.Abs(numeric), $"analytic {analytic:g6} vs numeric {numeric:g6}");
+    }
+
+    [Fact]
+    public void ActivationSmoothing_OffByDefaultForVgg19AndOnForResNet18_OnlyOnAddsSoftmax()
+    {
+        Assert.False(Max.ActivationSmoothing);
+        Assert.True(ResNet18.Load().ActivationSmoothing);
+        Assert.DoesNotContain(StyleGraphBuilder.BuildEvaluation(Max, 32, 32).Model.Graph.Node, n => n.OpType == "Softmax");
+        var smoothed = LossNetworkVariants.WithActivationSmoothing(Max, "random_vgg19[swag]", on: true);
+        var softmaxes = StyleGraphBuilder.BuildEvaluation(smoothed, 32, 32).Model.Graph.Node.Count(n => n.OpType == "Softmax");
+
+        // One per distinct tap: five style layers and the content layer.
+        Assert.Equal(Max.StyleLayers.Select(s => s.Tensor).Append(Max.ContentLayer).Distinct().Count(), softmaxes);
+    }
+
+    [Fact]
+    public void WithActivationSmoothing_ResNet18Off_TakesTheWeightsTunedWithoutIt()
+    {
+        var resnet = ResNet18.Load();
+        var off = LossNetworkVariants.WithActivationSmoothing(resnet, "resnet18[swag=off]", on: false);
+        Assert.Equal((false, ResNet18.UnsmoothedWeights), (off.ActivationSmoothing, off.DefaultWeights));
+        var on = LossNetworkVariants.WithActivationSmoothing(off, "resnet18[swag=on]", on: true);
+        Assert.Equal((true, ResNet18.DefaultWeights, ResNet18.SmoothingTemperature), (on.ActivationSmoothing, on.DefaultWeights, on.SmoothingTemperature));
+
+        // A network tuned one way only keeps its weights either way.
+        Assert.Equal(Max.DefaultWeights, LossNetworkVariants.WithActivationSmoothing(Max, "random_vgg19[swag=on]", on: true).DefaultWeights);
+    }
+
+    [Fact]
+    public void ComputeTargets_ActivationSmoothing_ContentFeaturesAverageOne()
+    {
+        using var evaluator = new StyleEvaluator(new EvaluatorOptions());
+        var smoothed = LossNetworkVariants.WithActivationSmoothing(Max, "random_vgg19[swag;t=10]", on: true, temperature: 10);
+        var targets = evaluator.ComputeTargets(smoothed, GradientChecks.PatternImage(32, 48, 1), [(GradientChecks.PatternImage(32, 48, 2), 1.0)]);
+
+        // N * softmax sums to N: a mean of 1 up to float32 summation (1e-4), and every element positive.
+        Assert.Equal(1.0, targets.ContentFeatures.Average(v => (double)v), 1e-4);
+        Assert.All(targets.ContentFeatures, v => Assert.True(v > 0));
     }
 
     [Fact]

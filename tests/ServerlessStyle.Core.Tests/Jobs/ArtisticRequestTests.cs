@@ -29,6 +29,8 @@ public sealed class ArtisticRequestTests
     [InlineData(""" "contentLayers": [ { "name": "a" }, { "name": "b" } ] """, "contentLayers")]
     [InlineData(""" "pooling": "min" """, "pooling")]
     [InlineData(""" "pooling": "avg", "network": "resnet18" """, "pooling")]
+    [InlineData(""" "activationSmoothing": "maybe" """, "activationSmoothing")]
+    [InlineData(""" "activationSmoothing": true """, "activationSmoothing")]
     public void Parse_BadControl_NamesTheField(string field, string expected)
     {
         var e = Assert.Throws<JobRequestException>(() => JobRequestParser.Parse($"{{ {Base}, {field} }}", Limits));
@@ -71,5 +73,16 @@ public sealed class ArtisticRequestTests
         var request = JobRequestParser.FromMetadata(metadata, "inbox/a/photo.jpg", ["styles/a.jpg"], Limits);
         Assert.Equal((InitChoices.Noise, 5, true, 2.0), (request.Init, request.Seed, request.PreserveColors, request.StyleScale));
         Assert.Equal((PoolingChoice.Avg, new LayerWeight("block1_conv1", 2)), (request.Pooling, Assert.Single(request.StyleLayers!)));
+    }
+
+    [Theory]
+    [InlineData("on", ActivationSmoothingChoice.On)]
+    [InlineData("off", ActivationSmoothingChoice.Off)]
+    public void FromMetadata_ActivationSmoothing_IsRead(string value, ActivationSmoothingChoice expected)
+    {
+        var metadata = new Dictionary<string, string> { ["activationsmoothing"] = value };
+        var request = JobRequestParser.FromMetadata(metadata, "inbox/a/photo.jpg", ["styles/a.jpg"], Limits);
+        Assert.Equal(expected, request.ActivationSmoothing);
+        Assert.Null(JobRequestParser.Parse($"{{ {Base} }}", Limits).ActivationSmoothing);
     }
 }

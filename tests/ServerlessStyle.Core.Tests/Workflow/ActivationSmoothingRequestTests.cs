@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using ServerlessStyle.Core.Evaluation;
+using ServerlessStyle.Core.Jobs;
+using ServerlessStyle.Core.Networks;
+using ServerlessStyle.Core.Workflow;
+
+namespace ServerlessStyle.Core.Tests.Workflow;
+
+/// <summary>A request's activationSmoothing picks the engine's network variant and, for resnet18, its default weights.</summary>
+public sealed class ActivationSmoothingRequestTests
+{
+    private static StyleEngine Engine() => new(
+        Options.Create(new EngineOptions { Network = "resnet18", Provider = "cpu" }),
+        Options.Create(new LimitsOptions { AllowTestNetworks = true }),
+        NullLogger<StyleEngine>.Instance, NullLogger<StyleEvaluator>.Instance);
+
+    private static JobRequest Request(NetworkChoice network, ActivationSmoothingChoice? smoothing) => new()
+    {
+        Content = ["uploads/j/a.png"], Styles = [new StyleInput("styles/s.jpg")], Network = network, ActivationSmoothing = smoothing,
+    };
+
+    [Fact]
+    public void GetNetwork_ResNet18_OnByDefaultAndOffWithTheWeightsTunedWithoutIt()
+    {
+        using var engine = Engine();
+        var byDefault = engine.GetNetwork(Request(NetworkChoice.ResNet18, null));
+        var on = engine.GetNetwork(Request(NetworkChoice.ResNet18, ActivationSmoothingChoice.On));
+        var off = engine.GetNetwork(Request(NetworkChoice.ResNet18, ActivationSmoothingChoice.Off));
+
+        Assert.Equal((true, ResNet18.DefaultWeights), (byDefault.ActivationSmoothing, StyleEngine.Weights(Request(NetworkChoice.ResNet18, null), byDefault)));
+        Assert.Same(byDefault, on);
+        Assert.Equal((false, ResNet18.UnsmoothedWeights), (off.ActivationSmoothing, StyleEngine.Weights(Request(NetworkChoice.ResNet18, ActivationSmoothingChoice.Off), off)));
+
+        // The evaluator caches compiled graphs by name: the variant must not share the default's.
+        Assert.NotEqual(byDefault.Name, off.Name);
+    }
+
+    [Fact]
+    public void GetNetwork_RandomVgg19_OffByDefaultAndOnWhenAsked()
+    {
+        using var engine = Engine();
+        Assert.False(engine.GetNetwork(Request(NetworkChoice.RandomVgg19, null)).ActivationSmoothing);
+        var on = engine.GetNetwork(Request(NetworkChoice.RandomVgg19, ActivationSmoothingChoice.On));
+        Assert.Equal((true, RandomVgg19.Create().DefaultWeights), (on.ActivationSmoothing, on.DefaultWeights));
+    }
+}
