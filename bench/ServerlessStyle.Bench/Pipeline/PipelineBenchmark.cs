@@ -136,12 +136,12 @@ public static class PipelineBenchmark
     private static async Task<List<double>> BareChunksAsync(
         StyleEngine engine, byte[] contentBytes, byte[] styleBytes, JobRequest request, TextWriter log, CancellationToken cancellationToken)
     {
-        var network = engine.GetNetwork(request);
+        var network = await engine.GetNetworkAsync(request, cancellationToken).ConfigureAwait(false);
         var content = ImageLoader.LoadToHeight(contentBytes, request.Height);
         var style = ImageLoader.LoadExact(styleBytes, content.Height, content.Width);
         var targets = engine.Evaluator.ComputeTargets(network, content, [(style, 1.0)]);
         var state = OptimizerState.Create(StyleEngine.OptimizerSettings(request), content.Data);
-        var objective = engine.Objective(request, targets);
+        var objective = await engine.ObjectiveAsync(request, targets, cancellationToken: cancellationToken).ConfigureAwait(false);
 
         log.WriteLine("bare   evals  wall_s");
         var walls = new List<double>();
