@@ -111,9 +111,9 @@ internal sealed class ControlsSheetCommand : AsyncCommand<ControlsSheetCommand.S
             var cells = new List<ContactSheetCell>();
             foreach (var (pair, k) in summary.Pairs.Select((p, k) => (p.Result!, k)))
             {
-                var final = pair.FinalImage[(pair.FinalImage.IndexOf('/', StringComparison.Ordinal) + 1)..];
+                var final = storage.Results.FromReference(summary.JobId, pair.FinalImage);
                 var png = await storage.Results.TryReadAsync(final, cancellationToken).ConfigureAwait(false)
-                    ?? throw new InvalidOperationException($"{final} was not written.");
+                    ?? throw new InvalidOperationException($"{final.Name} was not written.");
                 cells.Add(new ContactSheetCell(k, png.ToArray()));
                 Console.WriteLine($"{controls[c].Label} / {JobIds.Stem(contents[k])}: loss {pair.Loss:g4} after {pair.Evaluations} evaluations");
             }
