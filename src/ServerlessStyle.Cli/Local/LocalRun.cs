@@ -46,12 +46,13 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
         var provider = ProviderChoice.Resolve(settings.Provider, settings.Verbose, output).ToString().ToLowerInvariant();
         var jobId = plan?.Input.JobId ?? settings.Resume!;
         using var storage = await StorageChoice.ResolveAsync(settings.Storage, output, cancellationToken).ConfigureAwait(false);
+        // Outlives the try below: the job page, disposed in its finally, reads through these services.
+        await using var services = new ServiceCollection().AddServerlessStyle(storage.ConnectionString).BuildServiceProvider();
         LocalDurableHost? host = null;
         JobViewServer? viewer = null;
         var hub = settings.TaskHub;
         try
         {
-            await using var services = new ServiceCollection().AddServerlessStyle(storage.ConnectionString).BuildServiceProvider();
             var blobs = services.GetRequiredService<JobStorage>();
             if (plan is null)
             {
