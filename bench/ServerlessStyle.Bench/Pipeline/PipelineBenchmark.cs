@@ -6,7 +6,6 @@ using ServerlessStyle.Core.Evaluation;
 using ServerlessStyle.Core.Imaging;
 using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Optimization;
-using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Workflow;
 using ServerlessStyle.Hosting;
 

@@ -2,7 +2,6 @@ using System.ComponentModel;
 using ServerlessStyle.Core.Imaging;
 using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Networks;
-using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Workflow;
 using ServerlessStyle.Hosting;
 using Spectre.Console.Cli;

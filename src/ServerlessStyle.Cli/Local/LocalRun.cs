@@ -6,7 +6,6 @@ using ServerlessStyle.Core;
 using ServerlessStyle.Cli.Commands;
 using ServerlessStyle.Cli.Viewer;
 using ServerlessStyle.Core.Jobs;
-using ServerlessStyle.Core.Networks;
 using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Workflow;
 using ServerlessStyle.Hosting;
