@@ -44,7 +44,7 @@ public sealed class StyleEngine : IDisposable
 
     /// <summary>
     /// The loss network a request names with its identity: name, SHA-256 of the model blob or file, origin and location.
-    /// This is what a job record should say ran it (<c>engine.ResolveNetworkAsync(request.Network).Identity</c>). Resolved once
+    /// This is what a job record should say ran it (its <c>Identity</c>). Resolved once
     /// per process; a failure is not kept, so a network uploaded after a failed request is found by the next one. A
     /// network that is missing or fails its digest check throws <see cref="JobRequestException"/> on the field
     /// <c>network</c>: the workflow fails the job with that reason instead of retrying something that cannot succeed.
