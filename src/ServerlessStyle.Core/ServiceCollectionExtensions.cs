@@ -1,4 +1,8 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Storage;
@@ -42,6 +46,32 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IStyleWork>(sp => new CancelAwareStyleWork(
             ActivatorUtilities.CreateInstance<GuardedStyleWork>(sp, sp.GetRequiredService<StyleWork>()), sp.GetRequiredService<JobStorage>()));
         services.AddSingleton<StyleActivities>();
+        return services;
+    }
+
+    /// <summary>
+    /// The same services for a host with no configuration of its own (the CLI's run, jobs, models and controls-sheet
+    /// commands, the scratch hubs): one account by connection string, its containers under <paramref name="containerPrefix"/>,
+    /// every other option at its default.
+    /// </summary>
+    public static IServiceCollection AddServerlessStyle(this IServiceCollection services, string connectionString, string containerPrefix = "")
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        return services.AddServerlessStyle(storage =>
+        {
+            storage.ConnectionString = connectionString;
+            storage.ContainerPrefix = containerPrefix;
+        });
+    }
+
+    /// <summary>The same services with the storage set in code (an account endpoint, a prefix) rather than read from configuration.</summary>
+    public static IServiceCollection AddServerlessStyle(this IServiceCollection services, Action<StorageOptions> configureStorage)
+    {
+        // A host that registers configuration or logging of its own keeps them; these only fill what is missing.
+        services.TryAddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
+        services.TryAdd(ServiceDescriptor.Singleton(typeof(ILogger<>), typeof(NullLogger<>)));
+        services.AddServerlessStyle();
+        services.PostConfigure(configureStorage);
         return services;
     }
 }

@@ -8,4 +8,8 @@ public sealed class ArchitectureTests
     [Fact]
     public void BlobClients_AreNotUsed() =>
         Assert.Empty(ArchitectureRules.TypesOutsideUsing(typeof(Program).Assembly, "ServerlessStyle.Core.Storage", "Azure.Storage.Blobs"));
+
+    [Fact]
+    public void StorageAndEngineServices_ComeOnlyFromAddServerlessStyle() =>
+        Assert.Empty(ArchitectureRules.ServicesBuiltByHand(typeof(Program).Assembly));
 }

@@ -4,7 +4,7 @@ using ServerlessStyle.Tests.Shared;
 
 namespace ServerlessStyle.Cli.Tests;
 
-/// <summary>The runner and its host reach storage only through Core's storage layer (docs/architecture.md).</summary>
+/// <summary>The runner and its host reach storage only through Core's storage layer, composed by AddServerlessStyle (docs/architecture.md).</summary>
 public sealed class ArchitectureTests
 {
     public static TheoryData<string> Assemblies => new() { typeof(Program).Assembly.GetName().Name!, typeof(LocalDurableHost).Assembly.GetName().Name! };
@@ -13,4 +13,9 @@ public sealed class ArchitectureTests
     [MemberData(nameof(Assemblies))]
     public void BlobClients_AreNotUsed(string assembly) =>
         Assert.Empty(ArchitectureRules.TypesOutsideUsing(Assembly.Load(assembly), "ServerlessStyle.Core.Storage", "Azure.Storage.Blobs"));
+
+    [Theory]
+    [MemberData(nameof(Assemblies))]
+    public void StorageAndEngineServices_ComeOnlyFromAddServerlessStyle(string assembly) =>
+        Assert.Empty(ArchitectureRules.ServicesBuiltByHand(Assembly.Load(assembly)));
 }

@@ -58,5 +58,40 @@ internal static class ArchitectureRules
         return writes;
     }
 
+    /// <summary>The services only <c>AddServerlessStyle</c> builds: a host that needs one takes it from DI.</summary>
+    public static readonly string[] ComposedServices =
+    [
+        "ServerlessStyle.Core.Storage.BlobStore", "ServerlessStyle.Core.Storage.JobStorage", "ServerlessStyle.Core.Storage.JobDocumentStore",
+        "ServerlessStyle.Core.Storage.InputStore", "ServerlessStyle.Core.Storage.WorkStore", "ServerlessStyle.Core.Storage.ResultStore",
+        "ServerlessStyle.Core.Storage.ModelContainer", "ServerlessStyle.Core.Workflow.NetworkResolver", "ServerlessStyle.Core.Workflow.StyleEngine",
+    ];
+
+    /// <summary>
+    /// "Type.Method builds Service" for every constructor call of a <see cref="ComposedServices"/> type in
+    /// <paramref name="assembly"/>, and every static factory that returns one (<c>BlobStore.FromConnectionString</c>).
+    /// </summary>
+    public static IReadOnlyList<string> ServicesBuiltByHand(Assembly assembly)
+    {
+        using var module = ModuleDefinition.ReadModule(assembly.Location);
+        var built = new List<string>();
+        foreach (var type in module.GetTypes())
+        {
+            foreach (var method in type.Methods.Where(m => m.HasBody))
+            {
+                foreach (var instruction in method.Body.Instructions)
+                {
+                    if (instruction.Operand is MethodReference callee
+                        && ((instruction.OpCode.Code == Code.Newobj && ComposedServices.Contains(callee.DeclaringType.FullName))
+                            || (instruction.OpCode.Code == Code.Call && !callee.HasThis && ComposedServices.Contains(callee.ReturnType.FullName))))
+                    {
+                        built.Add($"{type.FullName}.{method.Name} builds {callee.DeclaringType.FullName} ({callee.Name})");
+                    }
+                }
+            }
+        }
+
+        return built;
+    }
+
     private static TypeDefinition OuterMost(TypeDefinition type) => type.DeclaringType is null ? type : OuterMost(type.DeclaringType);
 }

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using ServerlessStyle.Bench.Pipeline;
+using ServerlessStyle.Hosting;
 using Spectre.Console.Cli;
 
 namespace ServerlessStyle.Bench.Commands;
@@ -33,14 +34,8 @@ internal sealed class PipelineCommand : AsyncCommand<PipelineCommand.Settings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var connection = Environment.GetEnvironmentVariable("AZURITE_CONNECTION_STRING");
-        if (string.IsNullOrWhiteSpace(connection))
-        {
-            throw new InvalidOperationException("AZURITE_CONNECTION_STRING is not set; run it under scripts/with-azurite.sh.");
-        }
-
         await PipelineBenchmark.RunAsync(
-            connection, await File.ReadAllBytesAsync(settings.Content, cancellationToken), await File.ReadAllBytesAsync(settings.Style, cancellationToken),
+            ScratchHub.AzuriteConnectionString(), await File.ReadAllBytesAsync(settings.Content, cancellationToken), await File.ReadAllBytesAsync(settings.Style, cancellationToken),
             settings.Network, settings.Height, settings.Iterations, settings.Evaluations, Console.Out, cancellationToken);
         return 0;
     }

@@ -1,13 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using ServerlessStyle.Bench.Engine;
 using ServerlessStyle.Core.Evaluation;
 using ServerlessStyle.Core.Imaging;
 using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Optimization;
-using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Workflow;
 using ServerlessStyle.Hosting;
 
@@ -52,70 +50,53 @@ public static class PipelineBenchmark
         string connectionString, byte[] content, byte[] style, string network, int height, int iterations, int evaluationsPerIteration,
         TextWriter log, CancellationToken cancellationToken = default)
     {
-        var storage = new StorageOptions { ConnectionString = connectionString, ContainerPrefix = $"bench{Guid.NewGuid():N}"[..13] + "-" };
-        var store = BlobStore.FromConnectionString(connectionString);
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        // The job id "bench" repeats from one run to the next: each run works on a hub of its own.
+        await using var scratch = ScratchHub.Create(connectionString, "bench", new Dictionary<string, string?>
         {
-            ["ServerlessStyle:Storage:ConnectionString"] = connectionString,
-            ["ServerlessStyle:Storage:ContainerPrefix"] = storage.ContainerPrefix,
             ["ServerlessStyle:Engine:Network"] = network,
             ["ServerlessStyle:Limits:AllowTestNetworks"] = "true",
-            // A task hub of its own, deleted at the end: the job id "bench" repeats from one run to the next.
-            ["ServerlessStyle:Durable:TaskHub"] = storage.ContainerPrefix.TrimEnd('-'),
-            ["ServerlessStyle:Durable:DeleteTaskHubOnStop"] = "true",
-        }).Build();
+        });
         TimedWork? timed = null;
         StyleEngine? engine = null;
-        try
+        var inputs = scratch.Storage.Inputs;
+        await inputs.UploadAsync("uploads/bench/content.png", BinaryData.FromBytes(content), cancellationToken).ConfigureAwait(false);
+        await inputs.UploadAsync("styles/style.jpg", BinaryData.FromBytes(style), cancellationToken).ConfigureAwait(false);
+        var request = new JobRequest
         {
-            var inputs = new InputStore(store, storage);
-            await inputs.UploadAsync("uploads/bench/content.png", BinaryData.FromBytes(content), cancellationToken).ConfigureAwait(false);
-            await inputs.UploadAsync("styles/style.jpg", BinaryData.FromBytes(style), cancellationToken).ConfigureAwait(false);
-            var request = new JobRequest
+            Content = ["uploads/bench/content.png"],
+            Styles = [new StyleInput("styles/style.jpg")],
+            Height = height,
+            Iterations = iterations,
+            EvaluationsPerIteration = evaluationsPerIteration,
+            Network = NetworkChoice.Auto,
+        };
+
+        // The engine lives in the host's services: the bare loop below runs before the host is disposed.
+        await using var host = await scratch.StartAsync(
+            services => services.AddSingleton<IStyleWork>(sp =>
             {
-                Content = ["uploads/bench/content.png"],
-                Styles = [new StyleInput("styles/style.jpg")],
-                Height = height,
-                Iterations = iterations,
-                EvaluationsPerIteration = evaluationsPerIteration,
-                Network = NetworkChoice.Auto,
-            };
-
-            // The engine lives in the host's services: the bare loop below runs before the host is disposed.
-            await using var host = await LocalDurableHost.StartAsync(
-                configuration,
-                services => services.AddSingleton<IStyleWork>(sp =>
-                {
-                    engine = sp.GetRequiredService<StyleEngine>();
-                    return timed = new TimedWork(ActivatorUtilities.CreateInstance<GuardedStyleWork>(sp, sp.GetRequiredService<StyleWork>()));
-                }),
-                cancellationToken).ConfigureAwait(false);
-            var summary = await host.RunToEndAsync(new JobInput(JobId, request, new WorkflowSettings()), cancellationToken).ConfigureAwait(false);
-            if (summary.State != JobState.Completed)
-            {
-                throw new InvalidOperationException($"The benchmark's job ended {summary.State}: {summary.Reason}");
-            }
-
-            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"targets: {timed!.PrepareSeconds:F3} s (network loaded, sessions built)"));
-            var chunks = Report(timed, log);
-            var median = Statistics.Median(chunks.Select(c => c.OverheadShare));
-
-            // The same chunks again with no pipeline around them: this catches costs that hide inside the evaluations
-            // (an upload behind competing for the cores), which the shares above cannot see.
-            var bare = await BareChunksAsync(engine!, content, style, request, log, cancellationToken).ConfigureAwait(false);
-            var result = new PipelineBenchmarkResult(chunks, median, Statistics.Median(bare));
-            log.WriteLine(string.Create(
-                CultureInfo.InvariantCulture,
-                $"median chunk: pipeline {Statistics.Median(chunks.Select(c => c.WallSeconds)):F3} s, bare loop {result.MedianBareChunkSeconds:F3} s: the pipeline adds {100 * result.PipelineCostShare:F2} % of a chunk"));
-            return result;
-        }
-        finally
+                engine = sp.GetRequiredService<StyleEngine>();
+                return timed = new TimedWork(ActivatorUtilities.CreateInstance<GuardedStyleWork>(sp, sp.GetRequiredService<StyleWork>()));
+            }),
+            cancellationToken).ConfigureAwait(false);
+        var summary = await host.RunToEndAsync(new JobInput(JobId, request, new WorkflowSettings()), cancellationToken).ConfigureAwait(false);
+        if (summary.State != JobState.Completed)
         {
-            foreach (var container in new[] { storage.Uploads, storage.Styles, storage.Results, storage.Work })
-            {
-                await store.DeleteContainerAsync(storage.Container(container), CancellationToken.None).ConfigureAwait(false);
-            }
+            throw new InvalidOperationException($"The benchmark's job ended {summary.State}: {summary.Reason}");
         }
+
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"targets: {timed!.PrepareSeconds:F3} s (network loaded, sessions built)"));
+        var chunks = Report(timed, log);
+        var median = Statistics.Median(chunks.Select(c => c.OverheadShare));
+
+        // The same chunks again with no pipeline around them: this catches costs that hide inside the evaluations
+        // (an upload behind competing for the cores), which the shares above cannot see.
+        var bare = await BareChunksAsync(engine!, content, style, request, log, cancellationToken).ConfigureAwait(false);
+        var result = new PipelineBenchmarkResult(chunks, median, Statistics.Median(bare));
+        log.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"median chunk: pipeline {Statistics.Median(chunks.Select(c => c.WallSeconds)):F3} s, bare loop {result.MedianBareChunkSeconds:F3} s: the pipeline adds {100 * result.PipelineCostShare:F2} % of a chunk"));
+        return result;
     }
 
     private static List<ChunkTiming> Report(TimedWork timed, TextWriter log)
@@ -154,12 +135,12 @@ public static class PipelineBenchmark
     private static async Task<List<double>> BareChunksAsync(
         StyleEngine engine, byte[] contentBytes, byte[] styleBytes, JobRequest request, TextWriter log, CancellationToken cancellationToken)
     {
-        var network = engine.GetNetwork(request);
+        var network = await engine.GetNetworkAsync(request, cancellationToken).ConfigureAwait(false);
         var content = ImageLoader.LoadToHeight(contentBytes, request.Height);
         var style = ImageLoader.LoadExact(styleBytes, content.Height, content.Width);
         var targets = engine.Evaluator.ComputeTargets(network, content, [(style, 1.0)]);
         var state = OptimizerState.Create(StyleEngine.OptimizerSettings(request), content.Data);
-        var objective = engine.Objective(request, targets);
+        var objective = await engine.ObjectiveAsync(request, targets, cancellationToken: cancellationToken).ConfigureAwait(false);
 
         log.WriteLine("bare   evals  wall_s");
         var walls = new List<double>();

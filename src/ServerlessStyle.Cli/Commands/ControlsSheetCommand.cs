@@ -1,11 +1,7 @@
 using System.ComponentModel;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using ServerlessStyle.Core.Imaging;
 using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Networks;
-using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Workflow;
 using ServerlessStyle.Hosting;
 using Spectre.Console.Cli;
@@ -47,107 +43,86 @@ internal sealed class ControlsSheetCommand : AsyncCommand<ControlsSheetCommand.S
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var connection = Environment.GetEnvironmentVariable("AZURITE_CONNECTION_STRING");
-        if (string.IsNullOrWhiteSpace(connection))
-        {
-            throw new InvalidOperationException("AZURITE_CONNECTION_STRING is not set; run it under scripts/with-azurite.sh.");
-        }
-
         var network = NetworkChoices.TryParse(settings.Network) is { } choice and not NetworkChoice.Auto
             ? choice
             : throw new InvalidOperationException($"--network '{settings.Network}' is not resnet18, random-vgg19 or vgg19.");
-        var options = new StorageOptions { ConnectionString = connection, ContainerPrefix = $"sheet{Guid.NewGuid():N}"[..13] + "-" };
-        var store = BlobStore.FromConnectionString(connection);
-        var storage = new JobStorage(store, Options.Create(options), NullLogger<JobStorage>.Instance);
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        // Job ids (sheet-0, ...) repeat from one sheet to the next: each sheet runs on a hub of its own.
+        await using var scratch = ScratchHub.Create(ScratchHub.AzuriteConnectionString(), "sheet", new Dictionary<string, string?>
         {
-            ["ServerlessStyle:Storage:ConnectionString"] = connection,
-            ["ServerlessStyle:Storage:ContainerPrefix"] = options.ContainerPrefix,
             ["ServerlessStyle:Engine:Provider"] = "cpu",
             ["ServerlessStyle:Limits:AllowTestNetworks"] = "true",
-            // A task hub of its own, deleted at the end: its job ids (sheet-0, ...) repeat from one sheet to the next.
-            ["ServerlessStyle:Durable:TaskHub"] = options.ContainerPrefix.TrimEnd('-'),
-            ["ServerlessStyle:Durable:DeleteTaskHubOnStop"] = "true",
-        }).Build();
-        try
+        });
+        var storage = scratch.Storage;
+
+        async Task<string> UploadAsync(string container, string path)
         {
-            async Task<string> UploadAsync(string container, string path)
-            {
-                var name = $"{container}/sheet/{Path.GetFileName(path)}";
-                await storage.Inputs.UploadAsync(name, BinaryData.FromBytes(await File.ReadAllBytesAsync(path, cancellationToken)), cancellationToken).ConfigureAwait(false);
-                return name;
-            }
-
-            var contents = new List<string>();
-            foreach (var path in Directory.GetFiles(Path.Combine(settings.Images, "content"), "*.png").Order(StringComparer.Ordinal))
-            {
-                contents.Add(await UploadAsync("uploads", path).ConfigureAwait(false));
-            }
-
-            var starry = await UploadAsync("styles", Path.Combine(settings.Images, "styles", "starry_night.jpg")).ConfigureAwait(false);
-            var scream = await UploadAsync("styles", Path.Combine(settings.Images, "styles", "the_scream.jpg")).ConfigureAwait(false);
-            var baseline = new JobRequest
-            {
-                Content = contents,
-                Styles = [new StyleInput(starry)],
-                Height = settings.Height,
-                Iterations = settings.Iterations,
-                EvaluationsPerIteration = settings.Evaluations,
-                Network = network,
-            };
-            var half = settings.Height / 2;
-            var firstStyleLayer = NetworkCatalog.Load(NetworkChoices.Name(network)).StyleLayers[0].Tensor;
-
-            // No "init style" row: within a few iterations that result is still close to the painting itself, and
-            // the sheet shows results only, never the paintings.
-            Control[] controls =
-            [
-                new("baseline starry night", (r, _, _) => r),
-                new("blend starry night and the scream", (r, s, t) => r with { StyleMode = StyleMode.Blend, Styles = [new StyleInput(s), new StyleInput(t)] }),
-                new("preserve colors", (r, _, _) => r with { PreserveColors = true }),
-                new("init noise seed 1", (r, _, _) => r with { Init = InitChoices.Noise, Seed = 1 }),
-                new("style scale half", (r, _, _) => r with { StyleScale = 0.5 }),
-                new("style scale 2", (r, _, _) => r with { StyleScale = 2 }),
-                new($"scales {half} then {settings.Height}", (r, _, _) => r with { Scales = [half, settings.Height] }),
-                new("style layers first only", (r, _, _) => r with { StyleLayers = [new LayerWeight(firstStyleLayer)] }),
-            ];
-
-            // One job per control, all photos at once (one pair each), through the same durable host as `run`.
-            await using var host = await LocalDurableHost.StartAsync(configuration, cancellationToken: cancellationToken).ConfigureAwait(false);
-            var rows = new List<ContactSheetRow>();
-            for (var c = 0; c < controls.Length; c++)
-            {
-                var request = controls[c].Apply(baseline, starry, scream);
-                var summary = await host.RunToEndAsync(new JobInput($"sheet-{c}", request, new WorkflowSettings()), cancellationToken).ConfigureAwait(false);
-                if (summary.State != JobState.Completed)
-                {
-                    throw new InvalidOperationException($"{controls[c].Label}: the job ended {summary.State}: {summary.Reason}");
-                }
-
-                var cells = new List<ContactSheetCell>();
-                foreach (var (pair, k) in summary.Pairs.Select((p, k) => (p.Result!, k)))
-                {
-                    var final = pair.FinalImage[(pair.FinalImage.IndexOf('/', StringComparison.Ordinal) + 1)..];
-                    var png = await storage.Results.TryReadAsync(final, cancellationToken).ConfigureAwait(false)
-                        ?? throw new InvalidOperationException($"{final} was not written.");
-                    cells.Add(new ContactSheetCell(k, png.ToArray()));
-                    Console.WriteLine($"{controls[c].Label} / {JobIds.Stem(contents[k])}: loss {pair.Loss:g4} after {pair.Evaluations} evaluations");
-                }
-
-                rows.Add(new ContactSheetRow(controls[c].Label, cells));
-            }
-
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(settings.Out))!);
-            await File.WriteAllBytesAsync(settings.Out, ContactSheet.CreatePng(rows, settings.Height), cancellationToken).ConfigureAwait(false);
-            Console.WriteLine($"wrote {settings.Out}: columns {string.Join(", ", contents.Select((n, k) => $"{k} = {JobIds.Stem(n)}"))}");
-            return 0;
+            var name = $"{container}/sheet/{Path.GetFileName(path)}";
+            await storage.Inputs.UploadAsync(name, BinaryData.FromBytes(await File.ReadAllBytesAsync(path, cancellationToken)), cancellationToken).ConfigureAwait(false);
+            return name;
         }
-        finally
+
+        var contents = new List<string>();
+        foreach (var path in Directory.GetFiles(Path.Combine(settings.Images, "content"), "*.png").Order(StringComparer.Ordinal))
         {
-            foreach (var container in new[] { options.Uploads, options.Styles, options.Results, options.Work })
-            {
-                await store.DeleteContainerAsync(options.Container(container), CancellationToken.None).ConfigureAwait(false);
-            }
+            contents.Add(await UploadAsync("uploads", path).ConfigureAwait(false));
         }
+
+        var starry = await UploadAsync("styles", Path.Combine(settings.Images, "styles", "starry_night.jpg")).ConfigureAwait(false);
+        var scream = await UploadAsync("styles", Path.Combine(settings.Images, "styles", "the_scream.jpg")).ConfigureAwait(false);
+        var baseline = new JobRequest
+        {
+            Content = contents,
+            Styles = [new StyleInput(starry)],
+            Height = settings.Height,
+            Iterations = settings.Iterations,
+            EvaluationsPerIteration = settings.Evaluations,
+            Network = network,
+        };
+        var half = settings.Height / 2;
+        var firstStyleLayer = NetworkCatalog.Load(NetworkChoices.Name(network)).StyleLayers[0].Tensor;
+
+        // No "init style" row: within a few iterations that result is still close to the painting itself, and
+        // the sheet shows results only, never the paintings.
+        Control[] controls =
+        [
+            new("baseline starry night", (r, _, _) => r),
+            new("blend starry night and the scream", (r, s, t) => r with { StyleMode = StyleMode.Blend, Styles = [new StyleInput(s), new StyleInput(t)] }),
+            new("preserve colors", (r, _, _) => r with { PreserveColors = true }),
+            new("init noise seed 1", (r, _, _) => r with { Init = InitChoices.Noise, Seed = 1 }),
+            new("style scale half", (r, _, _) => r with { StyleScale = 0.5 }),
+            new("style scale 2", (r, _, _) => r with { StyleScale = 2 }),
+            new($"scales {half} then {settings.Height}", (r, _, _) => r with { Scales = [half, settings.Height] }),
+            new("style layers first only", (r, _, _) => r with { StyleLayers = [new LayerWeight(firstStyleLayer)] }),
+        ];
+
+        // One job per control, all photos at once (one pair each), through the same durable host as `run`.
+        await using var host = await scratch.StartAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        var rows = new List<ContactSheetRow>();
+        for (var c = 0; c < controls.Length; c++)
+        {
+            var request = controls[c].Apply(baseline, starry, scream);
+            var summary = await host.RunToEndAsync(new JobInput($"sheet-{c}", request, new WorkflowSettings()), cancellationToken).ConfigureAwait(false);
+            if (summary.State != JobState.Completed)
+            {
+                throw new InvalidOperationException($"{controls[c].Label}: the job ended {summary.State}: {summary.Reason}");
+            }
+
+            var cells = new List<ContactSheetCell>();
+            foreach (var (pair, k) in summary.Pairs.Select((p, k) => (p.Result!, k)))
+            {
+                var final = storage.Results.FromReference(summary.JobId, pair.FinalImage);
+                var png = await storage.Results.TryReadAsync(final, cancellationToken).ConfigureAwait(false)
+                    ?? throw new InvalidOperationException($"{final.Name} was not written.");
+                cells.Add(new ContactSheetCell(k, png.ToArray()));
+                Console.WriteLine($"{controls[c].Label} / {JobIds.Stem(contents[k])}: loss {pair.Loss:g4} after {pair.Evaluations} evaluations");
+            }
+
+            rows.Add(new ContactSheetRow(controls[c].Label, cells));
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(settings.Out))!);
+        await File.WriteAllBytesAsync(settings.Out, ContactSheet.CreatePng(rows, settings.Height), cancellationToken).ConfigureAwait(false);
+        Console.WriteLine($"wrote {settings.Out}: columns {string.Join(", ", contents.Select((n, k) => $"{k} = {JobIds.Stem(n)}"))}");
+        return 0;
     }
 }

@@ -1,6 +1,6 @@
 using System.ComponentModel;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
+using Microsoft.Extensions.DependencyInjection;
+using ServerlessStyle.Core;
 using ServerlessStyle.Cli.Local;
 using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Storage;
@@ -65,8 +65,9 @@ internal sealed class InboxDropCommand : AsyncCommand<InboxDropSettings>
     public override async Task<int> ExecuteAsync(CommandContext context, InboxDropSettings settings, CancellationToken cancellationToken)
     {
         using var storage = await StorageChoice.ResolveAsync(settings.Storage, Console.Error, cancellationToken).ConfigureAwait(false);
-        var options = new StorageOptions { ContainerPrefix = settings.ContainerPrefix };
-        var blobs = new JobStorage(BlobStore.FromConnectionString(storage.ConnectionString), Options.Create(options), NullLogger<JobStorage>.Instance);
+        await using var services = new ServiceCollection().AddServerlessStyle(storage.ConnectionString, settings.ContainerPrefix).BuildServiceProvider();
+        var blobs = services.GetRequiredService<JobStorage>();
+        var options = blobs.Options;
         var inbox = new InboxQueue(storage.ConnectionString, blobs);
         var name = $"{settings.Styles}/{Path.GetFileName(settings.File)}";
         var metadata = settings.Fields.ToDictionary(f => f[..f.IndexOf('=', StringComparison.Ordinal)], f => f[(f.IndexOf('=', StringComparison.Ordinal) + 1)..]);

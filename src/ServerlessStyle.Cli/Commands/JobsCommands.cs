@@ -2,8 +2,8 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.DurableTask.Client;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
+using Microsoft.Extensions.DependencyInjection;
+using ServerlessStyle.Core;
 using ServerlessStyle.Cli.Local;
 using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Storage;
@@ -23,8 +23,8 @@ internal static class JobsConnection
     {
         using var storage = await StorageChoice.ResolveAsync(settings.Storage, Console.Error, cancellationToken).ConfigureAwait(false);
         await using var host = LocalDurableHost.Connect(storage.Configuration(settings.TaskHub));
-        var blobs = new JobStorage(BlobStore.FromConnectionString(storage.ConnectionString), Options.Create(new StorageOptions()), NullLogger<JobStorage>.Instance);
-        return await work(host, blobs, cancellationToken).ConfigureAwait(false);
+        await using var services = new ServiceCollection().AddServerlessStyle(storage.ConnectionString).BuildServiceProvider();
+        return await work(host, services.GetRequiredService<JobStorage>(), cancellationToken).ConfigureAwait(false);
     }
 
     public static JobProgress Require(JobProgress? progress, string jobId, LocalDurableHost host) =>

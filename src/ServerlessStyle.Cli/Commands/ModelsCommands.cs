@@ -1,4 +1,6 @@
 using System.ComponentModel;
+using Microsoft.Extensions.DependencyInjection;
+using ServerlessStyle.Core;
 using ServerlessStyle.Core.Networks;
 using ServerlessStyle.Core.Storage;
 using Spectre.Console;
@@ -213,13 +215,13 @@ internal sealed class ModelsUploadCommand : AsyncCommand<ModelsUploadCommand.Set
                 $"no network '{settings.Name}' in {settings.Store.Folder}: run 'serverless-style models fetch vgg19' or 'serverless-style models import ...' first.");
         // --account: the account's blob endpoint with DefaultAzureCredential (BlobStore.Create with a service URI), which
         // finds the Azure CLI's or azd's signed-in user, as 'az storage --auth-mode login' does.
-        var options = new StorageOptions
+        await using var services = new ServiceCollection().AddServerlessStyle(options =>
         {
-            ConnectionString = settings.Storage,
-            ServiceUri = settings.Account is null ? null : new Uri($"https://{settings.Account}.blob.core.windows.net"),
-            ContainerPrefix = settings.ContainerPrefix ?? Environment.GetEnvironmentVariable("SERVERLESS_STYLE_CONTAINER_PREFIX") ?? "",
-        };
-        var models = new ModelContainer(BlobStore.Create(options), options, ModelContainer.DefaultCacheFolder);
+            options.ConnectionString = settings.Storage;
+            options.ServiceUri = settings.Account is null ? null : new Uri($"https://{settings.Account}.blob.core.windows.net");
+            options.ContainerPrefix = settings.ContainerPrefix ?? Environment.GetEnvironmentVariable("SERVERLESS_STYLE_CONTAINER_PREFIX") ?? "";
+        }).BuildServiceProvider();
+        var models = services.GetRequiredService<ModelContainer>();
         var (model, uploaded) = await models.UploadAsync(stored.Name, stored.OnnxPath, stored.Preprocess, stored.Source, settings.Force, cancellationToken);
         Console.WriteLine(uploaded
             ? $"uploaded {stored.Name} ({stored.Bytes / 1_048_576.0:F1} MB, sha256 {model.Sha256}) to {models.ContainerName}/{model.BlobName}"

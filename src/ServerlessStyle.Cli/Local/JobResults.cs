@@ -12,13 +12,14 @@ internal static class JobResults
     public static async Task DownloadAsync(JobStorage storage, JobProgress progress, string outFolder, TextWriter output, CancellationToken cancellationToken)
     {
         var folder = Path.GetFullPath(Path.Combine(outFolder, progress.JobId));
-        var prefix = BlobLayout.ResultsPrefix(progress.JobId);
-        var results = await storage.Results.ListAsync(progress.JobId, cancellationToken).ConfigureAwait(false);
-        await CopyAsync(results, prefix, storage.Results.TryOpenReadAsync, folder, cancellationToken).ConfigureAwait(false);
+        var results = await storage.Results.ListFilesAsync(progress.JobId, cancellationToken).ConfigureAwait(false);
+        await CopyAsync(results.All.Select(f => (f.Name, f.PathInJob)), storage.Results.TryOpenReadAsync, folder, cancellationToken).ConfigureAwait(false);
 
         // The inputs too (the drawn samples included), so the folder shows what went in next to what came out.
+        var prefix = BlobLayout.UploadsPrefix(progress.JobId);
         var inputs = await storage.Inputs.ListAsync("uploads", prefix, cancellationToken).ConfigureAwait(false);
-        await CopyAsync(inputs, prefix, (name, ct) => storage.Inputs.TryOpenReadAsync($"uploads/{name}", ct), Path.Combine(folder, "inputs"), cancellationToken).ConfigureAwait(false);
+        await CopyAsync(
+            inputs.Select(n => (n, n[prefix.Length..])), (name, ct) => storage.Inputs.TryOpenReadAsync($"uploads/{name}", ct), Path.Combine(folder, "inputs"), cancellationToken).ConfigureAwait(false);
 
         output.WriteLine($"results: {folder}");
         foreach (var pair in progress.Summary?.Pairs ?? [])
@@ -44,16 +45,16 @@ internal static class JobResults
         return 1;
     }
 
-    /// <summary>Copies every file in <paramref name="names"/> below <paramref name="prefix"/> to <paramref name="folder"/>, keeping the path below it.</summary>
+    /// <summary>Copies each blob <c>Name</c> of <paramref name="files"/> to its <c>Path</c> below <paramref name="folder"/>.</summary>
     private static async Task CopyAsync(
-        IReadOnlyList<string> names, string prefix, Func<string, CancellationToken, Task<BlobStream?>> open, string folder, CancellationToken cancellationToken)
+        IEnumerable<(string Name, string Path)> files, Func<string, CancellationToken, Task<BlobStream?>> open, string folder, CancellationToken cancellationToken)
     {
-        foreach (var name in names)
+        foreach (var (name, below) in files)
         {
             using var blob = await open(name, cancellationToken).ConfigureAwait(false);
             if (blob is not null)
             {
-                var path = Path.Combine(folder, name[prefix.Length..]);
+                var path = Path.Combine(folder, below);
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                 await using var file = File.Create(path);
                 await blob.Content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);

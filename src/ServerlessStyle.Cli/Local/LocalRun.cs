@@ -1,12 +1,11 @@
 using System.Globalization;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
+using Microsoft.Extensions.DependencyInjection;
+using ServerlessStyle.Core;
 using ServerlessStyle.Cli.Commands;
 using ServerlessStyle.Cli.Viewer;
 using ServerlessStyle.Core.Jobs;
-using ServerlessStyle.Core.Networks;
 using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Workflow;
 using ServerlessStyle.Hosting;
@@ -46,13 +45,14 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
         var provider = ProviderChoice.Resolve(settings.Provider, settings.Verbose, output).ToString().ToLowerInvariant();
         var jobId = plan?.Input.JobId ?? settings.Resume!;
         using var storage = await StorageChoice.ResolveAsync(settings.Storage, output, cancellationToken).ConfigureAwait(false);
+        // Outlives the try below: the job page, disposed in its finally, reads through these services.
+        await using var services = new ServiceCollection().AddServerlessStyle(storage.ConnectionString).BuildServiceProvider();
         LocalDurableHost? host = null;
         JobViewServer? viewer = null;
         var hub = settings.TaskHub;
         try
         {
-            var store = BlobStore.FromConnectionString(storage.ConnectionString);
-            var blobs = new JobStorage(store, Options.Create(new StorageOptions()), NullLogger<JobStorage>.Instance);
+            var blobs = services.GetRequiredService<JobStorage>();
             if (plan is null)
             {
                 var job = await ReadJobAsync(blobs, jobId, cancellationToken).ConfigureAwait(false)
@@ -61,9 +61,8 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
             }
             else
             {
-                // The same lookup as the engine's (AddServerlessStyle): the models container of this storage, then the local store.
-                var models = new ModelContainer(store, blobs.Options, ModelContainer.DefaultCacheFolder);
-                plan = await plan.ResolveAutoAsync(new NetworkResolver(new ModelStore(ModelStore.DefaultFolder), models), cancellationToken).ConfigureAwait(false);
+                // The engine's own lookup: the models container of this storage, then the local store.
+                plan = await plan.ResolveAutoAsync(services.GetRequiredService<NetworkResolver>(), cancellationToken).ConfigureAwait(false);
                 foreach (var upload in plan.Uploads)
                 {
                     await blobs.Inputs.UploadAsync(upload.Blob, BinaryData.FromBytes(upload.Bytes), cancellationToken).ConfigureAwait(false);

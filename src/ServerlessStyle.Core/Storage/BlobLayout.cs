@@ -109,8 +109,14 @@ public static class BlobLayout
     /// <summary>In the uploads container: a file sent with a multipart request.</summary>
     public static string Upload(string jobId, string fileName) => $"{jobId}/{SafeFileName(fileName)}";
 
-    /// <summary>The prefix under which a job's results live, for the 202 answer.</summary>
+    /// <summary>In the results container: the prefix under which a job's results live (also for the 202 answer).</summary>
     public static string ResultsPrefix(string jobId) => $"{jobId}/";
+
+    /// <summary>In the work container: the prefix of a job's internal state (targets, checkpoints, outcomes, attempts).</summary>
+    public static string WorkPrefix(string jobId) => $"{jobId}/";
+
+    /// <summary>In the uploads container: the prefix of the files sent with a job (<see cref="Upload"/>).</summary>
+    public static string UploadsPrefix(string jobId) => $"{jobId}/";
 
     /// <summary>A file name from an upload, stripped of folders and of characters blob names and URLs dislike.</summary>
     public static string SafeFileName(string fileName)

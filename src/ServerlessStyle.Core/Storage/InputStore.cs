@@ -83,7 +83,7 @@ public sealed class InputStore(BlobStore store, StorageOptions storage)
 
     /// <summary>Deletes what was uploaded for a job (<c>uploads/{job}/...</c>); returns the bytes deleted.</summary>
     public Task<long> DeleteUploadsAsync(string jobId, CancellationToken cancellationToken = default) =>
-        store.DeletePrefixAsync(storage.Container(storage.Uploads), BlobLayout.ResultsPrefix(jobId), cancellationToken: cancellationToken);
+        store.DeletePrefixAsync(storage.Container(storage.Uploads), BlobLayout.UploadsPrefix(jobId), cancellationToken: cancellationToken);
 
     /// <summary>A request's blob name is "{logical container}/{path}"; the configured prefix makes the real container.</summary>
     private (string Container, string Name) Split(string logicalName)

@@ -49,6 +49,31 @@ public sealed class ResultStore(BlobStore store, StorageOptions storage)
     public Task<IReadOnlyList<string>> ListAsync(string jobId, CancellationToken cancellationToken = default) =>
         store.ListAsync(Container, BlobLayout.ResultsPrefix(jobId), cancellationToken);
 
+    /// <summary>Every file of the job (job.json included), by what each one is.</summary>
+    public async Task<JobResultFiles> ListFilesAsync(string jobId, CancellationToken cancellationToken = default) =>
+        new(jobId, await ListAsync(jobId, cancellationToken).ConfigureAwait(false));
+
+    /// <summary>
+    /// The file a result reference names: <c>results/{job}/...</c>, as <see cref="WriteAsync"/> returns it and a job's
+    /// summary holds it (<c>PairResult.FinalImage</c>); throws when the reference is not one of the job's.
+    /// </summary>
+    public ResultFile FromReference(string jobId, string reference)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        var prefix = $"{LogicalContainer}/{BlobLayout.ResultsPrefix(jobId)}";
+        return reference.StartsWith(prefix, StringComparison.Ordinal) && reference.Length > prefix.Length
+            ? new ResultFile(jobId, reference[(LogicalContainer.Length + 1)..])
+            : throw new ArgumentException($"'{reference}' is not a result of job {jobId} (it should start with '{prefix}').", nameof(reference));
+    }
+
+    /// <summary>A whole file, or null when it does not exist.</summary>
+    public Task<BinaryData?> TryReadAsync(ResultFile file, CancellationToken cancellationToken = default) =>
+        TryReadAsync(file.Name, cancellationToken);
+
+    /// <summary>A file as a stream, or null when it does not exist.</summary>
+    public Task<BlobStream?> TryOpenReadAsync(ResultFile file, CancellationToken cancellationToken = default) =>
+        TryOpenReadAsync(file.Name, cancellationToken);
+
     /// <summary>A whole file, or null when it does not exist.</summary>
     public async Task<BinaryData?> TryReadAsync(string name, CancellationToken cancellationToken = default) =>
         (await store.TryDownloadAsync(Container, name, cancellationToken).ConfigureAwait(false))?.Content;

@@ -118,7 +118,7 @@ public sealed class WorkStore
     /// </summary>
     public async Task<long> CleanUpAsync(string jobId, IEnumerable<string> pairIds, CancellationToken cancellationToken = default)
     {
-        var names = await _store.ListAsync(_container, BlobLayout.ResultsPrefix(jobId), cancellationToken).ConfigureAwait(false);
+        var names = await _store.ListAsync(_container, BlobLayout.WorkPrefix(jobId), cancellationToken).ConfigureAwait(false);
         var keep = new HashSet<string>(StringComparer.Ordinal);
         foreach (var pairId in pairIds)
         {
@@ -128,10 +128,10 @@ public sealed class WorkStore
             keep.UnionWith(inFolder.Where(n => n[folder.Length..].StartsWith("outcome-", StringComparison.Ordinal)).Order(StringComparer.Ordinal).TakeLast(1));
         }
 
-        return await _store.DeletePrefixAsync(_container, BlobLayout.ResultsPrefix(jobId), keep.Contains, cancellationToken).ConfigureAwait(false);
+        return await _store.DeletePrefixAsync(_container, BlobLayout.WorkPrefix(jobId), keep.Contains, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Deletes everything of the job in the work container; returns the bytes deleted.</summary>
     public Task<long> DeleteJobAsync(string jobId, CancellationToken cancellationToken = default) =>
-        _store.DeletePrefixAsync(_container, BlobLayout.ResultsPrefix(jobId), cancellationToken: cancellationToken);
+        _store.DeletePrefixAsync(_container, BlobLayout.WorkPrefix(jobId), cancellationToken: cancellationToken);
 }

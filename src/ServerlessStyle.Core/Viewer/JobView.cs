@@ -69,16 +69,16 @@ public sealed record JobView(
             return null;
         }
 
-        var names = await storage.Results.ListAsync(jobId, cancellationToken).ConfigureAwait(false);
+        var files = await storage.Results.ListFilesAsync(jobId, cancellationToken).ConfigureAwait(false);
         var pairs = new List<PairView>();
         foreach (var pair in job.Pairs.Where(p => IsSafeSegment(p.PairId)))
         {
-            pairs.Add(await LoadPairAsync(storage, jobId, pair, names, cancellationToken).ConfigureAwait(false));
+            pairs.Add(await LoadPairAsync(storage, jobId, pair, files.Pair(pair.PairId), cancellationToken).ConfigureAwait(false));
         }
 
         return new JobView(
-            jobId, job.State.ToString(), job.Reason, job.Request?.Iterations, JobFiles.Url(BlobLayout.JobJson(jobId)[(jobId.Length + 1)..]),
-            names.Contains(BlobLayout.ContactSheet(jobId)) ? JobFiles.Url(BlobLayout.ContactSheetFile) : null, pairs)
+            jobId, job.State.ToString(), job.Reason, job.Request?.Iterations, JobFiles.Url(files.JobJson.PathInJob),
+            files.ContactSheet is { } sheet ? JobFiles.Url(sheet.PathInJob) : null, pairs)
         {
             Network = job.Network,
             Created = job.Created,
@@ -90,27 +90,22 @@ public sealed record JobView(
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
     private static async Task<PairView> LoadPairAsync(
-        JobStorage storage, string jobId, PairDocument pair, IReadOnlyList<string> names, CancellationToken cancellationToken)
+        JobStorage storage, string jobId, PairDocument pair, PairResultFiles files, CancellationToken cancellationToken)
     {
-        // A coarse-to-fine pair keeps each stage in a folder of its own: show the latest stage, the one being painted
-        // (its final image is the pair's).
-        var key = BlobLayout.LatestPairFolder(names, jobId, pair.PairId);
-        var iterations = BlobLayout.IterationImages(names, jobId, pair.PairId)
-            .Select(image => new IterationView(image.Iteration, JobFiles.Url(image.Name[(jobId.Length + 1)..])))
-            .ToList();
-
-        var lossName = BlobLayout.LossLog(jobId, key);
-        var loss = names.Contains(lossName) && await storage.Results.TryReadAsync(lossName, cancellationToken).ConfigureAwait(false) is { } csv
-            ? ParseLoss(csv.ToString(), $"{storage.Options.Container(storage.Options.Results)}/{lossName}")
+        // A coarse-to-fine pair keeps each stage in a folder of its own: the files are the latest stage's, the one being
+        // painted (its final image is the pair's).
+        var iterations = files.Iterations.Select(i => new IterationView(i.Iteration, JobFiles.Url(i.Image.PathInJob))).ToList();
+        var loss = files.LossLog is { } lossLog && await storage.Results.TryReadAsync(lossLog, cancellationToken).ConfigureAwait(false) is { } csv
+            ? ParseLoss(csv.ToString(), $"{storage.Options.Container(storage.Options.Results)}/{lossLog.Name}")
             : [];
         double? secondsPerEvaluation = null;
         if (iterations.Count > 0
-            && await storage.Work.TryReadOutcomeAsync(jobId, key, iterations[^1].I, cancellationToken).ConfigureAwait(false) is { SecondsPerEvaluation: > 0 } outcome)
+            && await storage.Work.TryReadOutcomeAsync(jobId, files.Folder, iterations[^1].I, cancellationToken).ConfigureAwait(false) is { SecondsPerEvaluation: > 0 } outcome)
         {
             secondsPerEvaluation = outcome.SecondsPerEvaluation;
         }
 
-        var final = names.Contains(BlobLayout.FinalImage(jobId, key)) ? JobFiles.Url($"{key}/final.png") : null;
+        var final = files.FinalImage is { } image ? JobFiles.Url(image.PathInJob) : null;
 
         // A pair whose job has not ended yet shows Completed as soon as its final image is there.
         var state = pair.State is JobState.Completed or JobState.Failed or JobState.Canceled
@@ -121,7 +116,7 @@ public sealed record JobView(
             pair.Content is null ? null : new InputView(pair.Content, JobFiles.InputUrl(pair.Content)),
             [.. pair.Styles.Select(s => new InputView(s.Blob, JobFiles.InputUrl(s.Blob)))],
             iterations, loss, secondsPerEvaluation, final,
-            names.Contains(lossName) ? JobFiles.Url($"{key}/loss.csv") : null);
+            files.LossLog is null ? null : JobFiles.Url(files.LossLog.PathInJob));
     }
 
     /// <summary>A pair's loss rows (<see cref="LossCsv"/>); a malformed file fails the view, naming it.</summary>

@@ -11,7 +11,8 @@ namespace ServerlessStyle.Core.Workflow;
 /// <summary>
 /// The engine as the activities use it: one <see cref="StyleEvaluator"/> per process (its ONNX Runtime sessions are
 /// cached per network and size) and each loss network resolved and loaded once, the first time a job asks for it,
-/// through <see cref="NetworkResolver"/> (models container, then local store, then the bundled ResNet18).
+/// through the <see cref="NetworkResolver"/> of <see cref="ServiceCollectionExtensions.AddServerlessStyle(Microsoft.Extensions.DependencyInjection.IServiceCollection)"/>
+/// (models container, then local store, then the bundled ResNet18).
 /// </summary>
 public sealed class StyleEngine : IDisposable
 {
@@ -19,34 +20,36 @@ public sealed class StyleEngine : IDisposable
     private readonly LimitsOptions _limits;
     private readonly ILogger<StyleEngine> _logger;
     private readonly NetworkResolver _resolver;
-    private readonly ConcurrentDictionary<string, Lazy<ResolvedNetwork>> _networks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<ResolvedNetwork>>> _networks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<LossNetwork>> _variants = new(StringComparer.Ordinal);
 
-    /// <param name="resolver">Where networks come from; null: this machine's model store only (engine tools, benchmarks).</param>
+    /// <param name="resolver">Where networks come from (the registered one: the models container, then the local store).</param>
     public StyleEngine(
         IOptions<EngineOptions> options, IOptions<LimitsOptions> limits, ILogger<StyleEngine> logger, ILogger<StyleEvaluator> evaluatorLogger,
-        NetworkResolver? resolver = null)
+        NetworkResolver resolver)
     {
+        ArgumentNullException.ThrowIfNull(resolver);
         _options = options.Value;
         _limits = limits.Value;
         _logger = logger;
-        _resolver = resolver ?? new NetworkResolver(new ModelStore(_options.ModelFolder ?? ModelStore.DefaultFolder));
+        _resolver = resolver;
         Evaluator = new StyleEvaluator(new EvaluatorOptions { Provider = ExecutionProviders.Parse(_options.Provider, "ServerlessStyle:Engine:Provider"), Winograd = _options.Winograd, WinogradMaxPixels = _options.WinogradMaxPixels }, evaluatorLogger);
     }
 
     public StyleEvaluator Evaluator { get; }
 
     /// <summary>The loss network a request names; <c>auto</c> takes the configured one (which may itself be auto or a file).</summary>
-    public LossNetwork GetNetwork(NetworkChoice choice) => ResolveNetwork(choice).Network;
+    public async Task<LossNetwork> GetNetworkAsync(NetworkChoice choice, CancellationToken cancellationToken = default) =>
+        (await ResolveNetworkAsync(choice, cancellationToken).ConfigureAwait(false)).Network;
 
     /// <summary>
     /// The loss network a request names with its identity: name, SHA-256 of the model blob or file, origin and location.
-    /// This is what a job record should say ran it (<c>engine.ResolveNetwork(request.Network).Identity</c>). Resolved once
+    /// This is what a job record should say ran it (its <c>Identity</c>). Resolved once
     /// per process; a failure is not kept, so a network uploaded after a failed request is found by the next one. A
     /// network that is missing or fails its digest check throws <see cref="JobRequestException"/> on the field
     /// <c>network</c>: the workflow fails the job with that reason instead of retrying something that cannot succeed.
     /// </summary>
-    public ResolvedNetwork ResolveNetwork(NetworkChoice choice)
+    public async Task<ResolvedNetwork> ResolveNetworkAsync(NetworkChoice choice, CancellationToken cancellationToken = default)
     {
         var spec = choice switch
         {
@@ -55,14 +58,16 @@ public sealed class StyleEngine : IDisposable
                 throw new JobRequestException("network", "random-vgg19 is a test network; this deployment does not allow it."),
             _ => NetworkChoices.Name(choice),
         };
-        var entry = _networks.GetOrAdd(spec, s => new Lazy<ResolvedNetwork>(() => Load(s)));
+        // One load per process and network, shared by concurrent activities: one caller's cancellation stops its own
+        // wait, not the download the others wait for.
+        var entry = _networks.GetOrAdd(spec, s => new Lazy<Task<ResolvedNetwork>>(() => LoadAsync(s)));
         try
         {
-            return entry.Value;
+            return await entry.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch
+        catch when (entry.Value.IsFaulted)
         {
-            // Lazy keeps its exception; dropping the entry lets a later request find a network added or fixed since.
+            // The task keeps its exception; dropping the entry lets a later request find a network added or fixed since.
             _networks.TryRemove(KeyValuePair.Create(spec, entry));
             throw;
         }
@@ -72,10 +77,10 @@ public sealed class StyleEngine : IDisposable
     /// The loss network of a request: the named network with the request's taps, pooling and activation smoothing; bad
     /// tap names and pooling a network cannot change throw <see cref="JobRequestException"/> naming the field.
     /// </summary>
-    public LossNetwork GetNetwork(JobRequest request)
+    public async Task<LossNetwork> GetNetworkAsync(JobRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var network = GetNetwork(request.Network);
+        var network = await GetNetworkAsync(request.Network, cancellationToken).ConfigureAwait(false);
         var smoothing = request.ActivationSmoothing switch
         {
             ActivationSmoothingChoice.On => true,
@@ -121,16 +126,13 @@ public sealed class StyleEngine : IDisposable
         }
     }
 
-    private ResolvedNetwork Load(string spec)
+    private async Task<ResolvedNetwork> LoadAsync(string spec)
     {
         var preprocess = string.IsNullOrWhiteSpace(_options.Preprocess) ? null : Preprocessing.Parse(_options.Preprocess);
         ResolvedNetwork resolved;
         try
         {
-            // Once per process and network, inside a Lazy shared by concurrent activities: the blob download cannot be
-            // cancelled by one caller, and activities run on thread-pool threads without a synchronisation context, so
-            // waiting here cannot deadlock.
-            resolved = _resolver.LoadAsync(spec, preprocess, CancellationToken.None).GetAwaiter().GetResult();
+            resolved = await _resolver.LoadAsync(spec, preprocess, CancellationToken.None).ConfigureAwait(false);
         }
         catch (NetworkLoadException e)
         {
@@ -149,9 +151,9 @@ public sealed class StyleEngine : IDisposable
     /// the measured <see cref="MemoryEstimate"/> for its network and provider; the message says the size, the estimate
     /// and the limit.
     /// </summary>
-    public void CheckMemory(JobRequest request, long pixels)
+    public async Task CheckMemoryAsync(JobRequest request, long pixels, CancellationToken cancellationToken = default)
     {
-        var network = GetNetwork(request);
+        var network = await GetNetworkAsync(request, cancellationToken).ConfigureAwait(false);
 
         // The Winograd rewrite runs on the CPU provider up to its pixel limit (EvaluatorOptions); its memory differs.
         var winograd = _options.Winograd && Evaluator.ActiveProvider == ExecutionProvider.Cpu && pixels <= _options.WinogradMaxPixels;
@@ -171,9 +173,10 @@ public sealed class StyleEngine : IDisposable
     /// The loss of a request as the optimiser sees it: its network and weights against <paramref name="targets"/>;
     /// <paramref name="evaluated"/> hears each evaluation's terms and seconds.
     /// </summary>
-    public Objective Objective(JobRequest request, StyleTargets targets, Action<LossTerms, double>? evaluated = null)
+    public async Task<Objective> ObjectiveAsync(
+        JobRequest request, StyleTargets targets, Action<LossTerms, double>? evaluated = null, CancellationToken cancellationToken = default)
     {
-        var network = GetNetwork(request);
+        var network = await GetNetworkAsync(request, cancellationToken).ConfigureAwait(false);
         return StyleObjective.Create(Evaluator, network, targets, Weights(request, network), evaluated);
     }
 

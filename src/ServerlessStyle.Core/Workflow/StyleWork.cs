@@ -46,12 +46,12 @@ public sealed class StyleWork(
     {
         var request = input.Request;
         JobRequestParser.Validate(request, limits.Value);
-        engine.GetNetwork(request);
-        var network = engine.ResolveNetwork(request.Network).Identity;
+        await engine.GetNetworkAsync(request, cancellationToken).ConfigureAwait(false);
+        var network = (await engine.ResolveNetworkAsync(request.Network, cancellationToken).ConfigureAwait(false)).Identity;
         var sizes = await images.CheckRequestAsync(request, cancellationToken).ConfigureAwait(false);
 
         // Sizes, work and memory before any engine work: a job that would not fit is refused here, not by killing its worker.
-        engine.CheckMemory(request, JobSizes.Check(request, sizes, limits.Value));
+        await engine.CheckMemoryAsync(request, JobSizes.Check(request, sizes, limits.Value), cancellationToken).ConfigureAwait(false);
         var plan = JobPlan.Create(input.JobId, request);
         await Task.WhenAll(storage.Work.EnsureContainerAsync(cancellationToken), storage.Results.EnsureContainerAsync(cancellationToken)).ConfigureAwait(false);
         await storage.Documents.UpdateAsync(
@@ -70,7 +70,7 @@ public sealed class StyleWork(
             return new PairPrepared(pair.PairId, AlreadyPresent: true);
         }
 
-        var network = engine.GetNetwork(request);
+        var network = await engine.GetNetworkAsync(request, cancellationToken).ConfigureAwait(false);
         var content = await images.ContentAsync(jobId, pair, request.Height, cancellationToken).ConfigureAwait(false);
 
         var styles = await images.StylesAsync(jobId, pair, content, request.StyleScale, cancellationToken).ConfigureAwait(false);
@@ -107,11 +107,11 @@ public sealed class StyleWork(
         var rows = new LossCsvRows(i, state.Evaluations);
         var evaluationSeconds = 0.0;
         var clock = Stopwatch.StartNew();
-        var objective = engine.Objective(request, targets, (terms, seconds) =>
+        var objective = await engine.ObjectiveAsync(request, targets, (terms, seconds) =>
         {
             rows.Add(terms);
             evaluationSeconds += seconds;
-        });
+        }, cancellationToken).ConfigureAwait(false);
 
         // A canceled job's chunk writes nothing: no image, no rows, no checkpoint.
         var result = await _cancellation.RunWatchedAsync(
@@ -183,7 +183,8 @@ public sealed class StyleWork(
     private Task<OptimizerState> TakeStateAsync(ChunkInput chunk, int iteration, StyleTargets targets, CancellationToken cancellationToken) =>
         _checkpoints.TakeAsync(
             chunk.JobId, chunk.Pair.PairId, iteration, 3 * targets.Height * targets.Width,
-            previous => ChunkRunner.RunChunkAsync(previous, engine.Objective(chunk.Request, targets), chunk.Request.EvaluationsPerIteration, cancellationToken),
+            async previous => await ChunkRunner.RunChunkAsync(
+                previous, await engine.ObjectiveAsync(chunk.Request, targets, cancellationToken: cancellationToken).ConfigureAwait(false), chunk.Request.EvaluationsPerIteration, cancellationToken).ConfigureAwait(false),
             cancellationToken);
 
     /// <summary>The optimiser's first point: a later stage's previous result, upscaled, else the request's init.</summary>

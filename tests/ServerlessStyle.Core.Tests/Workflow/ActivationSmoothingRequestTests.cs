@@ -13,7 +13,8 @@ public sealed class ActivationSmoothingRequestTests
     private static StyleEngine Engine() => new(
         Options.Create(new EngineOptions { Network = "resnet18", Provider = "cpu" }),
         Options.Create(new LimitsOptions { AllowTestNetworks = true }),
-        NullLogger<StyleEngine>.Instance, NullLogger<StyleEvaluator>.Instance);
+        NullLogger<StyleEngine>.Instance, NullLogger<StyleEvaluator>.Instance,
+        new NetworkResolver(new ModelStore(ModelStore.DefaultFolder)));
 
     private static JobRequest Request(NetworkChoice network, ActivationSmoothingChoice? smoothing) => new()
     {
@@ -21,12 +22,12 @@ public sealed class ActivationSmoothingRequestTests
     };
 
     [Fact]
-    public void GetNetwork_ResNet18_OnByDefaultAndOffWithTheWeightsTunedWithoutIt()
+    public async Task GetNetworkAsync_ResNet18_OnByDefaultAndOffWithTheWeightsTunedWithoutIt()
     {
         using var engine = Engine();
-        var byDefault = engine.GetNetwork(Request(NetworkChoice.ResNet18, null));
-        var on = engine.GetNetwork(Request(NetworkChoice.ResNet18, ActivationSmoothingChoice.On));
-        var off = engine.GetNetwork(Request(NetworkChoice.ResNet18, ActivationSmoothingChoice.Off));
+        var byDefault = await engine.GetNetworkAsync(Request(NetworkChoice.ResNet18, null));
+        var on = await engine.GetNetworkAsync(Request(NetworkChoice.ResNet18, ActivationSmoothingChoice.On));
+        var off = await engine.GetNetworkAsync(Request(NetworkChoice.ResNet18, ActivationSmoothingChoice.Off));
 
         Assert.Equal((true, ResNet18.DefaultWeights), (byDefault.ActivationSmoothing, StyleEngine.Weights(Request(NetworkChoice.ResNet18, null), byDefault)));
         Assert.Same(byDefault, on);
@@ -37,11 +38,11 @@ public sealed class ActivationSmoothingRequestTests
     }
 
     [Fact]
-    public void GetNetwork_RandomVgg19_OffByDefaultAndOnWhenAsked()
+    public async Task GetNetworkAsync_RandomVgg19_OffByDefaultAndOnWhenAsked()
     {
         using var engine = Engine();
-        Assert.False(engine.GetNetwork(Request(NetworkChoice.RandomVgg19, null)).ActivationSmoothing);
-        var on = engine.GetNetwork(Request(NetworkChoice.RandomVgg19, ActivationSmoothingChoice.On));
+        Assert.False((await engine.GetNetworkAsync(Request(NetworkChoice.RandomVgg19, null))).ActivationSmoothing);
+        var on = await engine.GetNetworkAsync(Request(NetworkChoice.RandomVgg19, ActivationSmoothingChoice.On));
         Assert.Equal((true, RandomVgg19.Create().DefaultWeights), (on.ActivationSmoothing, on.DefaultWeights));
     }
 }

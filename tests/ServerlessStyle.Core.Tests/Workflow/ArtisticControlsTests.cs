@@ -207,7 +207,7 @@ public sealed class ArtisticControlsTests(EngineFixture fixture)
         var inputs = await UploadAsync();
         await inputs.Work.PrepareTargetsAsync(Pair("scaled", inputs.Content, Request(inputs) with { StyleScale = scale }));
 
-        var network = fixture.Engine.GetNetwork(NetworkChoice.RandomVgg19);
+        var network = await fixture.Engine.GetNetworkAsync(NetworkChoice.RandomVgg19);
         var expected = fixture.Engine.Evaluator.ComputeTargets(
             network, Sample("content/chelsea.png", Height, Width), [(Sample("styles/starry_night.jpg", styleHeight, styleWidth), 1.0)]);
         var actual = await TargetsAsync(inputs, "scaled");

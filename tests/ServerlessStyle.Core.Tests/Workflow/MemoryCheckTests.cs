@@ -12,7 +12,7 @@ public sealed class MemoryCheckTests
     private static StyleEngine Engine(long workerBytes, bool winograd = true) => new(
         Options.Create(new EngineOptions { Network = "random-vgg19", Provider = "cpu", Winograd = winograd }),
         Options.Create(new LimitsOptions { AllowTestNetworks = true, MaxWorkerMemoryBytes = workerBytes }),
-        NullLogger<StyleEngine>.Instance, NullLogger<StyleEvaluator>.Instance);
+        NullLogger<StyleEngine>.Instance, NullLogger<StyleEvaluator>.Instance, new NetworkResolver(new Core.Networks.ModelStore(Core.Networks.ModelStore.DefaultFolder)));
 
     private static readonly JobRequest Request = new()
     {
@@ -20,12 +20,12 @@ public sealed class MemoryCheckTests
     };
 
     [Fact]
-    public void CheckMemory_OverTheWorkersMemory_ThrowsNamingSizeEstimateAndLimit()
+    public async Task CheckMemory_OverTheWorkersMemory_ThrowsNamingSizeEstimateAndLimit()
     {
         using var engine = Engine(2L << 30);
 
         // 1024x1024 with VGG19: about 4 GB without Winograd (3 GB measured plus the optimiser's state), over a 2 GB worker.
-        var e = Assert.Throws<JobRequestException>(() => engine.CheckMemory(Request, 1024L * 1024));
+        var e = await Assert.ThrowsAsync<JobRequestException>(() => engine.CheckMemoryAsync(Request, 1024L * 1024));
 
         Assert.Equal("height", e.Field);
         Assert.Contains("1048576 px", e.Message, StringComparison.Ordinal);
@@ -34,11 +34,11 @@ public sealed class MemoryCheckTests
     }
 
     [Fact]
-    public void CheckMemory_WithinTheWorkersMemory_Passes()
+    public async Task CheckMemory_WithinTheWorkersMemory_Passes()
     {
         using var engine = Engine(16L << 30);
 
-        engine.CheckMemory(Request, 224L * 336);
+        await engine.CheckMemoryAsync(Request, 224L * 336);
     }
 
     [Theory]

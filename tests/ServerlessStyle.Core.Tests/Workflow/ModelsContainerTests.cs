@@ -68,7 +68,7 @@ public sealed class ModelsContainerTests : IDisposable
         var (model, uploaded) = await _models.UploadAsync("vgg19", _uploaded.OnnxPath, "caffe", "test");
         using var engine = Engine();
 
-        var resolved = engine.ResolveNetwork(NetworkChoice.Auto);
+        var resolved = await engine.ResolveNetworkAsync(NetworkChoice.Auto);
 
         Assert.True(uploaded);
         Assert.Equal(new NetworkIdentity("vgg19", _uploaded.Sha256, NetworkOrigin.ModelsContainer, $"{_models.ContainerName}/vgg19.onnx"), resolved.Identity);
@@ -102,7 +102,7 @@ public sealed class ModelsContainerTests : IDisposable
         await CorruptBlobKeepingItsMetadataAsync();
         using var engine = Engine();
 
-        var e = Assert.Throws<JobRequestException>(() => engine.ResolveNetwork(NetworkChoice.Vgg19));
+        var e = await Assert.ThrowsAsync<JobRequestException>(() => engine.ResolveNetworkAsync(NetworkChoice.Vgg19));
 
         Assert.Equal("network", e.Field);
         Assert.Contains("corrupted", e.Message);
@@ -117,20 +117,20 @@ public sealed class ModelsContainerTests : IDisposable
         await _models.UploadAsync("vgg19", _uploaded.OnnxPath, "caffe", "test");
         await CorruptBlobKeepingItsMetadataAsync();
         using var engine = Engine();
-        Assert.Throws<JobRequestException>(() => engine.ResolveNetwork(NetworkChoice.Vgg19));
+        await Assert.ThrowsAsync<JobRequestException>(() => engine.ResolveNetworkAsync(NetworkChoice.Vgg19));
 
         var (_, repaired) = await _models.UploadAsync("vgg19", _uploaded.OnnxPath, "caffe", "test", force: true);
 
         Assert.True(repaired);
-        Assert.Equal(_uploaded.Sha256, engine.ResolveNetwork(NetworkChoice.Vgg19).Identity.Sha256);
+        Assert.Equal(_uploaded.Sha256, (await engine.ResolveNetworkAsync(NetworkChoice.Vgg19)).Identity.Sha256);
     }
 
     [Fact]
-    public void ResolveNetwork_Vgg19AndNoneAnywhere_ThrowsJobRequestExceptionSayingHowToAddOne()
+    public async Task ResolveNetwork_Vgg19AndNoneAnywhere_ThrowsJobRequestExceptionSayingHowToAddOne()
     {
         using var engine = Engine();
 
-        var e = Assert.Throws<JobRequestException>(() => engine.ResolveNetwork(NetworkChoice.Vgg19));
+        var e = await Assert.ThrowsAsync<JobRequestException>(() => engine.ResolveNetworkAsync(NetworkChoice.Vgg19));
 
         Assert.Equal("network", e.Field);
         Assert.Contains("No VGG19 is available", e.Message);
@@ -139,11 +139,11 @@ public sealed class ModelsContainerTests : IDisposable
     }
 
     [Fact]
-    public void ResolveNetwork_AutoAndNoVgg19Anywhere_RunsTheBundledResNet18()
+    public async Task ResolveNetwork_AutoAndNoVgg19Anywhere_RunsTheBundledResNet18()
     {
         using var engine = Engine();
 
-        var identity = engine.ResolveNetwork(NetworkChoice.Auto).Identity;
+        var identity = (await engine.ResolveNetworkAsync(NetworkChoice.Auto)).Identity;
 
         Assert.Equal(("resnet18", NetworkOrigin.Bundled), (identity.Name, identity.Origin));
         Assert.Equal(ModelDigest.OfFile(ResNet18.DefaultPath), identity.Sha256);
@@ -157,7 +157,7 @@ public sealed class ModelsContainerTests : IDisposable
         await blob.GetBlobClient("vgg19.onnx").UploadAsync(BinaryData.FromBytes(await File.ReadAllBytesAsync(_uploaded.OnnxPath)));
         using var engine = Engine();
 
-        var e = Assert.Throws<JobRequestException>(() => engine.ResolveNetwork(NetworkChoice.Auto));
+        var e = await Assert.ThrowsAsync<JobRequestException>(() => engine.ResolveNetworkAsync(NetworkChoice.Auto));
 
         Assert.Contains("no 'sha256' metadata", e.Message);
     }
@@ -202,7 +202,8 @@ public sealed class ModelsContainerTests : IDisposable
             Options.Create(new EngineOptions { Network = _uploaded.OnnxPath, Preprocess = "caffe", Provider = "cpu" }),
             Options.Create(new LimitsOptions()),
             NullLogger<StyleEngine>.Instance,
-            NullLogger<Core.Evaluation.StyleEvaluator>.Instance);
+            NullLogger<Core.Evaluation.StyleEvaluator>.Instance,
+            new NetworkResolver(new ModelStore(ModelStore.DefaultFolder)));
 
         var (viaContainer, containerNetwork) = await RunAndReadLossesAsync(fromContainer, "job-auto-container");
         var (viaFile, fileNetwork) = await RunAndReadLossesAsync(fromFile, "job-auto-file");

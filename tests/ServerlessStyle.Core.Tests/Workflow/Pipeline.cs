@@ -21,7 +21,8 @@ public sealed class EngineFixture : IDisposable
         Options.Create(new EngineOptions { Network = "random-vgg19", Provider = "cpu" }),
         Options.Create(Limits),
         NullLogger<StyleEngine>.Instance,
-        NullLogger<Core.Evaluation.StyleEvaluator>.Instance);
+        NullLogger<Core.Evaluation.StyleEvaluator>.Instance,
+        new NetworkResolver(new Core.Networks.ModelStore(Core.Networks.ModelStore.DefaultFolder)));
 
     private readonly Lock _lock = new();
     private Task<JobRun>? _uninterrupted;

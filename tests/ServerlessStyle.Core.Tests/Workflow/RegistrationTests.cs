@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using ServerlessStyle.Core.Jobs;
+using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Tests.Storage;
 using ServerlessStyle.Core.Workflow;
 
@@ -28,6 +29,38 @@ public sealed class RegistrationTests
         Assert.NotNull(services.GetRequiredService<StyleActivities>());
         Assert.NotNull(services.GetRequiredService<JobIntake>());
         Assert.Same(services.GetRequiredService<StyleEngine>(), services.GetRequiredService<StyleEngine>());
+    }
+
+    [Fact]
+    public void AddServerlessStyle_ConnectionStringAndPrefixWithoutConfigurationOrLogging_ResolvesOnThatStorage()
+    {
+        using var services = new ServiceCollection()
+            .AddServerlessStyle(Azurite.ConnectionString, "tool-")
+            .BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+
+        var storage = services.GetRequiredService<JobStorage>().Options;
+        Assert.Equal((Azurite.ConnectionString, "tool-"), (storage.ConnectionString, storage.ContainerPrefix));
+        Assert.Equal("tool-models", services.GetRequiredService<ModelContainer>().ContainerName);
+        Assert.NotNull(services.GetRequiredService<NetworkResolver>());
+        Assert.IsType<CancelAwareStyleWork>(services.GetRequiredService<IStyleWork>());
+    }
+
+    [Fact]
+    public void AddServerlessStyle_ConnectionStringAndPrefix_WinsOverTheHostsStorageSettingsAndKeepsTheOthers()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ServerlessStyle:Storage:ConnectionString"] = "UseDevelopmentStorage=true",
+            ["ServerlessStyle:Storage:ContainerPrefix"] = "other-",
+            ["ServerlessStyle:Limits:AllowTestNetworks"] = "true",
+        }).Build();
+        using var services = new ServiceCollection()
+            .AddSingleton<IConfiguration>(configuration)
+            .AddServerlessStyle(Azurite.ConnectionString, "tool-")
+            .BuildServiceProvider();
+
+        Assert.Equal("tool-", services.GetRequiredService<JobStorage>().Options.ContainerPrefix);
+        Assert.True(services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LimitsOptions>>().Value.AllowTestNetworks);
     }
 
     [Theory]
