@@ -246,15 +246,4 @@ public sealed class HttpStatusTests
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
             Entries.Add((formatter(state, exception), exception));
     }
-
-    private sealed class UnreadableStream : MemoryStream
-    {
-        public override int Read(byte[] buffer, int offset, int count) => throw new InvalidOperationException("the body was read");
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            throw new InvalidOperationException("the body was read");
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            throw new InvalidOperationException("the body was read");
-    }
 }

@@ -178,15 +178,4 @@ public sealed class MultipartStartTests
 
         return snapshot;
     }
-
-    private sealed class UnreadableStream : MemoryStream
-    {
-        public override int Read(byte[] buffer, int offset, int count) => throw new InvalidOperationException("the body was read");
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            throw new InvalidOperationException("the body was read");
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            throw new InvalidOperationException("the body was read");
-    }
 }
