@@ -17,9 +17,10 @@ public static class StyleJobClient
 {
     /// <summary>
     /// Starts the job unless an instance with its id exists already (a blob delivered twice, a retried POST with the
-    /// same Idempotency-Key): then it starts nothing and reports the existing one. Of callers racing to start one id,
-    /// exactly one gets <c>AlreadyExisted: false</c>: the backend creates an instance only where none exists, whatever
-    /// its status, and a start refused for that reason is reported as the existing job, not as an error.
+    /// same Idempotency-Key): then it starts nothing and reports the existing one. A start the backend refuses because
+    /// the instance exists is reported as the existing job, not as an error. Callers that race to start one id may
+    /// still all be told they created it: Durable Task's Azure Storage backend checks and creates an instance in two
+    /// steps. <see cref="JobStartClaim"/> makes "exactly one created it" hold.
     /// </summary>
     public static async Task<StartedJob> StartAsync(DurableTaskClient client, JobInput input, CancellationToken cancellationToken = default)
     {
