@@ -16,6 +16,8 @@ public static class RetentionTimer
     /// <summary>The Functions app's setting for its timer (<c>%RETENTION_SCHEDULE%</c>), read by the worker too.</summary>
     public const string ScheduleKey = "RETENTION_SCHEDULE";
 
+    private static readonly TimeSpan MaxStep = TimeSpan.FromDays(1);
+
     /// <summary>
     /// The schedule of <paramref name="text"/>: six fields, seconds first, as the Functions timer takes them; null for
     /// null or blank (no timer). Anything else is a <see cref="FormatException"/> naming the setting and the value.
@@ -52,7 +54,12 @@ public static class RetentionTimer
             // From the later of now and the last occurrence: a delay that ends a tick early must not run one occurrence twice.
             var now = clock.GetUtcNow().UtcDateTime;
             var next = schedule.GetNextOccurrence(now > last ? now : last);
-            await Task.Delay(next - now, clock, cancellationToken).ConfigureAwait(false);
+            // In steps of at most a day: a timer cannot wait past 49 days at once, and a yearly schedule may ask for more.
+            for (var left = next - now; left > TimeSpan.Zero; left = next - clock.GetUtcNow().UtcDateTime)
+            {
+                await Task.Delay(left < MaxStep ? left : MaxStep, clock, cancellationToken).ConfigureAwait(false);
+            }
+
             last = next;
             try
             {
