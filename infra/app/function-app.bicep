@@ -49,7 +49,7 @@ param retentionInputDays int
 param retentionResultDays int
 @description('When the retention function runs: an NCRONTAB expression with seconds, in UTC, daily at a fixed time (\'S M H * * *\').')
 param retentionSchedule string
-@description('Minutes the retention cron rule keeps one replica up after the retention schedule (it starts it 5 minutes before), so that the timer fires while the app is otherwise at zero.')
+@description('Minutes the retention cron rule keeps one replica up after the retention schedule (it starts it leadMinutes of infra/scale-rules.json, 5, before), so that the timer fires while the app is otherwise at zero.')
 @minValue(5)
 @maxValue(60)
 param retentionWakeMinutes int
@@ -93,23 +93,24 @@ var httpRule = {
   name: scaleRules.http.name
   http: { metadata: { concurrentRequests: string(scaleRules.http.concurrentRequests) } }
 }
-// A timer trigger cannot fire at zero replicas. This cron window keeps one replica up from 5 minutes before the retention
-// schedule (a cold start, image pull included, takes minutes) to retentionWakeMinutes after it; the timer fires on time,
-// or, on a replica that started late, at once as past due (its schedule monitor remembers the missed occurrence). KEDA's
-// cron takes five fields: the schedule's seconds are dropped. docs/deploy.md, "Retention at zero".
+// A timer trigger cannot fire at zero replicas. This cron window (scale-rules.json's retention entry) keeps one replica up
+// from leadMinutes (5) before the retention schedule (a cold start, image pull included, takes minutes) to
+// retentionWakeMinutes after it; the timer fires on time, or, on a replica that started late, at once as past due (its
+// schedule monitor remembers the missed occurrence). KEDA's cron takes five fields: the schedule's seconds are dropped.
+// docs/deploy.md, "Retention at zero".
 var retentionFields = split(retentionSchedule, ' ')
 var retentionMinuteOfDay = int(retentionFields[1]) + 60 * int(retentionFields[2])
-var retentionStartMinute = (retentionMinuteOfDay + 1440 - 5) % 1440
+var retentionStartMinute = (retentionMinuteOfDay + 1440 - scaleRules.retention.leadMinutes) % 1440
 var retentionEndMinute = (retentionMinuteOfDay + retentionWakeMinutes) % 1440
 var retentionRule = {
-  name: 'retention'
+  name: scaleRules.retention.name
   custom: {
     type: 'cron'
     metadata: {
-      timezone: 'Etc/UTC'
+      timezone: scaleRules.retention.timezone
       start: '${retentionStartMinute % 60} ${retentionStartMinute / 60} * * *'
       end: '${retentionEndMinute % 60} ${retentionEndMinute / 60} * * *'
-      desiredReplicas: '1'
+      desiredReplicas: string(scaleRules.retention.desiredReplicas)
     }
   }
 }

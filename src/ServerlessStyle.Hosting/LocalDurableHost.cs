@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using ServerlessStyle.Core;
 using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Storage;
@@ -29,8 +30,9 @@ public sealed class LocalDurableHost : IAsyncDisposable
     private readonly AzureStorageWorker? _worker;
     private readonly ActivityGate? _gate;
     private readonly ILogger _log;
-    private readonly CancellationTokenSource _inboxStop = new();
+    private readonly CancellationTokenSource _backgroundStop = new();
     private Task _inboxListener = Task.CompletedTask;
+    private Task _retentionTimer = Task.CompletedTask;
     private int _disposed;
 
     private LocalDurableHost(
@@ -65,6 +67,7 @@ public sealed class LocalDurableHost : IAsyncDisposable
         IConfiguration configuration, Action<IServiceCollection>? configureServices = null, CancellationToken cancellationToken = default)
     {
         var hub = DurableHubOptions.From(configuration);
+        var retention = RetentionTimer.Parse(configuration[RetentionTimer.ScheduleKey]);
         var gate = new ActivityGate();
         var services = new ServiceCollection();
         services.AddSingleton(configuration);
@@ -92,6 +95,11 @@ public sealed class LocalDurableHost : IAsyncDisposable
             await worker.StartAsync(cancellationToken).ConfigureAwait(false);
             await worker.Started.WaitAsync(cancellationToken).ConfigureAwait(false);
             host.ListenToInbox(configuration, provider);
+            if (retention is not null)
+            {
+                host.StartRetentionTimer(retention, configuration[RetentionTimer.ScheduleKey]!, provider);
+            }
+
             return host;
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -183,9 +191,10 @@ public sealed class LocalDurableHost : IAsyncDisposable
         }
 
         var clock = Stopwatch.StartNew();
-        await _inboxStop.CancelAsync().ConfigureAwait(false);
+        await _backgroundStop.CancelAsync().ConfigureAwait(false);
         await _inboxListener.ConfigureAwait(false);
-        _inboxStop.Dispose();
+        await _retentionTimer.ConfigureAwait(false);
+        _backgroundStop.Dispose();
         var idle = true;
         if (_worker is not null)
         {
@@ -250,14 +259,37 @@ public sealed class LocalDurableHost : IAsyncDisposable
         {
             try
             {
-                await inbox.ListenAsync(starter, Client, log, _inboxStop.Token).ConfigureAwait(false);
+                await inbox.ListenAsync(starter, Client, log, _backgroundStop.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (_inboxStop.IsCancellationRequested)
+            catch (OperationCanceledException) when (_backgroundStop.IsCancellationRequested)
             {
             }
             catch (Exception e)
             {
                 log.LogError("the inbox queue {Queue} is no longer listened to: {Message}", inbox.Name, e.Message);
+            }
+        });
+    }
+
+    /// <summary>
+    /// With <see cref="RetentionTimer.ScheduleKey"/> set (<paramref name="text"/>), the worker purges ended jobs on that schedule while it is up, as
+    /// the Functions app's timer does in a replica (ServerlessStyle:Retention for the days). Its failures are logged and
+    /// never stop the worker.
+    /// </summary>
+    private void StartRetentionTimer(NCrontab.CrontabSchedule schedule, string text, ServiceProvider provider)
+    {
+        var storage = provider.GetRequiredService<JobStorage>();
+        var options = provider.GetRequiredService<IOptions<RetentionOptions>>().Value;
+        var log = provider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RetentionTimer).FullName!);
+        log.LogInformation("Retention on schedule '{Schedule}' (UTC): InputDays={InputDays}, ResultDays={ResultDays}", text, options.InputDays, options.ResultDays);
+        _retentionTimer = Task.Run(async () =>
+        {
+            try
+            {
+                await RetentionTimer.RunAsync(schedule, storage, Client, options, TimeProvider.System, log, _backgroundStop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_backgroundStop.IsCancellationRequested)
+            {
             }
         });
     }

@@ -103,6 +103,21 @@ public sealed class WorkerProcessTests(WorkerJobFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public void Worker_RetentionScheduleThatDoesNotParse_ExitsBeforeJoiningNamingTheSettingAndValue()
+    {
+        // Five fields: KEDA's cron form, not the Functions timer's NCRONTAB with seconds.
+        using var worker = CliProcess.Start(
+            ["worker", "--storage", Storage, "--task-hub", _hub, "--provider", "cpu"],
+            environment: new Dictionary<string, string?> { ["RETENTION_SCHEDULE"] = "30 3 * * *" });
+
+        Assert.True(worker.Process.WaitForExit(TimeSpan.FromSeconds(60)), $"the worker is still running: {worker.Output}");
+        worker.Process.WaitForExit();
+        Assert.Equal(1, worker.Process.ExitCode);
+        Assert.Contains("RETENTION_SCHEDULE '30 3 * * *' is not an NCRONTAB expression with seconds", worker.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("joined task hub", worker.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Workers_ThreeProcessesOneJob_RunTheActivitiesInSeveralAndMatchASingleProcessRun()
     {
         var reference = await fixture.ReferenceAsync();

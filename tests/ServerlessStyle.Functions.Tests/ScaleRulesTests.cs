@@ -165,9 +165,13 @@ public sealed partial class ScaleRulesTests
         Assert.Contains("'identity', parameters('identityId')", queueRules);
         Assert.Contains("'accountName', parameters('storageAccountName')", queueRules);
         Assert.Contains("'queueLengthStrategy'", queueRules);
-        var retention = variables["retentionRule"]!["custom"]!;
-        Assert.Equal("cron", retention["type"]!.GetValue<string>());
-        Assert.Equal("1", retention["metadata"]!["desiredReplicas"]!.GetValue<string>());
+        // The cron window comes from the rules file too: its name, timezone, replicas and lead before the schedule.
+        var retention = variables["retentionRule"]!;
+        Assert.Contains("variables('scaleRules').retention.name", retention["name"]!.ToString());
+        Assert.Equal("cron", retention["custom"]!["type"]!.GetValue<string>());
+        Assert.Contains("variables('scaleRules').retention.timezone", retention["custom"]!["metadata"]!["timezone"]!.ToString());
+        Assert.Contains("variables('scaleRules').retention.desiredReplicas", retention["custom"]!["metadata"]!["desiredReplicas"]!.ToString());
+        Assert.Contains("variables('scaleRules').retention.leadMinutes", variables["retentionStartMinute"]!.ToString());
     }
 
     [Fact]
@@ -206,7 +210,8 @@ public sealed partial class ScaleRulesTests
     /// <c>hostDurable</c> to <c>scaleRuleList</c>, fed to <c>bicep console</c> (the CLI version of Directory.Build.props)
     /// with stand-ins for the module's parameters.
     /// </summary>
-    private static async Task<JsonArray> EvaluatedRulesAsync(string containerPrefix, string taskHubName, string retentionSchedule, int retentionWakeMinutes)
+    private static async Task<JsonArray> EvaluatedRulesAsync(
+        string containerPrefix, string taskHubName, string retentionSchedule, int retentionWakeMinutes, Action<JsonNode>? editRules = null)
     {
         var module = await File.ReadAllLinesAsync(RepositoryFiles.Path("infra", "app", "function-app.bicep"));
         var first = Array.FindIndex(module, l => l.StartsWith("var hostDurable ", StringComparison.Ordinal));
@@ -225,10 +230,22 @@ public sealed partial class ScaleRulesTests
         input.Add("string(scaleRuleList)");
 
         var cli = (await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "infra", "bicep-cli.txt"))).Trim();
-        // loadJsonContent resolves its paths from the working folder, as from the module's own.
+        // loadJsonContent resolves its paths from the working folder, as from the module's own. Edited rules go into a
+        // copy of the repository's layout (host.json, infra/scale-rules.json, infra/app/).
+        var folder = RepositoryFiles.Path("infra", "app");
+        var copy = editRules is null ? null : Directory.CreateTempSubdirectory("scale-rules-");
+        if (copy is not null)
+        {
+            folder = Directory.CreateDirectory(Path.Combine(copy.FullName, "infra", "app")).FullName;
+            File.Copy(RepositoryFiles.Path("host.json"), Path.Combine(copy.FullName, "host.json"));
+            var rules = Load("infra", "scale-rules.json");
+            editRules!(rules);
+            await File.WriteAllTextAsync(Path.Combine(copy.FullName, "infra", "scale-rules.json"), rules.ToJsonString());
+        }
+
         var start = new System.Diagnostics.ProcessStartInfo(cli, "console")
         {
-            WorkingDirectory = RepositoryFiles.Path("infra", "app"), RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
+            WorkingDirectory = folder, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
         };
         using var console = System.Diagnostics.Process.Start(start)!;
         var output = console.StandardOutput.ReadToEndAsync();
@@ -236,6 +253,7 @@ public sealed partial class ScaleRulesTests
         await console.StandardInput.WriteAsync(string.Join('\n', input) + "\n");
         console.StandardInput.Close();
         await console.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+        copy?.Delete(recursive: true);
 
         // The last line is the JSON as a Bicep string literal: '...', with ' and \ escaped.
         var literal = (await output).Trim().Split('\n')[^1].Trim();
@@ -261,7 +279,22 @@ public sealed partial class ScaleRulesTests
         Assert.Equal(("1", "all"), (queues[0]["metadata"]!["queueLength"]!.GetValue<string>(), queues[0]["metadata"]!["queueLengthStrategy"]!.GetValue<string>()));
         Assert.Equal("20", rules[6]!["http"]!["metadata"]!["concurrentRequests"]!.GetValue<string>());
         var cron = rules[7]!["custom"]!["metadata"]!;
-        Assert.Equal(("25 3 * * *", "40 3 * * *", "1"), (cron["start"]!.GetValue<string>(), cron["end"]!.GetValue<string>(), cron["desiredReplicas"]!.GetValue<string>()));
+        Assert.Equal(("25 3 * * *", "40 3 * * *", "1", "Etc/UTC"), (cron["start"]!.GetValue<string>(), cron["end"]!.GetValue<string>(), cron["desiredReplicas"]!.GetValue<string>(), cron["timezone"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task BicepExpansion_RetentionEntryOfTheRulesFile_DecidesTheCronWindow()
+    {
+        var rules = await EvaluatedRulesAsync("", "", "0 30 3 * * *", 10, r =>
+        {
+            r["retention"]!["name"] = "nightly";
+            r["retention"]!["leadMinutes"] = 15;
+            r["retention"]!["desiredReplicas"] = 2;
+        });
+
+        var window = rules.Single(r => r!["custom"]?["type"]?.GetValue<string>() == "cron")!;
+        var cron = window["custom"]!["metadata"]!;
+        Assert.Equal(("nightly", "15 3 * * *", "40 3 * * *", "2"), (window["name"]!.GetValue<string>(), cron["start"]!.GetValue<string>(), cron["end"]!.GetValue<string>(), cron["desiredReplicas"]!.GetValue<string>()));
     }
 
     [Theory]

@@ -12,7 +12,8 @@ namespace ServerlessStyle.Cli.Commands;
 
 /// <summary>
 /// <c>worker</c>: joins the durable task hub and runs the StyleJob and StylePair orchestrations and the activities of
-/// any job in it until Ctrl-C or SIGTERM. Any number of workers on any number of machines may share one hub.
+/// any job in it until Ctrl-C or SIGTERM. Any number of workers on any number of machines may share one hub. With
+/// RETENTION_SCHEDULE set, as in the Functions app, it also runs the retention purge on that schedule while it is up.
 /// </summary>
 internal sealed class WorkerCommand : AsyncCommand<WorkerCommand.Settings>
 {
@@ -57,6 +58,10 @@ internal sealed class WorkerCommand : AsyncCommand<WorkerCommand.Settings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        // The retention timer takes the Functions app's settings from the environment, unset by default (no timer); a
+        // schedule that does not parse stops the worker before it joins, with the setting and the value named.
+        var retentionSchedule = Environment.GetEnvironmentVariable(RetentionTimer.ScheduleKey);
+        RetentionTimer.Parse(retentionSchedule);
         using var signals = new ShutdownSignals(cancellationToken);
         // Resolved once before any session is built: "auto" without CUDA says so in one line instead of ONNX Runtime's error.
         var provider = ProviderChoice.Resolve(settings.Provider, verbose: false, Console.Out).ToString().ToLowerInvariant();
@@ -68,6 +73,9 @@ internal sealed class WorkerCommand : AsyncCommand<WorkerCommand.Settings>
             ["ServerlessStyle:Engine:Provider"] = provider,
             ["ServerlessStyle:Limits:AllowTestNetworks"] = "true",
             ["ServerlessStyle:Durable:MaxConcurrentActivities"] = settings.Activities.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [RetentionTimer.ScheduleKey] = retentionSchedule,
+            ["ServerlessStyle:Retention:InputDays"] = Environment.GetEnvironmentVariable("ServerlessStyle__Retention__InputDays"),
+            ["ServerlessStyle:Retention:ResultDays"] = Environment.GetEnvironmentVariable("ServerlessStyle__Retention__ResultDays"),
         });
         var log = new LineLoggerProvider(Console.Out);
         LocalDurableHost host;

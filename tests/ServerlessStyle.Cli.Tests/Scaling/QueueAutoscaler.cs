@@ -54,8 +54,8 @@ internal sealed class Replica(int number, CliProcess.Child process, TimeSpan sta
     }
 }
 
-/// <summary>One poll of the autoscaler: the rules' queue lengths, what they ask for, and the replicas after it acted.</summary>
-internal sealed record Poll(TimeSpan At, IReadOnlyDictionary<string, long> Lengths, bool Active, int Desired, int Replicas);
+/// <summary>One poll of the autoscaler: the rules' queue lengths, the retention window, what they ask for, and the replicas after it acted.</summary>
+internal sealed record Poll(TimeSpan At, IReadOnlyDictionary<string, long> Lengths, bool Active, int Desired, int Replicas, bool WindowOpen);
 
 /// <summary>
 /// A test-side KEDA: every <see cref="Interval"/> it measures the rules' queues in Azurite as the azure-queue scaler does
@@ -92,6 +92,9 @@ internal sealed class QueueAutoscaler : IAsyncDisposable
     public TimeSpan Cooldown { get; init; } = TimeSpan.FromSeconds(10);
 
     public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>The wall clock the cron window is evaluated against (the workers' retention timers use the real one too).</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
 
     /// <summary>maxReplicas of the app (the Bicep's default 8); lowering it while replicas run makes the next poll scale in.</summary>
     public int MaxReplicas { get => Volatile.Read(ref _maxReplicas); set => Volatile.Write(ref _maxReplicas, value); }
@@ -145,10 +148,10 @@ internal sealed class QueueAutoscaler : IAsyncDisposable
         Poll? previous = null;
         foreach (var poll in Timeline)
         {
-            if (previous is null || poll.Replicas != previous.Replicas || poll.Desired != previous.Desired || poll.Active != previous.Active)
+            if (previous is null || poll.Replicas != previous.Replicas || poll.Desired != previous.Desired || poll.Active != previous.Active || poll.WindowOpen != previous.WindowOpen)
             {
                 var lengths = string.Join(" ", poll.Lengths.Where(l => l.Value > 0).Select(l => $"{l.Key}={l.Value}"));
-                text.AppendLine(CultureInfo.InvariantCulture, $"t={poll.At.TotalSeconds,6:0.0} s  replicas {poll.Replicas}  rules ask {poll.Desired}{(poll.Active ? "" : " (inactive)")}  {(lengths.Length == 0 ? "all queues empty" : lengths)}");
+                text.AppendLine(CultureInfo.InvariantCulture, $"t={poll.At.TotalSeconds,6:0.0} s  replicas {poll.Replicas}  rules ask {poll.Desired}{(poll.Active ? "" : " (inactive)")}  {(lengths.Length == 0 ? "all queues empty" : lengths)}{(poll.WindowOpen ? $"  {_rules.Retention!.Name} window open" : "")}");
             }
 
             previous = poll;
@@ -211,11 +214,12 @@ internal sealed class QueueAutoscaler : IAsyncDisposable
                 MaxReplicasOnceAChunkRuns = null;
             }
 
-            var (active, desired) = _rules.Evaluate(lengths, MaxReplicas);
+            var windowOpen = _rules.Retention?.IsActive(Clock.GetUtcNow()) ?? false;
+            var (active, desired) = _rules.Evaluate(lengths, MaxReplicas, windowOpen);
             Act(active, desired);
             lock (_timeline)
             {
-                _timeline.Add(new Poll(Now, lengths, active, desired, Current));
+                _timeline.Add(new Poll(Now, lengths, active, desired, Current, windowOpen));
             }
 
             await Task.Delay(Interval, cancellationToken);

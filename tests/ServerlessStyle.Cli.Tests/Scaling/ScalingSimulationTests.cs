@@ -53,9 +53,8 @@ public sealed class ScalingInputs : IDisposable
 /// Azurite, with a polling interval of 1 s and a cooldown of 10 s instead of Container Apps' 30 s and 300 s, starting
 /// and stopping real <c>worker</c> processes (each one replica: the same orchestrations, activities, backend and queues
 /// as a Functions replica). Each test prints its timeline and replica-seconds (run with
-/// <c>--logger "console;verbosity=detailed"</c> to see them). Not simulated here: the retention schedule at zero, a
-/// KEDA cron rule of the deployment (infra/app/function-app.bicep) that wakes a Functions replica for its timer; the
-/// workers have no retention timer of their own.
+/// <c>--logger "console;verbosity=detailed"</c> to see them). The retention scenario adds the file's cron window,
+/// compressed into seconds, and gives the workers the Functions app's RETENTION_SCHEDULE.
 /// </summary>
 [Collection(CliCollection.Name)]
 [Trait("Category", "Integration")]
@@ -191,9 +190,103 @@ public sealed class ScalingSimulationTests(ScalingInputs inputs, ITestOutputHelp
         PrintCost(scaler, "one inbox drop at zero", dropped, done);
     }
 
-    private QueueAutoscaler Autoscaler() =>
-        new(ScaleRules.Load(ScaleRules.DefaultPath, _hub, partitionCount: 4), Storage, onLine =>
-            CliProcess.Start(["worker", "--storage", Storage, "--task-hub", _hub, "--provider", "cpu"], environment: WorkerProcessTests.ShortLimits, onLine: (_, line) => onLine(line)));
+    [Fact]
+    public async Task RetentionAtZero_CronWindowOpens_OneWorkerPurgesTheExpiredJobKeepsTheFreshOneThenZero()
+    {
+        // Two ended jobs as the pipeline leaves them: one 40 days ago (past ResultDays 30: its results and inputs go), one
+        // a day ago (within InputDays 7: it stays whole).
+        var store = BlobStore.FromConnectionString(Storage);
+        var options = new StorageOptions();
+        var storage = new JobStorage(store, Options.Create(options), NullLogger<JobStorage>.Instance);
+        await store.EnsureContainerAsync(options.Container(options.Results));
+        var expired = $"retention-old-{Guid.NewGuid():N}"[..22];
+        var fresh = $"retention-new-{Guid.NewGuid():N}"[..22];
+        foreach (var (job, endedDaysAgo) in new[] { (expired, 40), (fresh, 1) })
+        {
+            await EndedJobAsync(storage, job, endedDaysAgo);
+        }
+
+        // The deployment's window and schedule compressed into seconds, near enough to run in CI: the worker's
+        // RETENTION_SCHEDULE fires every minute at second S, 25 s from now; the retention window of infra/scale-rules.json
+        // (its name, time zone and replicas) opens 20 s before S, as leadMinutes opens it before a cold start, and
+        // closes 10 s after.
+        var now = DateTimeOffset.UtcNow;
+        var occurrence = new DateTimeOffset(now.Ticks - (now.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero).AddSeconds(25);
+        static string EveryMinuteAt(DateTimeOffset t) => string.Create(CultureInfo.InvariantCulture, $"{t.Second} * * * * *");
+        var rules = ScaleRules.Load(ScaleRules.DefaultPath, _hub, partitionCount: 4)
+            .WithRetentionWindow(EveryMinuteAt(occurrence.AddSeconds(-20)), EveryMinuteAt(occurrence.AddSeconds(10)));
+        var environment = new Dictionary<string, string?>(WorkerProcessTests.ShortLimits)
+        {
+            ["RETENTION_SCHEDULE"] = EveryMinuteAt(occurrence),
+            ["ServerlessStyle__Retention__InputDays"] = "7",
+            ["ServerlessStyle__Retention__ResultDays"] = "30",
+        };
+        await using var scaler = Autoscaler(rules, environment);
+        scaler.Start();
+        var occurrenceAt = scaler.Now + (occurrence - DateTimeOffset.UtcNow);
+
+        await scaler.WaitForAsync(
+            t => t.Any(p => p.WindowOpen) && t[^1] is { Replicas: 0, WindowOpen: false } && scaler.Replicas.Count > 0 && scaler.Replicas.All(r => r.ExitedAt is not null),
+            TimeSpan.FromSeconds(90), "the window, the purge and back to zero");
+        var timeline = scaler.Timeline;
+        var report = scaler.Report();
+        output.WriteLine(report);
+
+        // At zero until the window opened; then one replica, the first poll that saw the window open started it.
+        var replica = Assert.Single(scaler.Replicas);
+        var opened = timeline.First(p => p.WindowOpen);
+        Assert.True(timeline.TakeWhile(p => p != opened).All(p => p.Replicas == 0 && !p.Active), report);
+        Assert.True(opened.Replicas == 1, report);
+
+        // The worker purged at the schedule: the expired job down to its job.json, the fresh one untouched.
+        var purge = System.Text.RegularExpressions.Regex.Match(replica.Process.Output, @"(\d\d:\d\d:\d\d\.\d{3}) Retention at \S+: .*? of (\d+) ended jobs deleted, results of (\d+)");
+        Assert.True(purge.Success, $"the worker logged no retention run\n{replica.Process.Output}\n{report}");
+        var old = await storage.Documents.ReadAsync(expired);
+        Assert.True(old is { ResultsDeleted: not null, Request: null }, $"{expired}: results not deleted\n{report}");
+        Assert.False(await store.ExistsAsync(options.Container(options.Results), BlobLayout.FinalImage(expired, "p0")));
+        Assert.Empty(await store.ListAsync(options.Container(options.Uploads), BlobLayout.UploadsPrefix(expired)));
+        var kept = await storage.Documents.ReadAsync(fresh);
+        Assert.True(kept is { InputsDeleted: null, ResultsDeleted: null }, $"{fresh} was purged\n{report}");
+        Assert.True(await store.ExistsAsync(options.Container(options.Results), BlobLayout.FinalImage(fresh, "p0")));
+        Assert.Single(await store.ListAsync(options.Container(options.Uploads), BlobLayout.UploadsPrefix(fresh)));
+
+        // Back to zero only once the window had been closed for the cooldown.
+        var lastActive = timeline.Last(p => p.Active);
+        var zero = timeline.First(p => p.At > lastActive.At && p.Replicas == 0);
+        Assert.True(zero.At - lastActive.At >= scaler.Cooldown, report);
+
+        var closed = timeline.First(p => p.At > opened.At && !p.WindowOpen);
+        var end = replica.ExitedAt!.Value;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"retention at zero: window '{rules.Retention!.Start}' to '{rules.Retention.End}' open at t={opened.At.TotalSeconds:0.0} s, closed at t={closed.At.TotalSeconds:0.0} s; " +
+            $"replica up {replica.StartedAt.TotalSeconds:0.0} s to {end.TotalSeconds:0.0} s; schedule '{environment["RETENTION_SCHEDULE"]}' due at t={occurrenceAt.TotalSeconds:0.0} s, " +
+            $"purge logged at {purge.Groups[1].Value} (results of {purge.Groups[3].Value} job(s) deleted); fleet at zero at t={zero.At.TotalSeconds:0.0} s; " +
+            $"{scaler.ReplicaSeconds(TimeSpan.Zero, end):0.0} replica-seconds for the window (cooldown {scaler.Cooldown.TotalSeconds:0} s included), " +
+            $"one always-on replica {end.TotalSeconds:0.0} over the same span"));
+    }
+
+    private QueueAutoscaler Autoscaler(ScaleRules? rules = null, IReadOnlyDictionary<string, string?>? environment = null) =>
+        new(rules ?? ScaleRules.Load(ScaleRules.DefaultPath, _hub, partitionCount: 4), Storage, onLine =>
+            CliProcess.Start(["worker", "--storage", Storage, "--task-hub", _hub, "--provider", "cpu"], environment: environment ?? WorkerProcessTests.ShortLimits, onLine: (_, line) => onLine(line)));
+
+    /// <summary>A job that ended <paramref name="endedDaysAgo"/> days ago, as the pipeline leaves it: an upload, a final image and job.json.</summary>
+    private static async Task EndedJobAsync(JobStorage storage, string jobId, int endedDaysAgo)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var upload = $"uploads/{BlobLayout.Upload(jobId, "content.png")}";
+        await storage.Inputs.UploadAsync(upload, BinaryData.FromString("photo"));
+        await storage.Results.WriteAsync(BlobLayout.FinalImage(jobId, "p0"), BinaryData.FromString("png"));
+        var request = new JobRequest { Content = [upload], Styles = [new StyleInput("styles/starry_night.jpg")] };
+        await storage.Documents.UpdateAsync(jobId, _ => new JobDocument
+        {
+            JobId = jobId,
+            State = JobState.Completed,
+            Request = request,
+            Pairs = [new PairDocument("p0", upload, request.Styles, JobState.Completed)],
+            Created = now.AddDays(-endedDaysAgo - 1),
+            Ended = now.AddDays(-endedDaysAgo),
+        });
+    }
 
     /// <summary>The same job run by <c>run</c> with its one in-process worker, in a hub of its own: the job folder.</summary>
     private async Task<string> ReferenceAsync(string[] request)
