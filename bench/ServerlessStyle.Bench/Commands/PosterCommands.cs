@@ -1,0 +1,170 @@
+using System.ComponentModel;
+using System.Text.Json;
+using ServerlessStyle.Bench.Poster;
+using ServerlessStyle.Cli.Commands;
+using ServerlessStyle.Core.Evaluation;
+using ServerlessStyle.Core.Imaging;
+using ServerlessStyle.Core.Networks;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace ServerlessStyle.Bench.Commands;
+
+/// <summary>
+/// <c>seam</c>: how visible a tiled result's seams are, as JSON: the mean step between neighbouring pixels across the
+/// tile grid's edges (and, separately, across the overlaps' centres) over the step everywhere else (issue 24 wants at
+/// most 1.1). The grid is <see cref="TileGrid"/>'s for the image's own size.
+/// </summary>
+internal sealed class SeamCommand : Command<SeamCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<IMAGE>")]
+        [Description("The assembled image (PNG or any format the project reads), at the tiled stage's size.")]
+        public string Image { get; init; } = "";
+
+        [CommandOption("--tile <N>")]
+        [Description("The tile size the run used (px).")]
+        public int Tile { get; init; }
+
+        [CommandOption("--tile-overlap <N>")]
+        [Description("The overlap the run used (px).")]
+        public int TileOverlap { get; init; }
+
+        public override ValidationResult Validate() =>
+            Tile < 1 || TileOverlap < 0 || TileOverlap >= Tile
+                ? ValidationResult.Error($"--tile {Tile} must be at least 1 and --tile-overlap {TileOverlap} in 0..{Math.Max(0, Tile - 1)}.")
+                : ValidationResult.Success();
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        using var image = ImageLoader.Decode(File.ReadAllBytes(settings.Image), ResultImages);
+        var (width, height, tile, overlap) = (image.Width, image.Height, settings.Tile, settings.TileOverlap);
+        var edges = SeamMeasure.Measure(image, TileGrid.Edges(width, tile, overlap), TileGrid.Edges(height, tile, overlap));
+        var centres = SeamMeasure.Measure(image, TileGrid.OverlapCentres(width, tile, overlap), TileGrid.OverlapCentres(height, tile, overlap));
+        Console.Out.WriteLine(JsonSerializer.Serialize(new
+        {
+            image = settings.Image,
+            width,
+            height,
+            tile,
+            overlap,
+            tilesAcross = TileGrid.Starts(width, tile, overlap),
+            tilesDown = TileGrid.Starts(height, tile, overlap),
+            edgeRatio = Round(edges.Ratio),
+            edgeStep = Round(edges.Across),
+            centreRatio = Round(centres.Ratio),
+            centreStep = Round(centres.Across),
+            elsewhereStep = Round(edges.Elsewhere),
+        }));
+        return 0;
+    }
+
+    /// <summary>Results may be posters: up to 16384 px a side and 1 GB of PNG, past the limits for uploaded inputs.</summary>
+    internal static readonly ImageLimits ResultImages = new() { MaxBytes = 1L << 30, MaxPixels = 16_384L * 16_384, MaxSide = 16_384 };
+
+    internal static double Round(double v) => Math.Round(v, 4);
+}
+
+/// <summary>
+/// <c>loss</c>: the loss of given images under the untiled objective, one JSON line each: the content photo at the
+/// run's height, the style image resized as a job resizes it, the network and weights as the run had them, evaluated
+/// once on the whole image. A tiled and an untiled result are then judged by the same objective (issue 24 wants the
+/// tiled one within 15 %). Images are read as saved (8-bit PNG), so the figure differs slightly from the run's last
+/// logged loss, the same way for both.
+/// </summary>
+internal sealed class LossCommand : Command<LossCommand.Settings>
+{
+    public sealed class Settings : EngineSettings
+    {
+        [CommandArgument(0, "<IMAGES>")]
+        [Description("The results to evaluate, comma-separated; each at the run's output size.")]
+        public string Images { get; init; } = "";
+
+        [CommandOption("--content <IMG>")]
+        public string Content { get; init; } = "";
+
+        [CommandOption("--style <IMG>")]
+        public string Style { get; init; } = "";
+
+        [CommandOption("--height <H>")]
+        [Description("The run's output height; the width follows the content's aspect ratio, as in a job.")]
+        public int Height { get; init; }
+
+        [CommandOption("--style-scale <S>")]
+        [Description("The run's style scale (default 1: the style image resized to the output size).")]
+        public double StyleScale { get; init; } = 1;
+
+        [CommandOption("--content-weight <W>")]
+        public double? ContentWeight { get; init; }
+
+        [CommandOption("--style-weight <W>")]
+        public double? StyleWeight { get; init; }
+
+        [CommandOption("--tv-weight <W>")]
+        public double? TvWeight { get; init; }
+
+        public override ValidationResult Validate()
+        {
+            var common = base.Validate();
+            if (!common.Successful)
+            {
+                return common;
+            }
+
+            if (Content.Length == 0 || Style.Length == 0)
+            {
+                return ValidationResult.Error("--content and --style are required: the run's content and style images.");
+            }
+
+            return Height < 2 || StyleScale <= 0
+                ? ValidationResult.Error($"--height {Height} must be at least 2 and --style-scale {StyleScale} above 0.")
+                : ValidationResult.Success();
+        }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var network = settings.LoadNetwork();
+        var weights = new LossWeights(
+            settings.ContentWeight ?? network.DefaultWeights.Content,
+            settings.StyleWeight ?? network.DefaultWeights.Style,
+            settings.TvWeight ?? network.DefaultWeights.TotalVariation);
+
+        // As InputImages does for a job: the content to the height, each style to the output size times the style scale.
+        var content = ImageLoader.LoadToHeight(File.ReadAllBytes(settings.Content), settings.Height);
+        var style = ImageLoader.LoadExact(
+            File.ReadAllBytes(settings.Style),
+            Math.Max(1, (int)Math.Round(content.Height * settings.StyleScale, MidpointRounding.AwayFromZero)),
+            Math.Max(1, (int)Math.Round(content.Width * settings.StyleScale, MidpointRounding.AwayFromZero)));
+        using var evaluator = new StyleEvaluator(settings.EvaluatorOptions());
+        var targets = evaluator.ComputeTargets(network, content, [(style, 1.0)]);
+        var gradient = new float[content.Length];
+        foreach (var path in settings.Images.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            using var decoded = ImageLoader.Decode(File.ReadAllBytes(path), SeamCommand.ResultImages);
+            if (decoded.Width != content.Width || decoded.Height != content.Height)
+            {
+                throw new ArgumentException(
+                    $"{path} is {decoded.Width} x {decoded.Height}, not the run's output size {content.Width} x {content.Height} (--height {settings.Height} of {settings.Content}).");
+            }
+
+            var terms = evaluator.Evaluate(network, targets, weights, ImageLoader.ToTensor(decoded).Data, gradient);
+            Console.Out.WriteLine(JsonSerializer.Serialize(new
+            {
+                image = path,
+                network = network.Name,
+                width = content.Width,
+                height = content.Height,
+                weights = new[] { weights.Content, weights.Style, weights.TotalVariation },
+                loss = terms.Total,
+                content = terms.Content,
+                style = terms.Style,
+                tv = terms.TotalVariation,
+            }));
+        }
+
+        return 0;
+    }
+}
