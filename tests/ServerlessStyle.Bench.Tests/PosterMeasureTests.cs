@@ -147,7 +147,29 @@ public sealed class PosterMeasureTests
         Assert.Contains("is 451 x 300, not the run's output size 48 x 32", error);
     }
 
-    /// <summary>Mid-grey plus seeded uniform noise of +-20 per channel, plus <paramref name="offset"/>(x) on every channel.</summary>
+    [Fact]
+    public void Estimate_TileAndStage_FollowMemoryEstimateAsAWorkerChecksIt()
+    {
+        var tile = AppRunner.RunJson(Program.CreateApp, "estimate", "512x512", "--network", "resnet18");
+        var stage = AppRunner.RunJson(Program.CreateApp, "estimate", "2048x2048", "--network", "random-vgg19");
+
+        // ResNet18: 400 MB + 1.3 KB a pixel; VGG19 past the Winograd limit (768 x 768) runs direct: 800 MB + 3 KB a pixel.
+        Assert.Equal(400 + 1.3 * 512 * 512 / 1024, tile.GetProperty("peakMb").GetDouble(), 0.1);
+        Assert.False(stage.GetProperty("winograd").GetBoolean());
+        Assert.Equal(800 + 3.0 * 2048 * 2048 / 1024, stage.GetProperty("peakMb").GetDouble(), 0.1);
+        Assert.Equal(2048L * 2048, stage.GetProperty("pixels").GetInt64());
+    }
+
+    [Fact]
+    public void Estimate_MalformedSize_FailsNamingIt()
+    {
+        var (code, _, error) = AppRunner.Run(Program.CreateApp, "estimate", "2048*2048");
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("'2048*2048' is not WIDTHxHEIGHT", error);
+    }
+
+    /// <summary>Dark grey (60) plus seeded uniform noise of +-20 per channel, plus <paramref name="offset"/>(x) on every channel.</summary>
     private static Image<Rgb24> Noise(int width, int height, Func<int, int> offset)
     {
         var random = new Random(24);

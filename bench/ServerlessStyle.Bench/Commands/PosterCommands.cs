@@ -168,3 +168,66 @@ internal sealed class LossCommand : Command<LossCommand.Settings>
         return 0;
     }
 }
+
+/// <summary>
+/// <c>estimate</c>: the peak memory that <see cref="MemoryEstimate"/> expects of a worker evaluating an image of the
+/// given size, as a worker checks it before a job starts (CPU provider: Winograd up to its pixel limit), as JSON: the
+/// figure the poster measurement sets each worker's peak RSS against, for a tile and for the untiled stage.
+/// </summary>
+internal sealed class EstimateCommand : Command<EstimateCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<WIDTHxHEIGHT>")]
+        public string Size { get; init; } = "";
+
+        [CommandOption("--network <NAME>")]
+        [Description("resnet18, or a VGG19-shaped network such as vgg19 or random-vgg19 (default random-vgg19).")]
+        public string Network { get; init; } = "random-vgg19";
+
+        [CommandOption("--winograd <MODE>")]
+        [Description("auto (default: as a worker, up to 768x768 pixels), on or off.")]
+        public string Winograd { get; init; } = "auto";
+
+        public override ValidationResult Validate()
+        {
+            if (Winograd is not ("auto" or "on" or "off"))
+            {
+                return ValidationResult.Error($"--winograd '{Winograd}' is not auto, on or off.");
+            }
+
+            return Parse(Size) is null
+                ? ValidationResult.Error($"'{Size}' is not WIDTHxHEIGHT with both sides 1..65536, e.g. 512x512.")
+                : ValidationResult.Success();
+        }
+
+        internal static (int Width, int Height)? Parse(string size)
+        {
+            var parts = size.Split('x');
+            return parts.Length == 2
+                && int.TryParse(parts[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var w)
+                && int.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var h)
+                && w is >= 1 and <= 65536 && h is >= 1 and <= 65536
+                ? (w, h)
+                : null;
+        }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var (width, height) = Settings.Parse(settings.Size)!.Value;
+        var pixels = (long)width * height;
+        var winograd = settings.Winograd == "on" || (settings.Winograd == "auto" && pixels <= EvaluatorOptions.DefaultWinogradMaxPixels);
+        var bytes = MemoryEstimate.PeakBytes(settings.Network, pixels, winograd);
+        Console.Out.WriteLine(JsonSerializer.Serialize(new
+        {
+            network = settings.Network,
+            width,
+            height,
+            pixels,
+            winograd,
+            peakMb = Math.Round(bytes / (1024.0 * 1024), 1),
+        }));
+        return 0;
+    }
+}
