@@ -64,9 +64,14 @@ public sealed class PosterMeasureTests
         Assert.InRange(clean.Ratio, 0.9, 1.1);
         Assert.InRange(centres.Ratio, 0.9, 1.1);
 
+        // Beside the lines there are twice as many pairs: the same standard error or less.
+        Assert.InRange(clean.LocalRatio, 0.9, 1.1);
+        Assert.InRange(centres.LocalRatio, 0.9, 1.1);
+
         // A step of 30 on top of that noise at every vertical edge: about 31 there, 13 across the horizontal edges
         // (800 and 600 pairs), so about 1.7 in all.
         Assert.True(stepped.Ratio > 1.5, $"ratio {stepped.Ratio} across {stepped.Across} elsewhere {stepped.Elsewhere}");
+        Assert.True(stepped.LocalRatio > 1.5, $"local ratio {stepped.LocalRatio} across {stepped.Across} beside {stepped.Beside}");
     }
 
     [Fact]
@@ -86,6 +91,7 @@ public sealed class PosterMeasureTests
             Assert.Equal([0, 72], json.GetProperty("tilesDown").EnumerateArray().Select(e => e.GetInt32()));
             Assert.InRange(json.GetProperty("edgeRatio").GetDouble(), 0.9, 1.1);
             Assert.InRange(json.GetProperty("centreRatio").GetDouble(), 0.9, 1.1);
+            Assert.InRange(json.GetProperty("edgeLocalRatio").GetDouble(), 0.9, 1.1);
         }
         finally
         {
