@@ -17,6 +17,21 @@ public static class BlobLayout
 
     public static string FinalImage(string jobId, string pairId) => $"{jobId}/{pairId}/final.png";
 
+    /// <summary>
+    /// Next to a result image larger than <see cref="Imaging.ImagePreview.LongSide"/>: its downscaled copy for the job page and
+    /// the contact sheet (<c>final.png</c> has <c>final.preview.png</c>). The name is no iteration image's.
+    /// </summary>
+    public static string Preview(string imageName)
+    {
+        ArgumentNullException.ThrowIfNull(imageName);
+        return imageName.EndsWith(".png", StringComparison.Ordinal)
+            ? $"{imageName[..^".png".Length]}{PreviewSuffix}"
+            : throw new ArgumentException($"'{imageName}' is not a PNG result image (its name should end in .png).", nameof(imageName));
+    }
+
+    /// <summary>How a preview's name ends (<see cref="Preview"/>).</summary>
+    public const string PreviewSuffix = ".preview.png";
+
     /// <summary>The iteration of an image file name <c>res_at_iteration_{i}.png</c>; false for any other name.</summary>
     public static bool TryParseIterationImage(string fileName, out int iteration)
     {

@@ -42,5 +42,12 @@ public sealed class JobResultFiles(string jobId, IReadOnlyList<string> names)
         return new PairResultFiles(folder, iterations, Present(BlobLayout.FinalImage(JobId, folder)), Present(BlobLayout.LossLog(JobId, folder)));
     }
 
+    /// <summary>The downscaled copy of a result image (<see cref="BlobLayout.Preview"/>), or null when it has none (an image of at most <see cref="Imaging.ImagePreview.LongSide"/> px).</summary>
+    public ResultFile? PreviewOf(ResultFile image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        return Present(BlobLayout.Preview(image.Name));
+    }
+
     private ResultFile? Present(string name) => _names.Contains(name) ? new ResultFile(JobId, name) : null;
 }

@@ -1,3 +1,5 @@
+using ServerlessStyle.Core.Imaging;
+
 namespace ServerlessStyle.Core.Storage;
 
 /// <summary>
@@ -22,19 +24,46 @@ public sealed class ResultStore(BlobStore store, StorageOptions storage)
     }
 
     /// <summary>
-    /// Stores a pair's final image; the last stage of a coarse-to-fine pair (<paramref name="pairOfLastStage"/> set) stores it
-    /// in the pair's own folder too, where users, the contact sheet and the job page look for it. Returns the stage's reference.
+    /// Stores a result image (an iteration's or a final one, PNG) under <paramref name="name"/>, and before it, when the
+    /// image is larger than <see cref="ImagePreview.LongSide"/>, its preview under <see cref="BlobLayout.Preview"/>: a page
+    /// that lists the image then finds its preview too. Returns the image's reference "results/{name}".
+    /// </summary>
+    public async Task<string> WriteImageAsync(string name, BinaryData png, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(png);
+        await WritePreviewAsync(name, ImagePreview.CreatePng(png.ToMemory()), cancellationToken).ConfigureAwait(false);
+        return await WriteAsync(name, png, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Stores a pair's final image (and its preview, as <see cref="WriteImageAsync"/>); the last stage of a coarse-to-fine
+    /// pair (<paramref name="pairOfLastStage"/> set) stores it in the pair's own folder too, where users, the contact sheet
+    /// and the job page look for it. Returns the stage's reference.
     /// </summary>
     public async Task<string> WriteFinalImageAsync(
         string jobId, string pairId, string? pairOfLastStage, BinaryData png, CancellationToken cancellationToken = default)
     {
-        var final = await WriteAsync(BlobLayout.FinalImage(jobId, pairId), png, cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(png);
+        var preview = ImagePreview.CreatePng(png.ToMemory());
+        var name = BlobLayout.FinalImage(jobId, pairId);
+        await WritePreviewAsync(name, preview, cancellationToken).ConfigureAwait(false);
+        var final = await WriteAsync(name, png, cancellationToken).ConfigureAwait(false);
         if (pairOfLastStage is not null)
         {
-            await WriteAsync(BlobLayout.FinalImage(jobId, pairOfLastStage), png, cancellationToken).ConfigureAwait(false);
+            name = BlobLayout.FinalImage(jobId, pairOfLastStage);
+            await WritePreviewAsync(name, preview, cancellationToken).ConfigureAwait(false);
+            await WriteAsync(name, png, cancellationToken).ConfigureAwait(false);
         }
 
         return final;
+    }
+
+    private async Task WritePreviewAsync(string imageName, byte[]? preview, CancellationToken cancellationToken)
+    {
+        if (preview is not null)
+        {
+            await WriteAsync(BlobLayout.Preview(imageName), BinaryData.FromBytes(preview), cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Starts a pair's loss.csv with its header (a re-run of the first activity starts it again).</summary>

@@ -6,8 +6,16 @@ using ServerlessStyle.Core.Storage;
 
 namespace ServerlessStyle.Core.Viewer;
 
-/// <summary>One iteration's image: its 0-based index and its URL relative to the job's view page.</summary>
-public sealed record IterationView(int I, string Url);
+/// <summary>
+/// One iteration's image: its 0-based index, its URL relative to the job's view page (the full image, for download) and,
+/// for an image larger than <see cref="Imaging.ImagePreview.LongSide"/>, the URL of its downscaled preview, which the page shows instead.
+/// </summary>
+public sealed record IterationView(int I, string Url)
+{
+    // Left out when null, so a job without large images has the same view.json as before previews existed.
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Preview { get; init; }
+}
 
 /// <summary>An input image of a pair: its blob name as the request wrote it and its URL.</summary>
 public sealed record InputView(string Blob, string Url);
@@ -19,7 +27,12 @@ public sealed record InputView(string Blob, string Url);
 public sealed record PairView(
     string PairId, string State, string? Error, InputView? Content, IReadOnlyList<InputView> Styles,
     IReadOnlyList<IterationView> Iterations, IReadOnlyList<LossRow> Loss, double? SecondsPerEvaluation,
-    string? Final, string? LossCsv);
+    string? Final, string? LossCsv)
+{
+    /// <summary>The final image's downscaled preview (an image larger than <see cref="Imaging.ImagePreview.LongSide"/>), shown instead of it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? FinalPreview { get; init; }
+}
 
 /// <summary>
 /// The viewer's model of a job, read from its blobs (job.json, the iteration images, loss.csv); the same for the
@@ -73,7 +86,7 @@ public sealed record JobView(
         var pairs = new List<PairView>();
         foreach (var pair in job.Pairs.Where(p => IsSafeSegment(p.PairId)))
         {
-            pairs.Add(await LoadPairAsync(storage, jobId, pair, files.Pair(pair.PairId), cancellationToken).ConfigureAwait(false));
+            pairs.Add(await LoadPairAsync(storage, jobId, pair, files.Pair(pair.PairId), files, cancellationToken).ConfigureAwait(false));
         }
 
         return new JobView(
@@ -90,11 +103,15 @@ public sealed record JobView(
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
     private static async Task<PairView> LoadPairAsync(
-        JobStorage storage, string jobId, PairDocument pair, PairResultFiles files, CancellationToken cancellationToken)
+        JobStorage storage, string jobId, PairDocument pair, PairResultFiles files, JobResultFiles all, CancellationToken cancellationToken)
     {
         // A coarse-to-fine pair keeps each stage in a folder of its own: the files are the latest stage's, the one being
         // painted (its final image is the pair's).
-        var iterations = files.Iterations.Select(i => new IterationView(i.Iteration, JobFiles.Url(i.Image.PathInJob))).ToList();
+        // A poster's images are for download: the page shows their previews (an 8k PNG is 100-200 MB).
+        var iterations = files.Iterations.Select(i => new IterationView(i.Iteration, JobFiles.Url(i.Image.PathInJob))
+        {
+            Preview = all.PreviewOf(i.Image) is { } preview ? JobFiles.Url(preview.PathInJob) : null,
+        }).ToList();
         var loss = files.LossLog is { } lossLog && await storage.Results.TryReadAsync(lossLog, cancellationToken).ConfigureAwait(false) is { } csv
             ? ParseLoss(csv.ToString(), $"{storage.Options.Container(storage.Options.Results)}/{lossLog.Name}")
             : [];
@@ -116,7 +133,10 @@ public sealed record JobView(
             pair.Content is null ? null : new InputView(pair.Content, JobFiles.InputUrl(pair.Content)),
             [.. pair.Styles.Select(s => new InputView(s.Blob, JobFiles.InputUrl(s.Blob)))],
             iterations, loss, secondsPerEvaluation, final,
-            files.LossLog is null ? null : JobFiles.Url(files.LossLog.PathInJob));
+            files.LossLog is null ? null : JobFiles.Url(files.LossLog.PathInJob))
+        {
+            FinalPreview = files.FinalImage is { } full && all.PreviewOf(full) is { } finalPreview ? JobFiles.Url(finalPreview.PathInJob) : null,
+        };
     }
 
     /// <summary>A pair's loss rows (<see cref="LossCsv"/>); a malformed file fails the view, naming it.</summary>

@@ -4,7 +4,7 @@ using ServerlessStyle.Core.Storage;
 
 namespace ServerlessStyle.Core.Workflow;
 
-/// <summary>Builds a job's <see cref="ContactSheet"/> from its iteration images and stores it next to job.json.</summary>
+/// <summary>Builds a job's <see cref="ContactSheet"/> from its iteration images (their previews where they have them) and stores it next to job.json.</summary>
 public static class JobContactSheet
 {
     /// <summary>The sheet as PNG (one row per pair, one column per iteration), or null when the job has no pair.</summary>
@@ -19,13 +19,16 @@ public static class JobContactSheet
         }
 
         var names = await storage.Results.ListAsync(jobId, cancellationToken).ConfigureAwait(false);
+        var listed = new HashSet<string>(names, StringComparer.Ordinal);
         var rows = new List<ContactSheetRow>();
         foreach (var pair in job.Pairs)
         {
             var cells = new List<ContactSheetCell>();
             foreach (var (iteration, name) in BlobLayout.IterationImages(names, jobId, pair.PairId))
             {
-                if (await storage.Results.TryReadAsync(name, cancellationToken).ConfigureAwait(false) is { } png)
+                // A cell is 128 px: a large image's preview is read instead of the image (a poster's PNG is 100-200 MB).
+                var preview = BlobLayout.Preview(name);
+                if (await storage.Results.TryReadAsync(listed.Contains(preview) ? preview : name, cancellationToken).ConfigureAwait(false) is { } png)
                 {
                     cells.Add(new ContactSheetCell(iteration, png.ToArray()));
                 }

@@ -130,7 +130,7 @@ public sealed class StyleWork(
         // The state is only read until this activity returns (the next chunk advances it), so the image needs no copy.
         var imageTensor = new ImageTensor(targets.Height, targets.Width, result.State.X);
         await Task.WhenAll(
-            Task.Run(async () => await storage.Results.WriteAsync(image, await images.ToPngAsync(jobId, pair, request, imageTensor, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false), cancellationToken),
+            Task.Run(async () => await storage.Results.WriteImageAsync(image, await images.ToPngAsync(jobId, pair, request, imageTensor, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false), cancellationToken),
             storage.Results.WriteLossRowsAsync(jobId, pair.PairId, i, rows.ToString(), cancellationToken),
             storage.Work.WriteOutcomeAsync(jobId, pair.PairId, i, outcome, cancellationToken),
             _checkpoints.StoreNextAsync(jobId, pair.PairId, i, result.State, cancellationToken))

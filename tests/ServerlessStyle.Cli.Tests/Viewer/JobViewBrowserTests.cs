@@ -75,6 +75,41 @@ public sealed class JobViewBrowserTests
     }
 
     [Fact]
+    public async Task Page_PosterSizedResults_ShowsThePreviewsAndOnlyLinksTheFullImages()
+    {
+        var job = await ViewerTestJob.CreateAsync();
+        var pair = job.Plan.Pairs[0].PairId;
+        var png = ViewerTestJob.Png(2500, 1600, new(40, 90, 160));
+        await job.Jobs.Results.WriteImageAsync(BlobLayout.IterationImage(ViewerTestJob.JobId, pair, 11), png);
+        await job.Jobs.Results.WriteFinalImageAsync(ViewerTestJob.JobId, pair, null, png);
+
+        await using var server = await JobViewServer.StartAsync(job.Jobs, port: 0);
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchChromiumAsync(playwright);
+        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
+        var requests = new List<string>();
+        page.Request += (_, request) => requests.Add(request.Url);
+
+        await page.GotoAsync(server.ViewUri(ViewerTestJob.JobId).ToString());
+        await page.WaitForFunctionAsync(
+            "() => document.querySelectorAll('.grid figure').length === 6 && [...document.images].every(i => i.complete && i.naturalWidth > 0)",
+            null, new() { Timeout = 20_000 });
+
+        // The page drew the 1024-px previews, and never fetched a full 2500-px image.
+        var widths = await page.EvaluateAsync<int[]>($"() => [...document.querySelectorAll('#pair-{pair} img')].map(i => i.naturalWidth)");
+        Assert.Contains(1024, widths);
+        Assert.DoesNotContain(2500, widths);
+        Assert.Contains(requests, u => u.Contains("/files/p0-wave/final.preview.png", StringComparison.Ordinal));
+        Assert.Contains(requests, u => u.Contains("/files/p0-wave/res_at_iteration_11.preview.png", StringComparison.Ordinal));
+        Assert.DoesNotContain(requests, u => u.Contains("/files/p0-wave/final.png", StringComparison.Ordinal));
+        Assert.DoesNotContain(requests, u => u.Contains("/files/p0-wave/res_at_iteration_11.png", StringComparison.Ordinal));
+
+        // The full images stay one click away: the download link and the grid cell's link.
+        Assert.True(await page.IsVisibleAsync($"#pair-{pair} .downloads a[href$='files/p0-wave/final.png']"));
+        Assert.Equal(1, await page.Locator($"#pair-{pair} .grid a[href$='files/p0-wave/res_at_iteration_11.png']").CountAsync());
+    }
+
+    [Fact]
     public async Task Page_JobRefusedAtValidation_ShowsWhenItWasCreatedAndWhatWasAsked()
     {
         // As ValidateJob and WriteSummary leave a refused job: no pairs, its request, its creation time and the reason.
