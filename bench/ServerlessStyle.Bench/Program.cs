@@ -1,5 +1,5 @@
 using ServerlessStyle.Bench.Commands;
-using ServerlessStyle.Cli.Commands;
+using ServerlessStyle.CommandLine;
 using Spectre.Console.Cli;
 
 namespace ServerlessStyle.Bench;

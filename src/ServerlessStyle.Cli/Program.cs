@@ -1,4 +1,5 @@
 using ServerlessStyle.Cli.Commands;
+using ServerlessStyle.CommandLine;
 using Spectre.Console.Cli;
 
 namespace ServerlessStyle.Cli;
@@ -42,7 +43,7 @@ public static class Program
                 models.AddCommand<ModelsFetchCommand>("fetch").WithDescription("Download the Keras VGG19 weights (needs internet), check their MD5 and import them.");
                 models.AddCommand<ModelsUploadCommand>("upload").WithDescription("Put an imported network into the storage account's models container, with its SHA-256.");
             });
-            config.SetExceptionHandler((exception, _) => CliErrors.Report(exception));
+            config.SetExceptionHandler((exception, _) => CliErrors.Report(exception, typeof(Program).Assembly));
         });
         return app;
     }

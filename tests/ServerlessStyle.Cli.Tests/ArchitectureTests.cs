@@ -4,10 +4,13 @@ using ServerlessStyle.Tests.Shared;
 
 namespace ServerlessStyle.Cli.Tests;
 
-/// <summary>The runner and its host reach storage only through Core's storage layer, composed by AddServerlessStyle (docs/architecture.md).</summary>
+/// <summary>The runner, its host and its command-line library reach storage only through Core's storage layer, composed by AddServerlessStyle (docs/architecture.md).</summary>
 public sealed class ArchitectureTests
 {
-    public static TheoryData<string> Assemblies => new() { typeof(Program).Assembly.GetName().Name!, typeof(LocalDurableHost).Assembly.GetName().Name! };
+    public static TheoryData<string> Assemblies => new()
+    {
+        typeof(Program).Assembly.GetName().Name!, typeof(LocalDurableHost).Assembly.GetName().Name!, typeof(CommandLine.EngineSettings).Assembly.GetName().Name!,
+    };
 
     [Theory]
     [MemberData(nameof(Assemblies))]

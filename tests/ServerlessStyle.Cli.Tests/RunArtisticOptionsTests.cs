@@ -74,4 +74,30 @@ public sealed class RunArtisticOptionsTests
         Assert.Equal(ActivationSmoothingChoice.On, request.ActivationSmoothing);
         Assert.Contains(plan.Uploads, u => u.Blob == request.Init);
     }
+
+    [Fact]
+    public void Create_NetworkFile_IsRecordedInTheRequestByItsFullPath()
+    {
+        // The request names the file itself (a resumed job and every worker find it there), not "auto" with the path
+        // passed sideways to the engine's configuration.
+        var folder = Directory.CreateTempSubdirectory("serverless-style-network-");
+        try
+        {
+            var onnx = Path.Combine(folder.FullName, "my-vgg19.onnx");
+            File.WriteAllBytes(onnx, [0]);
+            var relative = Path.GetRelativePath(Environment.CurrentDirectory, onnx);
+            var settings = new RunCommand.Settings { Network = relative };
+
+            var plan = RunPlan.Create(settings, "job-1", new WorkflowSettings());
+
+            Assert.Equal(NetworkSpec.File(onnx), plan.Input.Request.Network);
+            Assert.Equal($"network: {onnx}", plan.NetworkNote);
+            var json = System.Text.Json.JsonSerializer.Serialize(plan.Input.Request, JobRequestParser.JsonOptions);
+            Assert.Equal(plan.Input.Request.Network, JobRequestParser.Parse(json, RunPlan.Limits).Network);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
 }

@@ -12,6 +12,8 @@ public sealed class RunInputTests
     [InlineData(new[] { "run", "--style-mode", "sideways" }, "--style-mode 'sideways' is not each or blend.")]
     [InlineData(new[] { "run", "--provider", "gpu" }, "--provider 'gpu' is not auto, cpu or cuda.")]
     [InlineData(new[] { "run", "--network", "alexnet" }, "--network 'alexnet' is not auto, vgg19, resnet18, random-vgg19 or a path")]
+    [InlineData(new[] { "run", "--network", "/nonexistent/vgg19.onnx" }, "--network /nonexistent/vgg19.onnx: file not found.")]
+    [InlineData(new[] { "worker", "--network", "/nonexistent/vgg19.h5" }, "--network /nonexistent/vgg19.h5: file not found.")]
     [InlineData(new[] { "run", "--resume", "Not_An_Id" }, "--resume 'Not_An_Id' is not a job id")]
     [InlineData(new[] { "run", "--resume", "job-1", "--height", "64" }, "--resume continues the job as it was requested")]
     public async Task Run_BadInput_ExitsNonZeroWithOneClearLine(string[] args, string expected)

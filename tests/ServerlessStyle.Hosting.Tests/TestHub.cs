@@ -77,7 +77,7 @@ internal sealed class TestHub : IAsyncDisposable
             Height = 32,
             Iterations = iterations,
             EvaluationsPerIteration = evaluations,
-            Network = NetworkChoice.RandomVgg19,
+            Network = NetworkSpec.RandomVgg19,
         };
         return new JobInput(jobId, request, FastRetries);
     }

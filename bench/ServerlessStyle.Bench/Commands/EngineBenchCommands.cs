@@ -2,7 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Text.Json;
 using ServerlessStyle.Bench.Engine;
-using ServerlessStyle.Cli.Commands;
+using ServerlessStyle.CommandLine;
 using ServerlessStyle.Core.Evaluation;
 using ServerlessStyle.Core.Graph;
 using ServerlessStyle.Core.Imaging;
@@ -14,9 +14,9 @@ using Spectre.Console.Cli;
 namespace ServerlessStyle.Bench.Commands;
 
 /// <summary><c>evaluation</c>: median and minimum time of one evaluation (forward + gradient) after warm-up, as JSON.</summary>
-internal sealed class EvaluationCommand : Command<EvaluationCommand.Settings>
+internal sealed class EvaluationCommand : AsyncCommand<EvaluationCommand.Settings>
 {
-    public sealed class Settings : EngineSettings
+    public sealed class Settings : EvaluatorSettings
     {
         [CommandOption("--height <H>")]
         public int Height { get; init; } = 224;
@@ -53,9 +53,9 @@ internal sealed class EvaluationCommand : Command<EvaluationCommand.Settings>
         }
     }
 
-    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var network = settings.LoadNetwork();
+        var network = await settings.LoadNetworkAsync(cancellationToken);
         var options = settings.EvaluatorOptions();
         options.ProfilePrefix = settings.Profile;
         IReadOnlyList<EvaluatorOptions> variants = [options];
@@ -136,7 +136,7 @@ internal sealed class GemmCommand : Command<GemmCommand.Settings>
 /// </summary>
 internal sealed class OptimizerCommand : AsyncCommand<OptimizerCommand.Settings>
 {
-    public sealed class Settings : EngineSettings
+    public sealed class Settings : EvaluatorSettings
     {
         [CommandOption("--content <IMG>")]
         [Description("Content image (default samples/content/chelsea.png).")]
@@ -179,7 +179,7 @@ internal sealed class OptimizerCommand : AsyncCommand<OptimizerCommand.Settings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var network = settings.LoadNetwork();
+        var network = await settings.LoadNetworkAsync(cancellationToken);
         var content = ImageLoader.LoadToHeight(await File.ReadAllBytesAsync(settings.Content, cancellationToken), settings.Height);
         var style = ImageLoader.LoadExact(await File.ReadAllBytesAsync(settings.Style, cancellationToken), content.Height, content.Width);
         using var evaluator = new StyleEvaluator(settings.EvaluatorOptions());

@@ -26,9 +26,8 @@ internal sealed class GpuCheckCommand : AsyncCommand<GpuCheckCommand.Settings>
     {
         var sizes = settings.Sizes.Length > 0 ? settings.Sizes : [224, 512];
         ProbeResNet18();
-        foreach (var spec in new[] { "random-vgg19", "resnet18" })
+        foreach (var (spec, network) in new[] { ("random-vgg19", RandomVgg19.Create()), ("resnet18", ResNet18.Load()) })
         {
-            var network = NetworkCatalog.Load(spec);
             foreach (var size in sizes)
             {
                 await CompareAsync(network, spec, size, cancellationToken).ConfigureAwait(false);
@@ -45,7 +44,7 @@ internal sealed class GpuCheckCommand : AsyncCommand<GpuCheckCommand.Settings>
     /// </summary>
     private static void ProbeResNet18()
     {
-        var resnet = NetworkCatalog.Load("resnet18");
+        var resnet = ResNet18.Load();
         var probes = new (string Name, StyleLayer[] Style, LossWeights Weights)[]
         {
             ("stem ReLU253 style", [new StyleLayer(resnet.StyleLayers[0].Tensor, 1)], new LossWeights(0, 1e6, 0)),

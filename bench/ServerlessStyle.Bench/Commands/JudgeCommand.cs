@@ -2,9 +2,10 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
 using ServerlessStyle.Bench.Judge;
-using ServerlessStyle.Cli.Commands;
+using ServerlessStyle.CommandLine;
 using ServerlessStyle.Core.Evaluation;
 using ServerlessStyle.Core.Imaging;
+using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Networks;
 using ServerlessStyle.Core.Optimization;
 using Spectre.Console;
@@ -22,7 +23,7 @@ internal sealed class JudgeCommand : AsyncCommand<JudgeCommand.Settings>
 {
     public const string DefaultPairs = "chelsea.png:starry_night.jpg,astronaut.png:the_scream.jpg,coffee.png:woman-with-hat-matisse.jpg,rocket.jpg:shipwreck.jpg";
 
-    public sealed class Settings : EngineSettings
+    public sealed class Settings : EvaluatorSettings
     {
         [CommandOption("--pairs <PAIRS>")]
         [Description("CONTENT:STYLE pairs, comma-separated, named as in samples/content and samples/styles (default the four of docs/networks-and-imaging.md).")]
@@ -90,9 +91,9 @@ internal sealed class JudgeCommand : AsyncCommand<JudgeCommand.Settings>
                 return common;
             }
 
-            if (ActivationSmoothing is not (null or "on" or "off"))
+            if (ValidateActivationSmoothing(ActivationSmoothing) is { Successful: false } smoothing)
             {
-                return ValidationResult.Error($"--activation-smoothing '{ActivationSmoothing}' is not on or off.");
+                return smoothing;
             }
 
             return Height < 32 || Iterations < 1 || Evaluations < 1
@@ -108,7 +109,7 @@ internal sealed class JudgeCommand : AsyncCommand<JudgeCommand.Settings>
             return await JudgeExistingAsync(settings, cancellationToken);
         }
 
-        var network = Variant(settings.LoadNetwork(), settings);
+        var network = Variant(await settings.LoadNetworkAsync(cancellationToken), settings);
         var weights = new LossWeights(
             settings.ContentWeight ?? network.DefaultWeights.Content,
             settings.StyleWeight ?? network.DefaultWeights.Style,
@@ -218,27 +219,16 @@ internal sealed class JudgeCommand : AsyncCommand<JudgeCommand.Settings>
 
     private static double Round(double v) => Math.Round(v, 4);
 
+    /// <summary>The network as the options change it, through the same variant builder as a job's request.</summary>
     private static LossNetwork Variant(LossNetwork network, Settings settings)
     {
-        var name = network.Name;
-        if (settings.ActivationSmoothing is not null || settings.Temperature is not null)
-        {
-            var on = settings.ActivationSmoothing is null ? network.ActivationSmoothing : settings.ActivationSmoothing == "on";
-            name += $"[swag={on};t={settings.Temperature}]";
-            network = LossNetworkVariants.WithActivationSmoothing(network, name, on, settings.Temperature);
-        }
-
-        if (settings.StyleLayers is null && settings.ContentLayer is null)
-        {
-            return network;
-        }
-
         var style = settings.StyleLayers?.Split(',').Select(s =>
         {
             var at = s.LastIndexOf(':');
             return at < 0 ? new StyleLayer(s, 1.0) : new StyleLayer(s[..at], double.Parse(s[(at + 1)..], CultureInfo.InvariantCulture));
-        }).ToArray() ?? network.StyleLayers;
-        name += $"[{settings.StyleLayers};{settings.ContentLayer}]";
-        return LossNetworkVariants.WithLayers(network, name, style, settings.ContentLayer ?? network.ContentLayer);
+        }).ToArray();
+        var variant = new NetworkVariant(
+            style, settings.ContentLayer, ActivationSmoothing: ActivationSmoothingChoices.TryParse(settings.ActivationSmoothing).AsSwitch(), Temperature: settings.Temperature);
+        return LossNetworkVariants.NameOf(network, variant) is { } name ? LossNetworkVariants.Apply(network, variant, name) : network;
     }
 }

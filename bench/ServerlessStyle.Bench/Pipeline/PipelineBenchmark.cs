@@ -68,7 +68,7 @@ public static class PipelineBenchmark
             Height = height,
             Iterations = iterations,
             EvaluationsPerIteration = evaluationsPerIteration,
-            Network = NetworkChoice.Auto,
+            Network = NetworkSpec.Auto,
         };
 
         // The engine lives in the host's services: the bare loop below runs before the host is disposed.

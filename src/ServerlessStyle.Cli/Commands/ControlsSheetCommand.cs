@@ -43,8 +43,8 @@ internal sealed class ControlsSheetCommand : AsyncCommand<ControlsSheetCommand.S
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var network = NetworkChoices.TryParse(settings.Network) is { } choice and not NetworkChoice.Auto
-            ? choice
+        var network = NetworkSpec.TryParse(settings.Network) is { Kind: NetworkKind.Vgg19 or NetworkKind.ResNet18 or NetworkKind.RandomVgg19 } named
+            ? named
             : throw new InvalidOperationException($"--network '{settings.Network}' is not resnet18, random-vgg19 or vgg19.");
         // Job ids (sheet-0, ...) repeat from one sheet to the next: each sheet runs on a hub of its own.
         await using var scratch = ScratchHub.Create(ScratchHub.AzuriteConnectionString(), "sheet", new Dictionary<string, string?>
@@ -79,7 +79,7 @@ internal sealed class ControlsSheetCommand : AsyncCommand<ControlsSheetCommand.S
             Network = network,
         };
         var half = settings.Height / 2;
-        var firstStyleLayer = NetworkCatalog.Load(NetworkChoices.Name(network)).StyleLayers[0].Tensor;
+        var firstStyleLayer = (await NetworkResolver.LoadOfflineAsync(network, new ModelStore(ModelStore.DefaultFolder), cancellationToken: cancellationToken).ConfigureAwait(false)).Network.StyleLayers[0].Tensor;
 
         // No "init style" row: within a few iterations that result is still close to the painting itself, and
         // the sheet shows results only, never the paintings.

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Text.Json;
+using ServerlessStyle.CommandLine;
 using ServerlessStyle.Core.Evaluation;
 using ServerlessStyle.Core.Imaging;
 using ServerlessStyle.Core.Networks;
@@ -9,9 +10,9 @@ using Spectre.Console.Cli;
 namespace ServerlessStyle.Cli.Commands;
 
 /// <summary><c>eval</c>: one loss and gradient evaluation, printed as JSON, the gradient written as .npy (for comparisons with other implementations).</summary>
-internal sealed class EvalCommand : Command<EvalCommand.Settings>
+internal sealed class EvalCommand : AsyncCommand<EvalCommand.Settings>
 {
-    public sealed class Settings : EngineSettings
+    public sealed class Settings : EvaluatorSettings
     {
         [CommandOption("--content <IMG>")]
         [Description("The content image.")]
@@ -91,9 +92,9 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
         }
     }
 
-    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var network = settings.LoadNetwork();
+        var network = await settings.LoadNetworkAsync(cancellationToken).ConfigureAwait(false);
         var contentBytes = File.ReadAllBytes(settings.Content);
         var content = settings.Width is { } width
             ? ImageLoader.LoadExact(contentBytes, settings.Height, width)

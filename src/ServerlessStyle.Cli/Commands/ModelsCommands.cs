@@ -2,6 +2,7 @@ using System.ComponentModel;
 using Microsoft.Extensions.DependencyInjection;
 using ServerlessStyle.Core;
 using ServerlessStyle.Core.Networks;
+using ServerlessStyle.Core.Workflow;
 using ServerlessStyle.Core.Storage;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -19,9 +20,9 @@ internal class ModelsSettings : CommandSettings
 }
 
 /// <summary><c>models list</c>.</summary>
-internal sealed class ModelsListCommand : Command<ModelsSettings>
+internal sealed class ModelsListCommand : AsyncCommand<ModelsSettings>
 {
-    public override int Execute(CommandContext context, ModelsSettings settings, CancellationToken cancellationToken)
+    public override async Task<int> ExecuteAsync(CommandContext context, ModelsSettings settings, CancellationToken cancellationToken)
     {
         var store = settings.Store;
         var models = store.List();
@@ -36,7 +37,9 @@ internal sealed class ModelsListCommand : Command<ModelsSettings>
         }
 
         AnsiConsole.MarkupLineInterpolated($"resnet18  caffe  bundled  {ResNet18.DefaultPath}");
-        Console.WriteLine($"auto -> {NetworkCatalog.ResolveAuto(store).Note}");
+        // The runner's own lookup without a storage account: this machine's store and Keras file, else ResNet18.
+        var (_, _, note) = await NetworkResolver.ResolveAutoOfflineAsync(store, cancellationToken).ConfigureAwait(false);
+        Console.WriteLine($"auto -> {note}");
         return 0;
     }
 }
@@ -87,7 +90,7 @@ internal sealed class ModelsImportCommand : Command<ModelsImportCommand.Settings
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var preprocess = settings.KerasH5 is not null ? "caffe" : settings.Preprocess!;
-        var network = NetworkCatalog.Load(settings.KerasH5 ?? settings.Onnx!, Preprocessing.Parse(preprocess));
+        var network = NetworkCatalog.LoadFile(settings.KerasH5 ?? settings.Onnx!, Preprocessing.Parse(preprocess));
         var source = settings.KerasH5 is not null ? $"Keras file {Path.GetFileName(settings.KerasH5)}" : $"ONNX file {Path.GetFileName(settings.Onnx)}";
         var stored = settings.Store.Import(settings.Name, network, preprocess, source);
         Console.WriteLine($"imported {stored.Name} ({stored.Bytes / 1_048_576.0:F1} MB, {preprocess}) to {stored.OnnxPath}");
@@ -162,7 +165,7 @@ internal sealed class ModelsFetchCommand : AsyncCommand<ModelsFetchCommand.Setti
             }
 
             Console.WriteLine($"MD5 {KerasVgg19Md5} verified");
-            var network = NetworkCatalog.Load(file, Preprocessing.Parse("caffe"));
+            var network = NetworkCatalog.LoadFile(file, Preprocessing.Parse("caffe"));
             var stored = settings.Store.Import("vgg19", network, "caffe", $"Keras {NetworkCatalog.KerasVgg19FileName}, MD5 {KerasVgg19Md5} verified");
             Console.WriteLine($"imported vgg19 ({stored.Bytes / 1_048_576.0:F1} MB, sha256 {stored.Sha256}) to {stored.OnnxPath}");
             return 0;

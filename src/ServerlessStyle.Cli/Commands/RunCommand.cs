@@ -14,7 +14,7 @@ namespace ServerlessStyle.Cli.Commands;
 internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 {
     /// <summary>The options of <c>run</c>; numbers left out take the request's defaults (or job.json's with --resume).</summary>
-    public sealed class Settings : HubSettings
+    public sealed class Settings : EngineHubSettings
     {
         [CommandOption("--content <IMG>")]
         [Description("A content photo; repeat for several. Default: a landscape drawn by the program.")]
@@ -96,22 +96,6 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         [Description("on | off: SWAG's softmax smoothing of the style and content taps (default on for resnet18, off for vgg19).")]
         public string? ActivationSmoothing { get; init; }
 
-        [CommandOption("--network <NET>")]
-        [Description("auto | vgg19 | resnet18 | random-vgg19 | a path to a .onnx or Keras .h5 VGG19 (default auto).")]
-        public string Network { get; init; } = "auto";
-
-        [CommandOption("--preprocess <KIND>")]
-        [Description("How an ONNX VGG19's input is normalised: caffe or torch.")]
-        public string? Preprocess { get; init; }
-
-        [CommandOption("--provider <P>")]
-        [Description("auto | cpu | cuda (auto uses CUDA when it loads, else CPU).")]
-        public string Provider { get; init; } = "auto";
-
-        [CommandOption("--verbose")]
-        [Description("Print details, such as why CUDA could not be used.")]
-        public bool Verbose { get; init; }
-
         [CommandOption("--out <DIR>")]
         [Description("Where the results are downloaded, under DIR/{job}/ (default ./out).")]
         public string Out { get; init; } = "out";
@@ -139,29 +123,14 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
                 return ValidationResult.Error($"--style-mode '{StyleMode}' is not each or blend.");
             }
 
-            if (Preprocess is not (null or "caffe" or "torch"))
-            {
-                return ValidationResult.Error($"--preprocess '{Preprocess}' is not caffe or torch.");
-            }
-
-            if (ExecutionProviders.TryParse(Provider) is null)
-            {
-                return ValidationResult.Error($"--provider '{Provider}' is not {ExecutionProviders.Names}.");
-            }
-
-            if (NetworkChoices.TryParse(Network) is null && !Network.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) && !Network.EndsWith(".h5", StringComparison.OrdinalIgnoreCase))
-            {
-                return ValidationResult.Error($"--network '{Network}' is not {NetworkChoices.Names} or a path to a .onnx or .h5 file.");
-            }
-
             if (Pooling is not (null or "max" or "avg"))
             {
                 return ValidationResult.Error($"--pooling '{Pooling}' is not max or avg.");
             }
 
-            if (ActivationSmoothing is not (null or "on" or "off"))
+            if (ValidateActivationSmoothing(ActivationSmoothing) is { Successful: false } smoothing)
             {
-                return ValidationResult.Error($"--activation-smoothing '{ActivationSmoothing}' is not on or off.");
+                return smoothing;
             }
 
             if (Workers is < 0 or > 16)

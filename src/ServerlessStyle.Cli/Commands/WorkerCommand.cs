@@ -2,6 +2,7 @@ using System.ComponentModel;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ServerlessStyle.Cli.Local;
+using ServerlessStyle.CommandLine;
 using ServerlessStyle.Core.Evaluation;
 using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Hosting;
@@ -17,41 +18,15 @@ namespace ServerlessStyle.Cli.Commands;
 /// </summary>
 internal sealed class WorkerCommand : AsyncCommand<WorkerCommand.Settings>
 {
-    public sealed class Settings : HubSettings
+    public sealed class Settings : EngineHubSettings
     {
-        [CommandOption("--provider <P>")]
-        [Description("auto | cpu | cuda (auto uses CUDA when it loads, else CPU).")]
-        public string Provider { get; init; } = "auto";
-
-        [CommandOption("--network <NET>")]
-        [Description("The network for jobs whose request says auto: auto | vgg19 | resnet18 | random-vgg19 | a path to a .onnx or Keras .h5 VGG19 (default auto).")]
-        public string Network { get; init; } = "auto";
-
-        [CommandOption("--preprocess <KIND>")]
-        [Description("How an ONNX VGG19's input is normalised: caffe or torch.")]
-        public string? Preprocess { get; init; }
-
         [CommandOption("--activities <N>")]
         [Description("Chunks this worker runs at once, 1..16 (default 1: one evaluation already uses every core or the GPU).")]
         public int Activities { get; init; } = 1;
 
+        // --network is the network of the jobs whose request says auto (ServerlessStyle:Engine:Network).
         public override ValidationResult Validate()
         {
-            if (ExecutionProviders.TryParse(Provider) is null)
-            {
-                return ValidationResult.Error($"--provider '{Provider}' is not {ExecutionProviders.Names}.");
-            }
-
-            if (NetworkChoices.TryParse(Network) is null && !File.Exists(Network))
-            {
-                return ValidationResult.Error($"--network '{Network}' is not {NetworkChoices.Names} or an existing .onnx or .h5 file.");
-            }
-
-            if (Preprocess is not (null or "caffe" or "torch"))
-            {
-                return ValidationResult.Error($"--preprocess '{Preprocess}' is not caffe or torch.");
-            }
-
             return Activities is < 1 or > 16 ? ValidationResult.Error($"--activities {Activities} is out of range; allowed: 1..16.") : base.Validate();
         }
     }
@@ -64,14 +39,15 @@ internal sealed class WorkerCommand : AsyncCommand<WorkerCommand.Settings>
         RetentionTimer.Parse(retentionSchedule);
         using var signals = new ShutdownSignals(cancellationToken);
         // Resolved once before any session is built: "auto" without CUDA says so in one line instead of ONNX Runtime's error.
-        var provider = ProviderChoice.Resolve(settings.Provider, verbose: false, Console.Out).ToString().ToLowerInvariant();
+        var provider = ProviderChoice.Resolve(settings.Provider, settings.Verbose, Console.Out).ToString().ToLowerInvariant();
         using var storage = await StorageChoice.ResolveAsync(settings.Storage, Console.Out, signals.Token).ConfigureAwait(false);
         var configuration = storage.Configuration(settings.TaskHub, new Dictionary<string, string?>
         {
-            ["ServerlessStyle:Engine:Network"] = File.Exists(settings.Network) ? Path.GetFullPath(settings.Network) : settings.Network,
+            ["ServerlessStyle:Engine:Network"] = settings.ParsedNetwork.FilePath is { } path ? Path.GetFullPath(path) : settings.Network,
             ["ServerlessStyle:Engine:Preprocess"] = settings.Preprocess,
             ["ServerlessStyle:Engine:Provider"] = provider,
             ["ServerlessStyle:Limits:AllowTestNetworks"] = "true",
+            ["ServerlessStyle:Limits:AllowNetworkFiles"] = "true",
             ["ServerlessStyle:Durable:MaxConcurrentActivities"] = settings.Activities.ToString(System.Globalization.CultureInfo.InvariantCulture),
             [RetentionTimer.ScheduleKey] = retentionSchedule,
             ["ServerlessStyle:Retention:InputDays"] = Environment.GetEnvironmentVariable("ServerlessStyle__Retention__InputDays"),

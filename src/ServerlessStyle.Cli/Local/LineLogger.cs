@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using ServerlessStyle.CommandLine;
 
 namespace ServerlessStyle.Cli.Local;
 

@@ -2,9 +2,10 @@ using System.Globalization;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using ServerlessStyle.Core;
 using ServerlessStyle.Cli.Commands;
 using ServerlessStyle.Cli.Viewer;
+using ServerlessStyle.CommandLine;
+using ServerlessStyle.Core;
 using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Workflow;
@@ -57,7 +58,7 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
             {
                 var job = await ReadJobAsync(blobs, jobId, cancellationToken).ConfigureAwait(false)
                     ?? throw new CliUsageException($"--resume {jobId}: no results/{BlobLayout.JobJson(jobId)} in this storage (the job never started, or another --storage holds it).");
-                plan = RunPlan.Resume(job, settings.Network, workflow);
+                plan = RunPlan.Resume(job, workflow);
             }
             else
             {
@@ -77,7 +78,7 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
                 output.WriteLine(plan.NetworkNote);
             }
 
-            var configuration = Configuration(storage, settings, plan.EngineNetwork, provider);
+            var configuration = Configuration(storage, settings, provider);
             hub = DurableHubOptions.From(configuration).TaskHub;
             var working = settings.Workers > 0 && !settings.Detach;
             host = working
@@ -216,13 +217,13 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
         }
     }
 
-    private static IConfiguration Configuration(StorageChoice storage, RunCommand.Settings settings, string engineNetwork, string provider) =>
+    private static IConfiguration Configuration(StorageChoice storage, RunCommand.Settings settings, string provider) =>
         storage.Configuration(settings.TaskHub, new Dictionary<string, string?>
         {
-            ["ServerlessStyle:Engine:Network"] = engineNetwork,
             ["ServerlessStyle:Engine:Preprocess"] = settings.Preprocess,
             ["ServerlessStyle:Engine:Provider"] = provider,
             ["ServerlessStyle:Limits:AllowTestNetworks"] = "true",
+            ["ServerlessStyle:Limits:AllowNetworkFiles"] = "true",
             ["ServerlessStyle:Durable:MaxConcurrentActivities"] = Math.Max(1, settings.Workers).ToString(CultureInfo.InvariantCulture),
         });
 

@@ -1,5 +1,6 @@
 using ServerlessStyle.Cli.Commands;
 using ServerlessStyle.Cli.Samples;
+using ServerlessStyle.CommandLine;
 using ServerlessStyle.Core.Imaging;
 using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Networks;
@@ -8,20 +9,17 @@ using ServerlessStyle.Core.Workflow;
 
 namespace ServerlessStyle.Cli.Local;
 
-/// <summary>Thrown for bad command-line input; the message is the one line the user sees.</summary>
-public sealed class CliUsageException(string message, Exception? inner = null) : Exception(message, inner);
-
 /// <summary>An input image to upload: its blob name in the request (<c>uploads/...</c>) and its bytes.</summary>
 internal sealed record UploadFile(string Blob, byte[] Bytes);
 
 /// <summary>
-/// What one <c>run</c> will do: the validated job, the files to upload first, and the engine's network setting
-/// (a path for a network file; otherwise the request names the network itself, so --resume needs no --network).
+/// What one <c>run</c> will do: the validated job and the files to upload first. The request names its network (a
+/// network file by its full path), so --resume needs no --network.
 /// </summary>
-internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads, string EngineNetwork, string? NetworkNote)
+internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads, string? NetworkNote)
 {
-    /// <summary>The runner's limits: the deployment defaults, with the seeded test network allowed (it is the user's own machine).</summary>
-    public static LimitsOptions Limits { get; } = new() { AllowTestNetworks = true };
+    /// <summary>The runner's limits: the deployment defaults, with the seeded test network and network files allowed (it is the user's own machine).</summary>
+    public static LimitsOptions Limits { get; } = new() { AllowTestNetworks = true, AllowNetworkFiles = true };
 
     /// <summary>A new job from the command line: reads and checks every image, builds and validates the request.</summary>
     public static RunPlan Create(RunCommand.Settings settings, string jobId, WorkflowSettings workflow)
@@ -36,7 +34,7 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
                 $"--style-blend-weights '{settings.StyleBlendWeights}': {blend.Length} weights for {styles.Count} style{(styles.Count == 1 ? "" : "s")}; give one per --style, in the same order.");
         }
 
-        var (network, engineNetwork, note) = Network(settings.Network);
+        var (network, note) = Network(settings.Network);
         var request = new JobRequest
         {
             Content = contents,
@@ -58,12 +56,7 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
             StyleLayers = Layers(settings.StyleLayers, "--style-layers"),
             ContentLayers = Layers(settings.ContentLayers, "--content-layers"),
             Pooling = settings.Pooling == "avg" ? PoolingChoice.Avg : PoolingChoice.Max,
-            ActivationSmoothing = settings.ActivationSmoothing switch
-            {
-                "on" => ActivationSmoothingChoice.On,
-                "off" => ActivationSmoothingChoice.Off,
-                _ => null,
-            },
+            ActivationSmoothing = ActivationSmoothingChoices.TryParse(settings.ActivationSmoothing),
         };
         try
         {
@@ -78,7 +71,7 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
             throw new CliUsageException($"{OptionOf(e.Field)}: {e.Message[(e.Field.Length + 2)..]}", e);
         }
 
-        return new RunPlan(new JobInput(jobId, request, workflow), uploads, engineNetwork, note);
+        return new RunPlan(new JobInput(jobId, request, workflow), uploads, note);
     }
 
     /// <summary>
@@ -114,18 +107,17 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
     public async Task<RunPlan> ResolveAutoAsync(NetworkResolver resolver, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(resolver);
-        if (Input.Request.Network != NetworkChoice.Auto || EngineNetwork != "auto")
+        if (Input.Request.Network.Kind != NetworkKind.Auto)
         {
             return this;
         }
 
-        var (spec, _, note) = await resolver.ResolveAutoAsync(cancellationToken).ConfigureAwait(false);
-        var network = spec == "vgg19" ? NetworkChoice.Vgg19 : NetworkChoice.ResNet18;
+        var (network, _, note) = await resolver.ResolveAutoAsync(cancellationToken).ConfigureAwait(false);
         return this with { Input = Input with { Request = Input.Request with { Network = network } }, NetworkNote = note };
     }
 
     /// <summary>A stopped job: its request as job.json recorded it when the job started.</summary>
-    public static RunPlan Resume(JobDocument job, string networkOption, WorkflowSettings workflow)
+    public static RunPlan Resume(JobDocument job, WorkflowSettings workflow)
     {
         // Canceling is final: a canceled job's activities do no work any more (StyleWork), so starting it again would
         // only fail; its results so far stay where they are.
@@ -137,9 +129,7 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
         var request = job.Request
             ?? throw new CliUsageException($"--resume {job.JobId}: job.json holds no request (the job was rejected before it started: {job.Reason}).");
 
-        // A request with "auto" came from --network PATH: the engine needs that path again.
-        var engineNetwork = request.Network == NetworkChoice.Auto ? networkOption : "auto";
-        return new RunPlan(new JobInput(job.JobId, request, workflow), [], engineNetwork, null);
+        return new RunPlan(new JobInput(job.JobId, request, workflow), [], null);
     }
 
     private static List<string> Inputs(
@@ -273,23 +263,18 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
         return bytes;
     }
 
-    private static (NetworkChoice Network, string EngineNetwork, string? Note) Network(string option)
+    private static (NetworkSpec Network, string? Note) Network(string option)
     {
-        switch (NetworkChoices.TryParse(option))
+        // Auto is resolved once storage is known (ResolveAutoAsync), so the
+        // request records the network and a resumed job keeps it.
+        var spec = NetworkSpec.Parse(option, "--network");
+        if (spec.FilePath is not { } path)
         {
-            case NetworkChoice.Auto:
-                // Resolved once storage is known (ResolveAutoAsync), so the request records the network and a resumed job keeps it.
-                return (NetworkChoice.Auto, "auto", null);
-            case { } named:
-                return (named, "auto", null);
+            return (spec, null);
         }
 
-        if (!File.Exists(option))
-        {
-            throw new CliUsageException($"--network {option}: file not found.");
-        }
-
-        return (NetworkChoice.Auto, Path.GetFullPath(option), $"network: {Path.GetFullPath(option)}");
+        // EngineSettings checked that the file exists. The workers open the file the request names: a full path means the same file wherever they run on this machine.
+        return (NetworkSpec.File(Path.GetFullPath(path)), $"network: {Path.GetFullPath(path)}");
     }
 
     private static string OptionOf(string field) => field switch

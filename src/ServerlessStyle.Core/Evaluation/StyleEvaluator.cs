@@ -253,7 +253,7 @@ public sealed class StyleEvaluator : IDisposable
     /// Only the evaluation graph is rewritten: the targets graph runs a few times per job, and its cached session would
     /// keep the 4x larger transformed weights resident for the whole job.
     /// </summary>
-    internal int? WinogradMinChannels(ExecutionProvider provider, int height, int width) =>
+    public int? WinogradMinChannels(ExecutionProvider provider, int height, int width) =>
         _options.Winograd && provider == ExecutionProvider.Cpu && (long)height * width <= _options.WinogradMaxPixels ? _options.WinogradMinChannels : null;
 
     private SessionOptions CreateSessionOptions(ExecutionProvider provider)

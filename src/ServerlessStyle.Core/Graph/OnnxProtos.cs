@@ -5,7 +5,7 @@ using ServerlessStyle.Core.Onnx;
 namespace ServerlessStyle.Core.Graph;
 
 /// <summary>Small constructors and readers for the ONNX protobuf messages: the graph builder's and the loss networks' alike.</summary>
-internal static class OnnxProtos
+public static class OnnxProtos
 {
     /// <summary>The opset every emitted model declares: ScatterElements with reduction="add" needs 16 or later.</summary>
     public const long Opset = 17;

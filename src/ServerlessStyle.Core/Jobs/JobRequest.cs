@@ -18,18 +18,6 @@ public enum StyleMode
     [JsonStringEnumMemberName("blend")] Blend,
 }
 
-/// <summary>The loss network a request asks for; auto takes the deployment's configured default.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<NetworkChoice>))]
-public enum NetworkChoice
-{
-    [JsonStringEnumMemberName("auto")] Auto,
-    [JsonStringEnumMemberName("vgg19")] Vgg19,
-    [JsonStringEnumMemberName("resnet18")] ResNet18,
-
-    /// <summary>A VGG19-shaped network with seeded random weights, for tests only (see <see cref="LimitsOptions.AllowTestNetworks"/>).</summary>
-    [JsonStringEnumMemberName("random-vgg19")] RandomVgg19,
-}
-
 /// <summary>The optimiser family a request asks for (the engine's own is <see cref="Optimization.OptimizerKind"/>).</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<OptimizerChoice>))]
 public enum OptimizerChoice
@@ -109,7 +97,8 @@ public sealed record JobRequest
 
     public double? TvWeight { get; init; }
 
-    public NetworkChoice Network { get; init; } = NetworkChoice.Auto;
+    /// <summary>auto | vgg19 | resnet18 | random-vgg19 | a model file where the deployment allows it.</summary>
+    public NetworkSpec Network { get; init; } = NetworkSpec.Auto;
 
     public OptimizerRequest Optimizer { get; init; } = new();
 

@@ -157,10 +157,7 @@ public static partial class JobRequestParser
         Weight("styleWeight", request.StyleWeight);
         Weight("tvWeight", request.TvWeight);
 
-        if (request.Network == NetworkChoice.RandomVgg19 && !limits.AllowTestNetworks)
-        {
-            throw new JobRequestException("network", "'random-vgg19' is for tests only; allowed: auto, vgg19, resnet18");
-        }
+        request.Network.CheckAllowed(limits);
 
         Range("optimizer.history", request.Optimizer.History, 1, limits.MaxOptimizerHistory);
 
@@ -177,14 +174,27 @@ public static partial class JobRequestParser
         ValidateStages(request, limits);
         ValidateLayers(request.StyleLayers, "styleLayers", MaxStyleLayers);
         ValidateLayers(request.ContentLayers, "contentLayers", 1);
-        if (request.Pooling == PoolingChoice.Avg && request.Network == NetworkChoice.ResNet18)
+        if (request.Network.Kind == NetworkKind.ResNet18)
         {
-            throw new JobRequestException("pooling", "'avg' is for vgg19 networks; resnet18 keeps its max pooling (average pooling looked worse with it)");
+            // Caught here so an HTTP caller hears it at once; auto and files are checked against the loaded network.
+            CheckPooling(request.Pooling, "resnet18", hasMaxPool: false);
         }
 
         if (!double.IsFinite(request.StyleScale) || request.StyleScale < MinStyleScale || request.StyleScale > MaxStyleScale)
         {
             throw new JobRequestException("styleScale", $"{Format(request.StyleScale)} is out of range; allowed: {Format(MinStyleScale)}..{Format(MaxStyleScale)}");
+        }
+    }
+
+    /// <summary>
+    /// Average pooling replaces a VGG19's MaxPools (Gatys et al.); a network without them, and resnet18 (average pooling
+    /// looked worse with it, docs/networks-and-imaging.md), keeps its own. Throws on the field <c>pooling</c>.
+    /// </summary>
+    public static void CheckPooling(PoolingChoice pooling, string network, bool hasMaxPool)
+    {
+        if (pooling == PoolingChoice.Avg && (network == "resnet18" || !hasMaxPool))
+        {
+            throw new JobRequestException("pooling", $"'avg' is for vgg19 networks; {network} keeps its own pooling");
         }
     }
 

@@ -56,6 +56,12 @@ public sealed class LimitsOptions
     /// <summary>Allows the seeded random VGG19-shaped network that tests use; off in deployments.</summary>
     public bool AllowTestNetworks { get; set; }
 
+    /// <summary>
+    /// Allows a request to name a .onnx or .h5 file on the worker's machine (the runner and workers on one's own
+    /// machines); off in deployments, whose requests come from users who must not open the workers' files.
+    /// </summary>
+    public bool AllowNetworkFiles { get; set; }
+
     /// <summary>The decoder's limits for input images.</summary>
     public ImageLimits InputImageLimits => new() { MaxBytes = MaxInputBytes, MaxPixels = MaxInputPixels };
 

@@ -2,9 +2,46 @@ using ServerlessStyle.Core.Onnx;
 
 namespace ServerlessStyle.Core.Networks;
 
-/// <summary>Variants of a loss network: other style and content taps with their weights, average instead of max pooling.</summary>
+/// <summary>
+/// What a job or a benchmark changes about a loss network: other taps with their weights, average instead of max
+/// pooling, activation smoothing on or off and its temperature; null or false keeps the network's own.
+/// </summary>
+public sealed record NetworkVariant(
+    IReadOnlyList<StyleLayer>? StyleLayers = null, string? ContentLayer = null, bool AveragePooling = false, bool? ActivationSmoothing = null, double? Temperature = null);
+
+/// <summary>Variants of a loss network: other style and content taps with their weights, average instead of max pooling, activation smoothing.</summary>
 public static class LossNetworkVariants
 {
+    /// <summary>
+    /// The name of <paramref name="network"/> changed by <paramref name="variant"/>, spelling out what differs (the
+    /// evaluator caches compiled graphs by network name); null when the variant changes nothing.
+    /// </summary>
+    public static string? NameOf(LossNetwork network, NetworkVariant variant)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(variant);
+        var smoothing = variant.ActivationSmoothing ?? network.ActivationSmoothing;
+        if (variant.StyleLayers is null && variant.ContentLayer is null && !variant.AveragePooling && smoothing == network.ActivationSmoothing && variant.Temperature is null)
+        {
+            return null;
+        }
+
+        var style = variant.StyleLayers ?? network.StyleLayers;
+        var temperature = variant.Temperature is { } t ? $";t={t:R}" : "";
+        return $"{network.Name}[{(variant.AveragePooling ? "avg" : "max")};style={string.Join(',', style.Select(s => $"{s.Tensor}:{s.Weight:R}"))};" +
+            $"content={variant.ContentLayer ?? network.ContentLayer};swag={(smoothing ? "on" : "off")}{temperature}]";
+    }
+
+    /// <summary>The network changed by <paramref name="variant"/> under <paramref name="name"/> (from <see cref="NameOf"/>).</summary>
+    public static LossNetwork Apply(LossNetwork network, NetworkVariant variant, string name)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(variant);
+        var changed = variant.AveragePooling ? WithAveragePooling(network, name) : network;
+        changed = WithActivationSmoothing(changed, name, variant.ActivationSmoothing ?? network.ActivationSmoothing, variant.Temperature);
+        return WithLayers(changed, name, variant.StyleLayers ?? network.StyleLayers, variant.ContentLayer ?? network.ContentLayer);
+    }
+
     /// <summary>Every tensor a node of the network's forward graph produces: the names a style or content tap may use.</summary>
     public static IReadOnlySet<string> TensorNames(LossNetwork network)
     {

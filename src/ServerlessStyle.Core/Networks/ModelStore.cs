@@ -75,7 +75,7 @@ public sealed class ModelStore(string folder)
                 $"{stored.OnnxPath} has SHA-256 {actual} but was imported with {stored.Sha256}: the file changed since 'models import'. Import it again.");
         }
 
-        return NetworkCatalog.Load(stored.OnnxPath, Preprocessing.Parse(stored.Preprocess));
+        return NetworkCatalog.LoadFile(stored.OnnxPath, Preprocessing.Parse(stored.Preprocess));
     }
 
     /// <summary>

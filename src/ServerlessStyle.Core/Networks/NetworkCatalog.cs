@@ -3,7 +3,7 @@ namespace ServerlessStyle.Core.Networks;
 /// <summary>A VGG19 found on this machine: in the model store (with its recorded SHA-256) or as the Keras file.</summary>
 public sealed record LocalVgg19(NetworkOrigin Origin, string Path, string? Sha256);
 
-/// <summary>Loads a loss network from a spec: <c>vgg19</c>, <c>resnet18</c>, <c>random-vgg19</c>, or a path to a <c>.onnx</c> or Keras <c>.h5</c> file.</summary>
+/// <summary>Where this machine keeps VGG19 and how network files load; the choice among networks is <c>Workflow.NetworkResolver</c>'s.</summary>
 public static class NetworkCatalog
 {
     /// <summary>The Keras file the example loads; Keras caches it in ~/.keras/models.</summary>
@@ -26,41 +26,23 @@ public static class NetworkCatalog
         "(it goes to the models container); or ask for network resnet18.";
 
     /// <summary>
-    /// Loads the network <paramref name="spec"/> names. <paramref name="preprocess"/> overrides the network's own input
-    /// normalisation; a VGG19 from an ONNX file needs it (ONNX files do not say how their input was normalised).
+    /// Loads a network from a <c>.onnx</c> or Keras <c>.h5</c> file. <paramref name="preprocess"/> overrides the network's
+    /// own input normalisation; a VGG19 from an ONNX file needs it (ONNX files do not say how their input was normalised).
     /// </summary>
-    public static LossNetwork Load(string spec, InputNormalization? preprocess = null, ModelStore? store = null)
+    public static LossNetwork LoadFile(string path, InputNormalization? preprocess = null)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(spec);
-        switch (spec.ToLowerInvariant())
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (path.EndsWith(".h5", StringComparison.OrdinalIgnoreCase))
         {
-            case "auto":
-                return Load(ResolveAuto(store).Spec, preprocess, store);
-            case "vgg19":
-                return FindLocalVgg19(store) is { } local
-                    ? LoadLocal(local, preprocess, store)
-                    : throw new NetworkLoadException(
-                        NetworkLoadFailure.NotAvailable,
-                        $"No VGG19 is installed: none in {store?.Folder ?? "the model store"} and no {KerasVgg19FileName} in {string.Join(" or ", Vgg19SearchFolders)}. {HowToAddVgg19}");
-            case "resnet18":
-                return ResNet18.Load(input: preprocess);
-            case "random-vgg19":
-                return RandomVgg19.Create();
+            return LoadKeras(path, preprocess);
         }
 
-        if (spec.EndsWith(".h5", StringComparison.OrdinalIgnoreCase))
+        if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
         {
-            return LoadKeras(spec, preprocess);
+            return LoadOnnx(path, preprocess);
         }
 
-        if (spec.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
-        {
-            return LoadOnnx(spec, preprocess);
-        }
-
-        throw new NetworkLoadException(
-            NetworkLoadFailure.UnknownSpec,
-            $"Unknown network '{spec}': use vgg19, resnet18, random-vgg19, or a path ending in .onnx or .h5.");
+        throw new NetworkLoadException(NetworkLoadFailure.UnknownSpec, $"{path}: not a network file; give a path ending in .onnx or .h5.");
     }
 
     /// <summary>
@@ -88,18 +70,6 @@ public static class NetworkCatalog
             ? store.TryLoad("vgg19") ?? throw new NetworkLoadException(NetworkLoadFailure.FileNotFound, $"{local.Path} disappeared while loading.")
             : LoadKeras(local.Path, preprocess);
     }
-
-    /// <summary>
-    /// What <c>auto</c> means on this machine: the imported or cached VGG19 when there is one (the seed's network),
-    /// else the bundled ResNet18; <c>Note</c> is the one line that tells the user which, and how to get VGG19.
-    /// </summary>
-    public static (string Spec, string Note) ResolveAuto(ModelStore? store) => FindLocalVgg19(store) switch
-    {
-        { Origin: NetworkOrigin.ModelStore } stored => ("vgg19", $"network: vgg19 (imported, {stored.Path})"),
-        { } keras => ("vgg19", $"network: vgg19 ({keras.Path})"),
-        null => ("resnet18", "network: resnet18 (bundled). For the seed's VGG19 run 'serverless-style models fetch vgg19' " +
-            "or 'serverless-style models import --keras-h5 FILE'."),
-    };
 
     private static LossNetwork LoadKeras(string path, InputNormalization? preprocess) =>
         Vgg19.Build(Path.GetFileNameWithoutExtension(path) == Path.GetFileNameWithoutExtension(KerasVgg19FileName) ? "vgg19" : Path.GetFileNameWithoutExtension(path),

@@ -1,3 +1,4 @@
+using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Networks;
 using ServerlessStyle.Core.Storage;
 
@@ -26,7 +27,7 @@ public sealed class NetworkResolver(ModelStore store, ModelContainer? models = n
     /// What <c>auto</c> resolves to now: <c>vgg19</c> with the identity of the one that would run, or <c>resnet18</c>;
     /// <c>Note</c> is the one line that tells the user which, and how to get VGG19 when it is ResNet18.
     /// </summary>
-    public async Task<(string Spec, NetworkIdentity Identity, string Note)> ResolveAutoAsync(CancellationToken cancellationToken = default)
+    public async Task<(NetworkSpec Spec, NetworkIdentity Identity, string Note)> ResolveAutoAsync(CancellationToken cancellationToken = default)
     {
         if (await FindVgg19Async(cancellationToken).ConfigureAwait(false) is { } found)
         {
@@ -36,42 +37,55 @@ public sealed class NetworkResolver(ModelStore store, ModelContainer? models = n
                 NetworkOrigin.ModelStore => $"imported, {found.Identity.Location}",
                 _ => found.Identity.Location,
             };
-            return ("vgg19", found.Identity, $"network: vgg19 ({where}, sha256 {found.Identity.Sha256})");
+            return (NetworkSpec.Vgg19, found.Identity, $"network: vgg19 ({where}, sha256 {found.Identity.Sha256})");
         }
 
-        return ("resnet18", BundledIdentity(), $"network: resnet18 (bundled). No VGG19 is available. {NetworkCatalog.HowToAddVgg19}");
+        return (NetworkSpec.ResNet18, BundledIdentity(), $"network: resnet18 (bundled). No VGG19 is available. {NetworkCatalog.HowToAddVgg19}");
     }
 
     /// <summary>
-    /// Loads the network <paramref name="spec"/> names (auto, vgg19, resnet18, random-vgg19 or a path) with its identity.
-    /// <paramref name="preprocess"/> overrides the input normalisation of a network given by path and of ResNet18; a
-    /// stored or uploaded network keeps the one recorded with it. Throws <see cref="NetworkLoadException"/> when vgg19 is
-    /// asked for and none is available (<see cref="NetworkLoadFailure.NotAvailable"/>, saying how to add one) or when a
-    /// model's bytes do not match its SHA-256 (<see cref="NetworkLoadFailure.DigestMismatch"/>).
+    /// Loads the network <paramref name="spec"/> names, with its identity: the one place a spec becomes a network.
+    /// <paramref name="preprocess"/> overrides the input normalisation of a network file and of ResNet18; a stored or
+    /// uploaded network keeps the one recorded with it. Throws <see cref="NetworkLoadException"/> when vgg19 is asked for
+    /// and none is available (<see cref="NetworkLoadFailure.NotAvailable"/>, saying how to add one) or when a model's
+    /// bytes do not match its SHA-256 (<see cref="NetworkLoadFailure.DigestMismatch"/>).
     /// </summary>
-    public async Task<ResolvedNetwork> LoadAsync(string spec, InputNormalization? preprocess = null, CancellationToken cancellationToken = default)
+    public async Task<ResolvedNetwork> LoadAsync(NetworkSpec spec, InputNormalization? preprocess = null, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(spec);
-        switch (spec.ToLowerInvariant())
+        ArgumentNullException.ThrowIfNull(spec);
+        switch (spec.Kind)
         {
-            case "auto":
+            case NetworkKind.Auto:
                 return await FindVgg19Async(cancellationToken).ConfigureAwait(false) is { } vgg19
                     ? await LoadVgg19Async(vgg19, preprocess, cancellationToken).ConfigureAwait(false)
                     : new ResolvedNetwork(ResNet18.Load(input: preprocess), BundledIdentity());
-            case "vgg19":
+            case NetworkKind.Vgg19:
                 var found = await FindVgg19Async(cancellationToken).ConfigureAwait(false)
                     ?? throw new NetworkLoadException(NetworkLoadFailure.NotAvailable, $"No VGG19 is available: {WhereVgg19IsLookedFor()} hold none. {NetworkCatalog.HowToAddVgg19}");
                 return await LoadVgg19Async(found, preprocess, cancellationToken).ConfigureAwait(false);
-            case "resnet18":
+            case NetworkKind.ResNet18:
                 return new ResolvedNetwork(ResNet18.Load(input: preprocess), BundledIdentity());
-            case "random-vgg19":
+            case NetworkKind.RandomVgg19:
                 var random = RandomVgg19.Create();
                 return new ResolvedNetwork(random, new NetworkIdentity(random.Name, null, NetworkOrigin.Generated, "RandomVgg19.Create(seed: 19)"));
+            default:
+                var path = spec.FilePath!;
+                var network = NetworkCatalog.LoadFile(path, preprocess);
+                return new ResolvedNetwork(network, new NetworkIdentity(network.Name, ModelDigest.OfFile(path), NetworkOrigin.File, Path.GetFullPath(path)));
         }
-
-        var network = NetworkCatalog.Load(spec, preprocess, Store);
-        return new ResolvedNetwork(network, new NetworkIdentity(network.Name, ModelDigest.OfFile(spec), NetworkOrigin.File, Path.GetFullPath(spec)));
     }
+
+    /// <summary>
+    /// Loads <paramref name="spec"/> on this machine alone, with no storage account (the engine tools: <c>eval</c>, the
+    /// benchmarks): the same lookup as <see cref="LoadAsync"/> without the models container.
+    /// </summary>
+    public static Task<ResolvedNetwork> LoadOfflineAsync(
+        NetworkSpec spec, ModelStore store, InputNormalization? preprocess = null, CancellationToken cancellationToken = default) =>
+        new NetworkResolver(store).LoadAsync(spec, preprocess, cancellationToken);
+
+    /// <summary>What <c>auto</c> resolves to on this machine alone (<c>models list</c>), as <see cref="ResolveAutoAsync"/> says it.</summary>
+    public static Task<(NetworkSpec Spec, NetworkIdentity Identity, string Note)> ResolveAutoOfflineAsync(ModelStore store, CancellationToken cancellationToken = default) =>
+        new NetworkResolver(store).ResolveAutoAsync(cancellationToken);
 
     /// <summary>Every network this app can run, with its digest: the models container's, the local store's, a Keras file, the bundled ResNet18.</summary>
     public async Task<IReadOnlyList<AvailableNetwork>> ListAsync(CancellationToken cancellationToken = default)
@@ -113,7 +127,7 @@ public sealed class NetworkResolver(ModelStore store, ModelContainer? models = n
         if (found.Blob is { } blob)
         {
             var path = await Models!.DownloadAsync(blob, cancellationToken).ConfigureAwait(false);
-            return new ResolvedNetwork(NetworkCatalog.Load(path, Preprocessing.Parse(blob.Preprocess)), found.Identity);
+            return new ResolvedNetwork(NetworkCatalog.LoadFile(path, Preprocessing.Parse(blob.Preprocess)), found.Identity);
         }
 
         var local = new LocalVgg19(found.Identity.Origin, found.Identity.Location, found.Identity.Sha256);

@@ -20,6 +20,7 @@ public sealed class StyleEngine : IDisposable
     private readonly LimitsOptions _limits;
     private readonly ILogger<StyleEngine> _logger;
     private readonly NetworkResolver _resolver;
+    private readonly NetworkSpec _configured;
     private readonly ConcurrentDictionary<string, Lazy<Task<ResolvedNetwork>>> _networks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<LossNetwork>> _variants = new(StringComparer.Ordinal);
 
@@ -33,14 +34,16 @@ public sealed class StyleEngine : IDisposable
         _limits = limits.Value;
         _logger = logger;
         _resolver = resolver;
+        _configured = NetworkSpec.TryParse(_options.Network) ?? throw new InvalidOperationException(
+            $"{EngineOptions.SectionName}:Network '{_options.Network}' is not a network; allowed: {NetworkSpec.Spellings}.");
         Evaluator = new StyleEvaluator(new EvaluatorOptions { Provider = ExecutionProviders.Parse(_options.Provider, "ServerlessStyle:Engine:Provider"), Winograd = _options.Winograd, WinogradMaxPixels = _options.WinogradMaxPixels }, evaluatorLogger);
     }
 
     public StyleEvaluator Evaluator { get; }
 
     /// <summary>The loss network a request names; <c>auto</c> takes the configured one (which may itself be auto or a file).</summary>
-    public async Task<LossNetwork> GetNetworkAsync(NetworkChoice choice, CancellationToken cancellationToken = default) =>
-        (await ResolveNetworkAsync(choice, cancellationToken).ConfigureAwait(false)).Network;
+    public async Task<LossNetwork> GetNetworkAsync(NetworkSpec spec, CancellationToken cancellationToken = default) =>
+        (await ResolveNetworkAsync(spec, cancellationToken).ConfigureAwait(false)).Network;
 
     /// <summary>
     /// The loss network a request names with its identity: name, SHA-256 of the model blob or file, origin and location.
@@ -48,19 +51,15 @@ public sealed class StyleEngine : IDisposable
     /// per process; a failure is not kept, so a network uploaded after a failed request is found by the next one. A
     /// network that is missing or fails its digest check throws <see cref="JobRequestException"/> on the field
     /// <c>network</c>: the workflow fails the job with that reason instead of retrying something that cannot succeed.
+    /// Whether the deployment allows the spec is the request's validation (<see cref="NetworkSpec.CheckAllowed"/>).
     /// </summary>
-    public async Task<ResolvedNetwork> ResolveNetworkAsync(NetworkChoice choice, CancellationToken cancellationToken = default)
+    public async Task<ResolvedNetwork> ResolveNetworkAsync(NetworkSpec spec, CancellationToken cancellationToken = default)
     {
-        var spec = choice switch
-        {
-            NetworkChoice.Auto => _options.Network,
-            NetworkChoice.RandomVgg19 when !_limits.AllowTestNetworks =>
-                throw new JobRequestException("network", "random-vgg19 is a test network; this deployment does not allow it."),
-            _ => NetworkChoices.Name(choice),
-        };
+        ArgumentNullException.ThrowIfNull(spec);
+        var resolved = spec.Kind == NetworkKind.Auto ? _configured : spec;
         // One load per process and network, shared by concurrent activities: one caller's cancellation stops its own
         // wait, not the download the others wait for.
-        var entry = _networks.GetOrAdd(spec, s => new Lazy<Task<ResolvedNetwork>>(() => LoadAsync(s)));
+        var entry = _networks.GetOrAdd(resolved.Name, _ => new Lazy<Task<ResolvedNetwork>>(() => LoadAsync(resolved)));
         try
         {
             return await entry.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -68,7 +67,7 @@ public sealed class StyleEngine : IDisposable
         catch when (entry.Value.IsFaulted)
         {
             // The task keeps its exception; dropping the entry lets a later request find a network added or fixed since.
-            _networks.TryRemove(KeyValuePair.Create(spec, entry));
+            _networks.TryRemove(KeyValuePair.Create(resolved.Name, entry));
             throw;
         }
     }
@@ -81,13 +80,12 @@ public sealed class StyleEngine : IDisposable
     {
         ArgumentNullException.ThrowIfNull(request);
         var network = await GetNetworkAsync(request.Network, cancellationToken).ConfigureAwait(false);
-        var smoothing = request.ActivationSmoothing switch
-        {
-            ActivationSmoothingChoice.On => true,
-            ActivationSmoothingChoice.Off => false,
-            _ => network.ActivationSmoothing,
-        };
-        if (request.StyleLayers is null && request.ContentLayers is null && request.Pooling == PoolingChoice.Max && smoothing == network.ActivationSmoothing)
+        var variant = new NetworkVariant(
+            request.StyleLayers?.Select(l => new StyleLayer(l.Name, l.Weight)).ToArray(),
+            request.ContentLayers?[0].Name,
+            request.Pooling == PoolingChoice.Avg,
+            request.ActivationSmoothing.AsSwitch());
+        if (LossNetworkVariants.NameOf(network, variant) is not { } name)
         {
             return network;
         }
@@ -95,23 +93,8 @@ public sealed class StyleEngine : IDisposable
         var names = LossNetworkVariants.TensorNames(network);
         Check(request.StyleLayers, "styleLayers");
         Check(request.ContentLayers, "contentLayers");
-        var style = request.StyleLayers?.Select(l => new StyleLayer(l.Name, l.Weight)).ToArray() ?? network.StyleLayers;
-        var content = request.ContentLayers?[0].Name ?? network.ContentLayer;
-        var pooled = request.Pooling == PoolingChoice.Avg;
-        // Average pooling is a VGG19 option (Gatys et al.); with resnet18 it looked worse (docs/networks-and-imaging.md).
-        if (pooled && (network.Name == "resnet18" || !network.Graph.Node.Any(n => n.OpType == "MaxPool")))
-        {
-            throw new JobRequestException("pooling", $"'avg' is for vgg19 networks; {network.Name} keeps its own pooling");
-        }
-
-        // The evaluator caches compiled graphs by network name, so each variant's name spells out what differs.
-        var name = $"{network.Name}[{(pooled ? "avg" : "max")};style={string.Join(',', style.Select(s => $"{s.Tensor}:{s.Weight:R}"))};content={content};swag={(smoothing ? "on" : "off")}]";
-        return _variants.GetOrAdd(name, n => new Lazy<LossNetwork>(() =>
-        {
-            var variant = pooled ? LossNetworkVariants.WithAveragePooling(network, n) : network;
-            variant = LossNetworkVariants.WithActivationSmoothing(variant, n, smoothing);
-            return LossNetworkVariants.WithLayers(variant, n, style, content);
-        })).Value;
+        JobRequestParser.CheckPooling(request.Pooling, network.Name, network.Graph.Node.Any(n => n.OpType == "MaxPool"));
+        return _variants.GetOrAdd(name, n => new Lazy<LossNetwork>(() => LossNetworkVariants.Apply(network, variant, n))).Value;
 
         void Check(IReadOnlyList<LayerWeight>? layers, string field)
         {
@@ -126,7 +109,7 @@ public sealed class StyleEngine : IDisposable
         }
     }
 
-    private async Task<ResolvedNetwork> LoadAsync(string spec)
+    private async Task<ResolvedNetwork> LoadAsync(NetworkSpec spec)
     {
         var preprocess = string.IsNullOrWhiteSpace(_options.Preprocess) ? null : Preprocessing.Parse(_options.Preprocess);
         ResolvedNetwork resolved;

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Options;
+using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Workflow;
 
 namespace ServerlessStyle.Functions.Triggers;
@@ -18,8 +19,8 @@ public sealed class ModelsFunctions(NetworkResolver resolver, IOptions<EngineOpt
         var configured = engine.Value.Network;
         var (spec, identity, _) = configured == "auto"
             ? await resolver.ResolveAutoAsync(cancellationToken)
-            : (configured, null, "");
-        var auto = new { network = spec, sha256 = identity?.Sha256, location = identity?.Location ?? configured };
+            : (NetworkSpec.Parse(configured, "ServerlessStyle:Engine:Network"), null, "");
+        var auto = new { network = spec.Name, sha256 = identity?.Sha256, location = identity?.Location ?? configured };
         return new OkObjectResult(new
         {
             auto,

@@ -41,7 +41,7 @@ public sealed class JobRequestParserTests
 
         Assert.Equal(["uploads/a.jpg", "uploads/b.png"], request.Content);
         Assert.Equal(1.0, request.Styles[0].Weight);
-        Assert.Equal((StyleMode.Blend, NetworkChoice.ResNet18), (request.StyleMode, request.Network));
+        Assert.Equal((StyleMode.Blend, NetworkSpec.ResNet18), (request.StyleMode, request.Network));
         Assert.Null(request.ContentWeight);
         Assert.Null(request.StyleWeight);
         Assert.Null(request.TvWeight);
@@ -110,7 +110,7 @@ public sealed class JobRequestParserTests
             """{ "content": "uploads/a.jpg", "styles": [ { "blob": "styles/a.jpg" } ], "network": "random-vgg19" }""",
             new LimitsOptions { AllowTestNetworks = true });
 
-        Assert.Equal(NetworkChoice.RandomVgg19, request.Network);
+        Assert.Equal(NetworkSpec.RandomVgg19, request.Network);
     }
 
     [Theory]
@@ -152,7 +152,7 @@ public sealed class JobRequestParserTests
             "inbox/starry_night/cat.jpg", ["styles/starry_night.jpg"], Limits);
 
         Assert.Equal(["inbox/starry_night/cat.jpg"], request.Content);
-        Assert.Equal((3, 256, 0.5, NetworkChoice.Vgg19, true), (request.Iterations, request.Height, request.TvWeight, request.Network, request.Optimizer.RestartEachIteration));
+        Assert.Equal((3, 256, 0.5, NetworkSpec.Vgg19, true), (request.Iterations, request.Height, request.TvWeight, request.Network, request.Optimizer.RestartEachIteration));
     }
 
     [Theory]

@@ -44,7 +44,7 @@ public sealed class KerasFileFixtureTests
         var expected = Expected();
         var (height, width) = (expected.GetProperty("height").GetInt32(), expected.GetProperty("width").GetInt32());
 
-        var network = NetworkCatalog.Load(H5);
+        var network = NetworkCatalog.LoadFile(H5);
         var outputs = OrtForward.Run(network, Input(height, width), height, width);
 
         foreach (var tap in new[] { "block1_conv1", "block5_conv2" })
@@ -65,7 +65,7 @@ public sealed class KerasFileFixtureTests
     {
         var expected = Expected().GetProperty("block3_conv2_W_1:0[1, 2, 3, 0]").GetDouble();
 
-        var network = NetworkCatalog.Load(H5);
+        var network = NetworkCatalog.LoadFile(H5);
 
         // Keras HWIO [y=1, x=2, in=3, out=0] is ONNX OIHW [out=0, in=3, y=1, x=2]; block3_conv2 takes 4 channels.
         var kernel = OnnxProtos.ReadFloats(network.Graph.Initializer.Single(t => t.Name == "block3_conv2_W"));

@@ -8,7 +8,7 @@ namespace ServerlessStyle.Core.Tests.Networks;
 
 public sealed class ResNet18Tests
 {
-    private static readonly LossNetwork Network = NetworkCatalog.Load("resnet18");
+    private static readonly LossNetwork Network = ResNet18.Load();
 
     private static ModelProto Original() => ModelProto.Parser.ParseFrom(File.ReadAllBytes(ResNet18.DefaultPath));
 

@@ -46,7 +46,7 @@ public sealed class Vgg19LoadTests : IDisposable
         var h5 = WriteKerasFile();
         var (onnxModel, tapNames) = HandWrittenOnnxStack();
 
-        var network = NetworkCatalog.Load(h5);
+        var network = NetworkCatalog.LoadFile(h5);
         var fromH5 = OrtForward.Run(network, _image, Height, Width);
         var reference = OrtForward.Run(onnxModel, "data", _image, Height, Width, [.. tapNames.Values]);
 
@@ -61,7 +61,7 @@ public sealed class Vgg19LoadTests : IDisposable
     [Fact]
     public void Load_KerasH5_HasTheKerasTapsWeightsAndCaffeInput()
     {
-        var network = NetworkCatalog.Load(WriteKerasFile());
+        var network = NetworkCatalog.LoadFile(WriteKerasFile());
 
         Assert.Equal(["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"], network.StyleLayers.Select(s => s.Tensor));
         Assert.All(network.StyleLayers, s => Assert.Equal(0.2, s.Weight));
@@ -76,7 +76,7 @@ public sealed class Vgg19LoadTests : IDisposable
     [Fact]
     public void Load_KerasH5_FirstConvMatchesHandComputedHwioConvolutionAtOnePixel()
     {
-        var network = NetworkCatalog.Load(WriteKerasFile());
+        var network = NetworkCatalog.LoadFile(WriteKerasFile());
         var outputs = OrtForward.Run(network, _image, Height, Width);
         var (hwio, bias, cin, cout) = _layers[0];
         const int y = 5, x = 7;
@@ -111,7 +111,7 @@ public sealed class Vgg19LoadTests : IDisposable
         var path = Path.Combine(_folder, "vgg19.onnx");
         File.WriteAllBytes(path, model.ToByteArray());
 
-        var network = NetworkCatalog.Load(path, InputNormalization.Torch);
+        var network = NetworkCatalog.LoadFile(path, InputNormalization.Torch);
         var loaded = OrtForward.Run(network, _image, Height, Width);
         var reference = OrtForward.Run(model, "data", _image, Height, Width, [.. tapNames.Values]);
 
@@ -129,7 +129,7 @@ public sealed class Vgg19LoadTests : IDisposable
         var path = Path.Combine(_folder, "vgg19.onnx");
         File.WriteAllBytes(path, HandWrittenOnnxStack().Model.ToByteArray());
 
-        var e = Assert.Throws<ArgumentException>(() => NetworkCatalog.Load(path));
+        var e = Assert.Throws<ArgumentException>(() => NetworkCatalog.LoadFile(path));
 
         Assert.Equal("preprocess", e.ParamName);
     }
@@ -139,7 +139,7 @@ public sealed class Vgg19LoadTests : IDisposable
     {
         var path = Path.Combine(_folder, "absent.h5");
 
-        var e = Assert.Throws<NetworkLoadException>(() => NetworkCatalog.Load(path));
+        var e = Assert.Throws<NetworkLoadException>(() => NetworkCatalog.LoadFile(path));
 
         Assert.Equal(NetworkLoadFailure.FileNotFound, e.Failure);
         Assert.Contains(path, e.Message);
@@ -151,7 +151,7 @@ public sealed class Vgg19LoadTests : IDisposable
         var path = Path.Combine(_folder, "weights.h5");
         File.WriteAllText(path, "these are not weights\n");
 
-        var e = Assert.Throws<NetworkLoadException>(() => NetworkCatalog.Load(path));
+        var e = Assert.Throws<NetworkLoadException>(() => NetworkCatalog.LoadFile(path));
 
         Assert.Equal(NetworkLoadFailure.NotHdf5, e.Failure);
         Assert.Contains(path, e.Message);
@@ -163,7 +163,7 @@ public sealed class Vgg19LoadTests : IDisposable
         var path = Path.Combine(_folder, "model.onnx");
         File.WriteAllText(path, "this is not a model\n");
 
-        var e = Assert.Throws<NetworkLoadException>(() => NetworkCatalog.Load(path, InputNormalization.Torch));
+        var e = Assert.Throws<NetworkLoadException>(() => NetworkCatalog.LoadFile(path, InputNormalization.Torch));
 
         Assert.Equal(NetworkLoadFailure.NotOnnx, e.Failure);
     }
@@ -178,16 +178,16 @@ public sealed class Vgg19LoadTests : IDisposable
         var path = Path.Combine(_folder, "adder.onnx");
         File.WriteAllBytes(path, OnnxProtos.Model(graph).ToByteArray());
 
-        var e = Assert.Throws<NetworkLoadException>(() => NetworkCatalog.Load(path, InputNormalization.Torch));
+        var e = Assert.Throws<NetworkLoadException>(() => NetworkCatalog.LoadFile(path, InputNormalization.Torch));
 
         Assert.Equal(NetworkLoadFailure.WrongArchitecture, e.Failure);
         Assert.Contains("Add", e.Message);
     }
 
     [Fact]
-    public void Load_UnknownSpec_ThrowsUnknownSpec()
+    public void LoadFile_NotAModelFile_ThrowsUnknownSpec()
     {
-        var e = Assert.Throws<NetworkLoadException>(() => NetworkCatalog.Load("alexnet"));
+        var e = Assert.Throws<NetworkLoadException>(() => NetworkCatalog.LoadFile("alexnet"));
 
         Assert.Equal(NetworkLoadFailure.UnknownSpec, e.Failure);
         Assert.Contains("alexnet", e.Message);

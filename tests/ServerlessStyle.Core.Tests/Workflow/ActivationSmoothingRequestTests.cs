@@ -16,7 +16,7 @@ public sealed class ActivationSmoothingRequestTests
         NullLogger<StyleEngine>.Instance, NullLogger<StyleEvaluator>.Instance,
         new NetworkResolver(new ModelStore(ModelStore.DefaultFolder)));
 
-    private static JobRequest Request(NetworkChoice network, ActivationSmoothingChoice? smoothing) => new()
+    private static JobRequest Request(NetworkSpec network, ActivationSmoothingChoice? smoothing) => new()
     {
         Content = ["uploads/j/a.png"], Styles = [new StyleInput("styles/s.jpg")], Network = network, ActivationSmoothing = smoothing,
     };
@@ -25,13 +25,13 @@ public sealed class ActivationSmoothingRequestTests
     public async Task GetNetworkAsync_ResNet18_OnByDefaultAndOffWithTheWeightsTunedWithoutIt()
     {
         using var engine = Engine();
-        var byDefault = await engine.GetNetworkAsync(Request(NetworkChoice.ResNet18, null));
-        var on = await engine.GetNetworkAsync(Request(NetworkChoice.ResNet18, ActivationSmoothingChoice.On));
-        var off = await engine.GetNetworkAsync(Request(NetworkChoice.ResNet18, ActivationSmoothingChoice.Off));
+        var byDefault = await engine.GetNetworkAsync(Request(NetworkSpec.ResNet18, null));
+        var on = await engine.GetNetworkAsync(Request(NetworkSpec.ResNet18, ActivationSmoothingChoice.On));
+        var off = await engine.GetNetworkAsync(Request(NetworkSpec.ResNet18, ActivationSmoothingChoice.Off));
 
-        Assert.Equal((true, ResNet18.DefaultWeights), (byDefault.ActivationSmoothing, StyleEngine.Weights(Request(NetworkChoice.ResNet18, null), byDefault)));
+        Assert.Equal((true, ResNet18.DefaultWeights), (byDefault.ActivationSmoothing, StyleEngine.Weights(Request(NetworkSpec.ResNet18, null), byDefault)));
         Assert.Same(byDefault, on);
-        Assert.Equal((false, ResNet18.UnsmoothedWeights), (off.ActivationSmoothing, StyleEngine.Weights(Request(NetworkChoice.ResNet18, ActivationSmoothingChoice.Off), off)));
+        Assert.Equal((false, ResNet18.UnsmoothedWeights), (off.ActivationSmoothing, StyleEngine.Weights(Request(NetworkSpec.ResNet18, ActivationSmoothingChoice.Off), off)));
 
         // The evaluator caches compiled graphs by name: the variant must not share the default's.
         Assert.NotEqual(byDefault.Name, off.Name);
@@ -41,8 +41,8 @@ public sealed class ActivationSmoothingRequestTests
     public async Task GetNetworkAsync_RandomVgg19_OffByDefaultAndOnWhenAsked()
     {
         using var engine = Engine();
-        Assert.False((await engine.GetNetworkAsync(Request(NetworkChoice.RandomVgg19, null))).ActivationSmoothing);
-        var on = await engine.GetNetworkAsync(Request(NetworkChoice.RandomVgg19, ActivationSmoothingChoice.On));
+        Assert.False((await engine.GetNetworkAsync(Request(NetworkSpec.RandomVgg19, null))).ActivationSmoothing);
+        var on = await engine.GetNetworkAsync(Request(NetworkSpec.RandomVgg19, ActivationSmoothingChoice.On));
         Assert.Equal((true, RandomVgg19.Create().DefaultWeights), (on.ActivationSmoothing, on.DefaultWeights));
     }
 }

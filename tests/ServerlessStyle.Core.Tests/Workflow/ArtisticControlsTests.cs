@@ -21,7 +21,7 @@ public sealed class ArtisticControlsTests(EngineFixture fixture)
     private const int Height = 32;
     private const int Width = 48; // chelsea.png is 451x300: floor(451 * 32 / 300)
 
-    private sealed record Inputs(Pipeline Pipeline, StyleWork Work, string Content, string Starry, string Scream);
+    private sealed record Inputs(Pipeline Pipeline, IStyleWork Work, string Content, string Starry, string Scream);
 
     private async Task<Inputs> UploadAsync()
     {
@@ -41,7 +41,7 @@ public sealed class ArtisticControlsTests(EngineFixture fixture)
         Height = Height,
         Iterations = 1,
         EvaluationsPerIteration = evaluations,
-        Network = NetworkChoice.RandomVgg19,
+        Network = NetworkSpec.RandomVgg19,
     };
 
     private static PairInput Pair(string pairId, string content, JobRequest request, params StyleInput[] styles) =>
@@ -207,7 +207,7 @@ public sealed class ArtisticControlsTests(EngineFixture fixture)
         var inputs = await UploadAsync();
         await inputs.Work.PrepareTargetsAsync(Pair("scaled", inputs.Content, Request(inputs) with { StyleScale = scale }));
 
-        var network = await fixture.Engine.GetNetworkAsync(NetworkChoice.RandomVgg19);
+        var network = await fixture.Engine.GetNetworkAsync(NetworkSpec.RandomVgg19);
         var expected = fixture.Engine.Evaluator.ComputeTargets(
             network, Sample("content/chelsea.png", Height, Width), [(Sample("styles/starry_night.jpg", styleHeight, styleWidth), 1.0)]);
         var actual = await TargetsAsync(inputs, "scaled");
@@ -261,7 +261,7 @@ public sealed class ArtisticControlsTests(EngineFixture fixture)
         {
             "styleLayers[1].name" => Request(inputs) with { StyleLayers = [new LayerWeight("block1_conv1"), new LayerWeight("conv9")] },
             "contentLayers[0].name" => Request(inputs) with { ContentLayers = [new LayerWeight("nope")] },
-            _ => Request(inputs) with { Network = NetworkChoice.ResNet18, Pooling = PoolingChoice.Avg },
+            _ => Request(inputs) with { Network = NetworkSpec.ResNet18, Pooling = PoolingChoice.Avg },
         };
 
         var e = await Assert.ThrowsAsync<JobRequestException>(() => inputs.Work.ValidateJobAsync(new JobInput("j", request, Pipeline.FastRetries)));

@@ -60,7 +60,7 @@ public sealed class CancelTests(EngineFixture fixture)
         var request = new JobRequest
         {
             Content = [content], Styles = [new StyleInput(style)], Height = 128, Iterations = 20, EvaluationsPerIteration = 100,
-            Network = NetworkChoice.RandomVgg19,
+            Network = NetworkSpec.RandomVgg19,
         };
         return (pipeline, new JobInput(jobId, request, Pipeline.FastRetries));
     }

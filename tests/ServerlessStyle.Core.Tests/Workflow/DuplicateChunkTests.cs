@@ -24,7 +24,7 @@ public sealed class DuplicateChunkTests(EngineFixture fixture)
         var request = new JobRequest
         {
             Content = [content], Styles = [new StyleInput(style)], Height = 32, Iterations = Iterations, EvaluationsPerIteration = Evaluations,
-            Network = NetworkChoice.RandomVgg19,
+            Network = NetworkSpec.RandomVgg19,
         };
         var first = pipeline.CreateWork();
         var plan = await first.ValidateJobAsync(new JobInput("dup", request, Pipeline.FastRetries));

@@ -39,7 +39,7 @@ public sealed class InputImagesTests(EngineFixture fixture)
             Height = 32,
             Iterations = 3,
             EvaluationsPerIteration = 2,
-            Network = NetworkChoice.RandomVgg19,
+            Network = NetworkSpec.RandomVgg19,
 
             // Every saved image needs the content's colours: before, each iteration downloaded the content again.
             PreserveColors = true,

@@ -16,7 +16,7 @@ public sealed class MemoryCheckTests
 
     private static readonly JobRequest Request = new()
     {
-        Content = ["uploads/j/a.png"], Styles = [new StyleInput("styles/s.jpg")], Network = NetworkChoice.RandomVgg19,
+        Content = ["uploads/j/a.png"], Styles = [new StyleInput("styles/s.jpg")], Network = NetworkSpec.RandomVgg19,
     };
 
     [Fact]

@@ -68,7 +68,7 @@ public sealed class ModelsContainerTests : IDisposable
         var (model, uploaded) = await _models.UploadAsync("vgg19", _uploaded.OnnxPath, "caffe", "test");
         using var engine = Engine();
 
-        var resolved = await engine.ResolveNetworkAsync(NetworkChoice.Auto);
+        var resolved = await engine.ResolveNetworkAsync(NetworkSpec.Auto);
 
         Assert.True(uploaded);
         Assert.Equal(new NetworkIdentity("vgg19", _uploaded.Sha256, NetworkOrigin.ModelsContainer, $"{_models.ContainerName}/vgg19.onnx"), resolved.Identity);
@@ -102,7 +102,7 @@ public sealed class ModelsContainerTests : IDisposable
         await CorruptBlobKeepingItsMetadataAsync();
         using var engine = Engine();
 
-        var e = await Assert.ThrowsAsync<JobRequestException>(() => engine.ResolveNetworkAsync(NetworkChoice.Vgg19));
+        var e = await Assert.ThrowsAsync<JobRequestException>(() => engine.ResolveNetworkAsync(NetworkSpec.Vgg19));
 
         Assert.Equal("network", e.Field);
         Assert.Contains("corrupted", e.Message);
@@ -117,12 +117,12 @@ public sealed class ModelsContainerTests : IDisposable
         await _models.UploadAsync("vgg19", _uploaded.OnnxPath, "caffe", "test");
         await CorruptBlobKeepingItsMetadataAsync();
         using var engine = Engine();
-        await Assert.ThrowsAsync<JobRequestException>(() => engine.ResolveNetworkAsync(NetworkChoice.Vgg19));
+        await Assert.ThrowsAsync<JobRequestException>(() => engine.ResolveNetworkAsync(NetworkSpec.Vgg19));
 
         var (_, repaired) = await _models.UploadAsync("vgg19", _uploaded.OnnxPath, "caffe", "test", force: true);
 
         Assert.True(repaired);
-        Assert.Equal(_uploaded.Sha256, (await engine.ResolveNetworkAsync(NetworkChoice.Vgg19)).Identity.Sha256);
+        Assert.Equal(_uploaded.Sha256, (await engine.ResolveNetworkAsync(NetworkSpec.Vgg19)).Identity.Sha256);
     }
 
     [Fact]
@@ -130,7 +130,7 @@ public sealed class ModelsContainerTests : IDisposable
     {
         using var engine = Engine();
 
-        var e = await Assert.ThrowsAsync<JobRequestException>(() => engine.ResolveNetworkAsync(NetworkChoice.Vgg19));
+        var e = await Assert.ThrowsAsync<JobRequestException>(() => engine.ResolveNetworkAsync(NetworkSpec.Vgg19));
 
         Assert.Equal("network", e.Field);
         Assert.Contains("No VGG19 is available", e.Message);
@@ -143,7 +143,7 @@ public sealed class ModelsContainerTests : IDisposable
     {
         using var engine = Engine();
 
-        var identity = (await engine.ResolveNetworkAsync(NetworkChoice.Auto)).Identity;
+        var identity = (await engine.ResolveNetworkAsync(NetworkSpec.Auto)).Identity;
 
         Assert.Equal(("resnet18", NetworkOrigin.Bundled), (identity.Name, identity.Origin));
         Assert.Equal(ModelDigest.OfFile(ResNet18.DefaultPath), identity.Sha256);
@@ -157,7 +157,7 @@ public sealed class ModelsContainerTests : IDisposable
         await blob.GetBlobClient("vgg19.onnx").UploadAsync(BinaryData.FromBytes(await File.ReadAllBytesAsync(_uploaded.OnnxPath)));
         using var engine = Engine();
 
-        var e = await Assert.ThrowsAsync<JobRequestException>(() => engine.ResolveNetworkAsync(NetworkChoice.Auto));
+        var e = await Assert.ThrowsAsync<JobRequestException>(() => engine.ResolveNetworkAsync(NetworkSpec.Auto));
 
         Assert.Contains("no 'sha256' metadata", e.Message);
     }
@@ -182,7 +182,7 @@ public sealed class ModelsContainerTests : IDisposable
         await CorruptBlobKeepingItsMetadataAsync();
         using var engine = Engine();
         var pipeline = new Pipeline(engine);
-        var input = await SmallJobAsync(pipeline, "job-corrupt-model", NetworkChoice.Vgg19);
+        var input = await SmallJobAsync(pipeline, "job-corrupt-model", NetworkSpec.Vgg19);
         var validations = 0;
 
         var job = await pipeline.RunJobAsync(input, (_, work) => new CountingValidation(work, () => Interlocked.Increment(ref validations)));
@@ -221,7 +221,7 @@ public sealed class ModelsContainerTests : IDisposable
     private static async Task<(string[] Losses, NetworkIdentity? Network)> RunAndReadLossesAsync(StyleEngine engine, string jobId)
     {
         var pipeline = new Pipeline(engine);
-        var input = await SmallJobAsync(pipeline, jobId, NetworkChoice.Auto);
+        var input = await SmallJobAsync(pipeline, jobId, NetworkSpec.Auto);
         var job = await pipeline.RunJobAsync(input);
         var summary = job.ReadOutputAs<JobSummary>()!;
         Assert.True(summary.State == JobState.Completed, summary.Reason);
@@ -232,7 +232,7 @@ public sealed class ModelsContainerTests : IDisposable
     }
 
     /// <summary>A 32 px job on two drawn images: one iteration of three evaluations.</summary>
-    private static async Task<JobInput> SmallJobAsync(Pipeline pipeline, string jobId, NetworkChoice network)
+    private static async Task<JobInput> SmallJobAsync(Pipeline pipeline, string jobId, NetworkSpec network)
     {
         var content = await pipeline.UploadAsync("uploads", $"{jobId}/content.png", Drawn(48, 32, (x, y) => new Rgb24((byte)(x * 5), (byte)(y * 7), 90)));
         var style = await pipeline.UploadAsync("uploads", $"{jobId}/style.png", Drawn(32, 32, (x, y) => new Rgb24((byte)((x ^ y) * 8), 40, (byte)(y * 8))));

@@ -40,7 +40,7 @@ public sealed class StorageLifecycleTests(EngineFixture fixture)
         var request = new JobRequest
         {
             Content = [content], Styles = [new StyleInput(starry), new StyleInput(scream)], Height = 32, Iterations = Iterations,
-            EvaluationsPerIteration = 3, Network = NetworkChoice.RandomVgg19,
+            EvaluationsPerIteration = 3, Network = NetworkSpec.RandomVgg19,
         };
         StateWatch? watch = null;
 

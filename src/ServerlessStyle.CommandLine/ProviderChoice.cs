@@ -1,12 +1,12 @@
 using ServerlessStyle.Core.Evaluation;
 
-namespace ServerlessStyle.Cli.Commands;
+namespace ServerlessStyle.CommandLine;
 
 /// <summary>
 /// Resolves --provider once, before any session is built: <c>auto</c> without CUDA says so in one plain line (the
 /// reason only with --verbose); <c>cuda</c> without CUDA fails with the whole reason.
 /// </summary>
-internal static class ProviderChoice
+public static class ProviderChoice
 {
     public static ExecutionProvider Resolve(string option, bool verbose, TextWriter notes)
     {

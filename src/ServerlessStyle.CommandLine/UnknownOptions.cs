@@ -2,13 +2,13 @@ using System.Reflection;
 using System.Text.RegularExpressions;
 using Spectre.Console.Cli;
 
-namespace ServerlessStyle.Cli.Commands;
+namespace ServerlessStyle.CommandLine;
 
 /// <summary>
 /// A mistyped option fails the command (strict parsing) with one line that names it and, when one is close, the known
 /// option it may have meant: silently ignoring it ran, say, the default 10 iterations after <c>--iteration 50</c>.
 /// </summary>
-internal static partial class UnknownOptions
+public static partial class UnknownOptions
 {
     /// <summary>The exit code of a command line that does not parse (a usage error), as getopt-style tools use.</summary>
     public const int ExitCode = 2;

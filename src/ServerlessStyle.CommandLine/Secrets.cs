@@ -1,9 +1,9 @@
 using System.Text.RegularExpressions;
 
-namespace ServerlessStyle.Cli.Local;
+namespace ServerlessStyle.CommandLine;
 
 /// <summary>Keeps keys out of what the CLI prints: an error or log line may quote a connection string or a signed URL.</summary>
-internal static partial class Secrets
+public static partial class Secrets
 {
     /// <summary>The text with every AccountKey, SharedAccessSignature and URL signature replaced by ***.</summary>
     public static string Redact(string text) => KeyPattern().Replace(text, "$1=***");

@@ -2,26 +2,86 @@ using System.ComponentModel;
 using Microsoft.ML.OnnxRuntime;
 using ServerlessStyle.Core.Evaluation;
 using ServerlessStyle.Core.Graph;
+using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Networks;
+using ServerlessStyle.Core.Workflow;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
-namespace ServerlessStyle.Cli.Commands;
+namespace ServerlessStyle.CommandLine;
 
-/// <summary>Options of the engine commands (eval, bench): which network and where it runs.</summary>
-internal class EngineSettings : CommandSettings
+/// <summary>
+/// The engine options of every command that runs the engine (<c>run</c>, <c>worker</c>, <c>eval</c>, the benchmarks):
+/// which network, how its input is normalised, and on which provider. Defaults are <c>run</c>'s and <c>worker</c>'s;
+/// <see cref="EvaluatorSettings"/> changes them for the engine tools.
+/// </summary>
+public class EngineSettings : CommandSettings
 {
-    [CommandOption("--network <SPEC>")]
-    [Description("vgg19, resnet18, random-vgg19, or a path to a .onnx or Keras .h5 file.")]
-    public string Network { get; init; } = "random-vgg19";
+    [CommandOption("--network <NET>")]
+    [Description("auto, vgg19, resnet18, random-vgg19, or a path to a .onnx or Keras .h5 file (default auto; random-vgg19 for eval and the benchmarks).")]
+    public string Network { get; init; } = "auto";
 
     [CommandOption("--preprocess <KIND>")]
     [Description("Override the network's input normalisation: caffe or torch (needed for an ONNX VGG19 file).")]
     public string? Preprocess { get; init; }
 
     [CommandOption("--provider <PROVIDER>")]
-    [Description("cpu, cuda or auto (CUDA when its libraries load, else CPU).")]
-    public string Provider { get; init; } = "cpu";
+    [Description("cpu, cuda or auto (CUDA when its libraries load, else CPU; default auto, cpu for eval and the benchmarks).")]
+    public string Provider { get; init; } = "auto";
+
+    [CommandOption("--verbose")]
+    [Description("Print details on standard error, such as why CUDA could not be used.")]
+    public bool Verbose { get; init; }
+
+    /// <summary>The network <see cref="Network"/> spells, parsed once (after <see cref="Validate"/>).</summary>
+    public NetworkSpec ParsedNetwork => NetworkSpec.Parse(Network, "--network");
+
+    /// <summary>The input normalisation <see cref="Preprocess"/> names; null for the network's own.</summary>
+    public InputNormalization? InputNormalization => Preprocess is null ? null : Preprocessing.Parse(Preprocess);
+
+    public override ValidationResult Validate()
+    {
+        if (NetworkSpec.TryParse(Network) is not { } spec)
+        {
+            return ValidationResult.Error($"--network '{Network}' is not {NetworkSpec.Spellings}.");
+        }
+
+        if (spec.FilePath is { } path && !File.Exists(path))
+        {
+            return ValidationResult.Error($"--network {Network}: file not found.");
+        }
+
+        if (Preprocess is not (null or "caffe" or "torch"))
+        {
+            return ValidationResult.Error($"--preprocess '{Preprocess}' is not caffe or torch.");
+        }
+
+        return ExecutionProviders.TryParse(Provider) is null
+            ? ValidationResult.Error($"--provider '{Provider}' is not {ExecutionProviders.Names}.")
+            : ValidationResult.Success();
+    }
+
+    /// <summary>
+    /// Checks an <c>--activation-smoothing</c> value (on, off, or left out for the network's own) and gives its meaning,
+    /// for <c>run</c> and the judge benchmark alike.
+    /// </summary>
+    public static ValidationResult ValidateActivationSmoothing(string? value) =>
+        value is null || ActivationSmoothingChoices.TryParse(value) is not null
+            ? ValidationResult.Success()
+            : ValidationResult.Error($"--activation-smoothing '{value}' is not on or off.");
+}
+
+/// <summary>
+/// The options of the engine tools (<c>eval</c>, the benchmarks): the network and provider of <see cref="EngineSettings"/>
+/// (default the seeded random-vgg19 on the CPU) and ONNX Runtime's knobs.
+/// </summary>
+public class EvaluatorSettings : EngineSettings
+{
+    public EvaluatorSettings()
+    {
+        Network = "random-vgg19";
+        Provider = "cpu";
+    }
 
     [CommandOption("--threads <N>")]
     [Description("ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose.")]
@@ -51,24 +111,15 @@ internal class EngineSettings : CommandSettings
     [Description("Let idle ONNX Runtime threads sleep instead of spin-waiting.")]
     public bool NoSpin { get; init; }
 
-    [CommandOption("--verbose")]
-    [Description("Print details on standard error, such as why CUDA could not be used.")]
-    public bool Verbose { get; init; }
-
     [CommandOption("--models <DIR>")]
     [Description("Where imported networks live (default: $SERVERLESS_STYLE_MODELS or ~/.serverless-style/models).")]
     public string? Models { get; init; }
 
     public override ValidationResult Validate()
     {
-        if (Preprocess is not null and not ("caffe" or "torch"))
+        if (base.Validate() is { Successful: false } failed)
         {
-            return ValidationResult.Error($"--preprocess '{Preprocess}' is not caffe or torch.");
-        }
-
-        if (ExecutionProviders.TryParse(Provider) is null)
-        {
-            return ValidationResult.Error($"--provider '{Provider}' is not {ExecutionProviders.Names}.");
+            return failed;
         }
 
         if (ConvGradient is not ("flipped-conv" or "conv-transpose"))
@@ -91,8 +142,9 @@ internal class EngineSettings : CommandSettings
 
     private ExecutionProvider? _provider;
 
-    public LossNetwork LoadNetwork() =>
-        NetworkCatalog.Load(Network, Preprocess is null ? null : Preprocessing.Parse(Preprocess), new ModelStore(Models ?? ModelStore.DefaultFolder));
+    /// <summary>The network of <see cref="EngineSettings.Network"/>, resolved as the workers resolve it (without a storage account: this machine's store, then ResNet18).</summary>
+    public async Task<LossNetwork> LoadNetworkAsync(CancellationToken cancellationToken = default) =>
+        (await NetworkResolver.LoadOfflineAsync(ParsedNetwork, new ModelStore(Models ?? ModelStore.DefaultFolder), InputNormalization, cancellationToken).ConfigureAwait(false)).Network;
 
     /// <summary>The evaluator's options; the provider is resolved on the first call (standard output is the JSON result, so notes go to standard error).</summary>
     public EvaluatorOptions EvaluatorOptions() => new()
