@@ -42,9 +42,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<InboxStarter>();
         services.AddSingleton<StyleEngine>();
         services.AddSingleton<StyleWork>();
-        // Outermost: a canceled job's stop leaves as JobCanceledException (never retried); inside it the attempt guard.
-        services.AddSingleton<IStyleWork>(sp => new CancelAwareStyleWork(
-            ActivatorUtilities.CreateInstance<GuardedStyleWork>(sp, sp.GetRequiredService<StyleWork>()), sp.GetRequiredService<JobStorage>()));
+        services.AddSingleton<IStyleWork>(StyleWorkStack.Create);
         services.AddSingleton<StyleActivities>();
         return services;
     }

@@ -76,7 +76,7 @@ public static class PipelineBenchmark
             services => services.AddSingleton<IStyleWork>(sp =>
             {
                 engine = sp.GetRequiredService<StyleEngine>();
-                return timed = new TimedWork(ActivatorUtilities.CreateInstance<GuardedStyleWork>(sp, sp.GetRequiredService<StyleWork>()));
+                return timed = new TimedWork(StyleWorkStack.Create(sp));
             }),
             cancellationToken).ConfigureAwait(false);
         var summary = await host.RunToEndAsync(new JobInput(JobId, request, new WorkflowSettings()), cancellationToken).ConfigureAwait(false);

@@ -13,8 +13,8 @@ namespace ServerlessStyle.Core.Workflow;
 /// The activities' work over the pair's input images (<see cref="InputImages"/>), the storage layer (<see cref="JobStorage"/>,
 /// checkpoints through <see cref="PairCheckpoints"/>) and the engine (<see cref="StyleEngine"/>). Every method can run
 /// twice (activities are at-least-once): checkpoints are immutable and written last, so a re-run finds state-(i+1) and
-/// returns the stored outcome. Hosts wrap it in <see cref="GuardedStyleWork"/> (attempts); it refuses a canceled job's
-/// work by itself too, for those that use it bare (tests, benchmarks).
+/// returns the stored outcome. Everyone runs it inside <see cref="StyleWorkStack"/>'s decorators, whose attempt guard
+/// refuses a canceled job's work before it starts; a chunk under way is stopped by this class's cancel watcher.
 /// </summary>
 public sealed class StyleWork(
     JobStorage storage, InputImages images, StyleEngine engine, IOptions<LimitsOptions> limits, IOptions<WorkflowOptions> workflow,
@@ -29,7 +29,6 @@ public sealed class StyleWork(
     /// <inheritdoc />
     public async Task<JobPlan> ValidateJobAsync(JobInput input, CancellationToken cancellationToken = default)
     {
-        await _cancellation.ThrowIfCanceledAsync(input.JobId, "validating the job", cancellationToken).ConfigureAwait(false);
         try
         {
             return await PlanAsync(input, cancellationToken).ConfigureAwait(false);
@@ -63,8 +62,6 @@ public sealed class StyleWork(
     public async Task<PairPrepared> PrepareTargetsAsync(PairInput input, CancellationToken cancellationToken = default)
     {
         var (jobId, pair, request) = (input.JobId, input.Pair, input.Request);
-        await _cancellation.ThrowIfCanceledAsync(jobId, $"preparing {pair.PairId}", cancellationToken).ConfigureAwait(false);
-
         if (await _checkpoints.AnyStoredAsync(jobId, pair.PairId, cancellationToken).ConfigureAwait(false))
         {
             return new PairPrepared(pair.PairId, AlreadyPresent: true);
@@ -90,8 +87,6 @@ public sealed class StyleWork(
     public async Task<ChunkOutcome> RunChunkAsync(ChunkInput input, CancellationToken cancellationToken = default)
     {
         var (jobId, pair, request, i) = (input.JobId, input.Pair, input.Request, input.Iteration);
-        await _cancellation.ThrowIfCanceledAsync(jobId, $"chunk {i} of {pair.PairId}", cancellationToken).ConfigureAwait(false);
-
         if (await _checkpoints.TryReadDoneAsync(jobId, pair.PairId, i, cancellationToken).ConfigureAwait(false) is { } stored)
         {
             return stored with { Reused = true, Seconds = 0 };
@@ -146,7 +141,6 @@ public sealed class StyleWork(
     public async Task<PairResult> FinalizeAsync(PairInput input, CancellationToken cancellationToken = default)
     {
         var (jobId, pair) = (input.JobId, input.Pair);
-        await _cancellation.ThrowIfCanceledAsync(jobId, $"finishing {pair.PairId}", cancellationToken).ConfigureAwait(false);
         var targets = await storage.Work.ReadTargetsAsync(jobId, pair.PairId, cancellationToken).ConfigureAwait(false);
 
         // The last chunk usually ran in this process and left its state in memory: a full checkpoint download (up to

@@ -16,7 +16,7 @@ public sealed class DuplicateChunkTests(EngineFixture fixture)
     private const int Iterations = 4;
     private const int Evaluations = 5;
 
-    private async Task<(Pipeline Pipeline, PairInput Pair, StyleWork First)> NewPairAsync()
+    private async Task<(Pipeline Pipeline, PairInput Pair, IStyleWork First)> NewPairAsync()
     {
         var pipeline = new Pipeline(fixture.Engine);
         var content = await pipeline.UploadSampleAsync("uploads", "j/chelsea.png", "content/chelsea.png");
@@ -34,7 +34,7 @@ public sealed class DuplicateChunkTests(EngineFixture fixture)
     }
 
     /// <summary>Runs a chunk as the durable retry policy would: again after a transient failure (a checkpoint conflict).</summary>
-    private static async Task<ChunkOutcome> RunWithRetryAsync(StyleWork work, ChunkInput chunk)
+    private static async Task<ChunkOutcome> RunWithRetryAsync(IStyleWork work, ChunkInput chunk)
     {
         try
         {
@@ -46,7 +46,7 @@ public sealed class DuplicateChunkTests(EngineFixture fixture)
         }
     }
 
-    private static async Task<(string LossCsv, byte[] Final, byte[] LastState)> EndAsync(Pipeline pipeline, PairInput pair, StyleWork work)
+    private static async Task<(string LossCsv, byte[] Final, byte[] LastState)> EndAsync(Pipeline pipeline, PairInput pair, IStyleWork work)
     {
         // Retried as the durable retry policy would: the other worker may have stored the last chunk's end state first,
         // which this worker learns only when it flushes its own upload of it here.

@@ -77,13 +77,21 @@ public sealed class Pipeline
 
     public string Work => Storage.Container(Storage.Work);
 
-    /// <summary>A worker's work with nothing in memory: its own storage layer (checkpoints, targets) and input images.</summary>
-    public StyleWork CreateWork(IInputImageSource? images = null)
+    /// <summary>
+    /// A worker's work with nothing in memory (its own storage layer, checkpoints, targets and input images), inside the
+    /// decorators every host runs it through (<see cref="StyleWorkStack"/>).
+    /// </summary>
+    public IStyleWork CreateWork(IInputImageSource? images = null) => CreateWork(out _, images);
+
+    /// <summary>As <see cref="CreateWork(IInputImageSource?)"/>; <paramref name="bare"/> is the <see cref="StyleWork"/> inside (its checkpoints).</summary>
+    public IStyleWork CreateWork(out StyleWork bare, IInputImageSource? images = null)
     {
         var storage = CreateStorage();
-        return new(
+        var workflow = Options.Create(new WorkflowOptions());
+        bare = new StyleWork(
             storage, new InputImages(images ?? new StorageInputImageSource(storage), Options.Create(EngineFixture.Limits)), _engine,
-            Options.Create(EngineFixture.Limits), Options.Create(new WorkflowOptions()), NullLogger<StyleWork>.Instance);
+            Options.Create(EngineFixture.Limits), workflow, NullLogger<StyleWork>.Instance);
+        return StyleWorkStack.Wrap(bare, storage, workflow, NullLogger<GuardedStyleWork>.Instance);
     }
 
     /// <summary>The storage layer over this pipeline's containers.</summary>

@@ -131,7 +131,7 @@ public sealed class PipelineTests(EngineFixture fixture)
         // waited for and the blob deleted, which is the same as never landing). Chunk 2 runs on a fresh worker.
         LostUploadStyleWork? work = null;
 
-        var (pipeline, input, job) = await RunStandardJobAsync((p, real) => work = new LostUploadStyleWork((StyleWork)real, p.CreateWork(), p));
+        var (pipeline, input, job) = await RunStandardJobAsync((p, _) => work = new LostUploadStyleWork(p.CreateWork(out var bare), bare, p.CreateWork(), p));
 
         CompletedSummary(job);
         Assert.True(work!.Deleted, "the injected loss of state-0002 did not happen");
@@ -154,7 +154,7 @@ public sealed class PipelineTests(EngineFixture fixture)
     }
 
     /// <summary>The real work; after pair 0's chunk 1 its upload behind is lost and the pair moves to another worker.</summary>
-    private sealed class LostUploadStyleWork(StyleWork real, IStyleWork replacement, Pipeline pipeline) : DelegatingStyleWork(real)
+    private sealed class LostUploadStyleWork(IStyleWork real, StyleWork bare, IStyleWork replacement, Pipeline pipeline) : DelegatingStyleWork(real)
     {
         private volatile bool _moved;
 
@@ -173,7 +173,7 @@ public sealed class PipelineTests(EngineFixture fixture)
             var lost = BlobLayout.State(input.JobId, input.Pair.PairId, 2);
             if (pair0 && input.Iteration == 1 && !_moved)
             {
-                Assert.Equal(CheckpointUpload.Stored, await ((StyleWork)Inner).Checkpoints.FlushAsync(lost, cancellationToken));
+                Assert.Equal(CheckpointUpload.Stored, await bare.Checkpoints.FlushAsync(lost, cancellationToken));
                 Lost = await pipeline.ReadAsync(pipeline.Work, lost);
                 var blob = pipeline.Store.Service.GetBlobContainerClient(pipeline.Work).GetBlobClient(lost);
                 Deleted = (await blob.DeleteIfExistsAsync(cancellationToken: cancellationToken)).Value;
