@@ -12,6 +12,7 @@ namespace ServerlessStyle.Hosting;
 public sealed class ScratchHub : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
+    private readonly Dictionary<string, string?> _settings;
 
     private ScratchHub(string connectionString, string name, IReadOnlyDictionary<string, string?> settings)
     {
@@ -19,21 +20,43 @@ public sealed class ScratchHub : IAsyncDisposable
         var prefix = $"{name}{Guid.NewGuid():N}"[..13] + "-";
         _services = new ServiceCollection().AddServerlessStyle(connectionString, prefix).BuildServiceProvider();
         Storage = _services.GetRequiredService<JobStorage>();
-        var values = new Dictionary<string, string?>(settings)
+        ConnectionString = connectionString;
+        TaskHub = prefix.TrimEnd('-');
+        _settings = new Dictionary<string, string?>(settings)
         {
             ["ServerlessStyle:Storage:ConnectionString"] = connectionString,
             ["ServerlessStyle:Storage:ContainerPrefix"] = prefix,
-            ["ServerlessStyle:Durable:TaskHub"] = prefix.TrimEnd('-'),
-            ["ServerlessStyle:Durable:DeleteTaskHubOnStop"] = "true",
+            ["ServerlessStyle:Durable:TaskHub"] = TaskHub,
         };
-        Configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+        Configuration = ConfigurationWith();
     }
+
+    /// <summary>The storage account's connection string.</summary>
+    public string ConnectionString { get; }
+
+    /// <summary>The durable task hub's name: the container prefix without its dash.</summary>
+    public string TaskHub { get; }
 
     /// <summary>The containers of this hub (inputs to upload, results to read).</summary>
     public JobStorage Storage { get; }
 
     /// <summary>The settings a <see cref="LocalDurableHost"/> on this hub starts with: the caller's, then storage and hub.</summary>
     public IConfiguration Configuration { get; }
+
+    /// <summary>
+    /// <see cref="Configuration"/> with <paramref name="extra"/> settings on top, for one host of several on this hub (a
+    /// test's second worker with other leases). Hosts keep the hub when they stop, so a later host finds its state.
+    /// </summary>
+    public IConfiguration ConfigurationWith(params (string Key, string? Value)[] extra)
+    {
+        var values = new Dictionary<string, string?>(_settings);
+        foreach (var (key, value) in extra)
+        {
+            values[key] = value;
+        }
+
+        return new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+    }
 
     /// <summary>The Azurite connection string of <c>scripts/with-azurite.sh</c>; throws saying how to get one when it is not set.</summary>
     public static string AzuriteConnectionString() =>
@@ -61,16 +84,19 @@ public sealed class ScratchHub : IAsyncDisposable
     public Task<LocalDurableHost> StartAsync(Action<IServiceCollection>? configureServices = null, CancellationToken cancellationToken = default) =>
         LocalDurableHost.StartAsync(Configuration, configureServices, cancellationToken);
 
-    /// <summary>Deletes the containers (the hub's own tables and queues go when its host stops).</summary>
+    /// <summary>Deletes the containers, then the hub's own tables and queues.</summary>
     public async ValueTask DisposeAsync()
     {
         var options = Storage.Options;
         var store = _services.GetRequiredService<BlobStore>();
-        foreach (var container in new[] { options.Uploads, options.Styles, options.Results, options.Work })
+        foreach (var container in new[] { options.Inbox, options.Uploads, options.Styles, options.Results, options.Work })
         {
             await store.DeleteContainerAsync(options.Container(container), CancellationToken.None).ConfigureAwait(false);
         }
 
         await _services.DisposeAsync().ConfigureAwait(false);
+
+        // A host made only to delete the hub: stopping it deletes what the hub's hosts left (they keep it, see ConfigurationWith).
+        await using var cleaner = LocalDurableHost.Connect(ConfigurationWith(("ServerlessStyle:Durable:DeleteTaskHubOnStop", "true")));
     }
 }

@@ -1,6 +1,4 @@
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using ServerlessStyle.Core.Jobs;
 using ServerlessStyle.Core.Storage;
 using ServerlessStyle.Core.Workflow;
@@ -10,54 +8,34 @@ using SixLabors.ImageSharp.PixelFormats;
 namespace ServerlessStyle.Hosting.Tests;
 
 /// <summary>
-/// A task hub and containers of one test's own on the test run's Azurite (scripts/with-azurite.sh): blob, queue and
-/// table. Short leases and timeouts keep the tests quick; the hub is deleted at the end.
+/// A <see cref="ScratchHub"/> of one test's own on the test run's Azurite (scripts/with-azurite.sh), with the seeded
+/// network on the CPU, and short leases and timeouts that keep the tests quick; the hub is deleted at the end.
 /// </summary>
 internal sealed class TestHub : IAsyncDisposable
 {
     public static readonly WorkflowSettings FastRetries = new(ChunksPerGeneration: 20, RetryAttempts: 2, RetryFirstIntervalSeconds: 0.05, RetryBackoffCoefficient: 1);
 
-    public TestHub()
+    private readonly ScratchHub _scratch = ScratchHub.Create(ScratchHub.AzuriteConnectionString(), "t", new Dictionary<string, string?>
     {
-        ConnectionString = Environment.GetEnvironmentVariable("AZURITE_CONNECTION_STRING") is { Length: > 0 } connection
-            ? connection
-            : throw new InvalidOperationException("AZURITE_CONNECTION_STRING is not set: run the tests under scripts/with-azurite.sh.");
-        var id = Guid.NewGuid().ToString("N")[..10];
-        TaskHub = $"t{id}";
-        Storage = new StorageOptions { ConnectionString = ConnectionString, ContainerPrefix = $"h{id}-" };
-        Jobs = new JobStorage(BlobStore.FromConnectionString(ConnectionString), Options.Create(Storage), NullLogger<JobStorage>.Instance);
-    }
+        ["ServerlessStyle:Engine:Network"] = "random-vgg19",
+        ["ServerlessStyle:Engine:Provider"] = "cpu",
+        ["ServerlessStyle:Limits:AllowTestNetworks"] = "true",
+        ["ServerlessStyle:Durable:LeaseInterval"] = "00:00:06",
+        ["ServerlessStyle:Durable:LeaseRenewInterval"] = "00:00:02",
+        ["ServerlessStyle:Durable:LeaseAcquireInterval"] = "00:00:02",
+        ["ServerlessStyle:Durable:PartitionCount"] = "2",
+    });
 
-    public string ConnectionString { get; }
+    public string ConnectionString => _scratch.ConnectionString;
 
-    public string TaskHub { get; }
+    public string TaskHub => _scratch.TaskHub;
 
-    public StorageOptions Storage { get; }
+    public StorageOptions Storage => _scratch.Storage.Options;
 
-    public JobStorage Jobs { get; }
+    public JobStorage Jobs => _scratch.Storage;
 
-    public IConfiguration Configuration(params (string Key, string Value)[] extra)
-    {
-        var settings = new Dictionary<string, string?>
-        {
-            ["ServerlessStyle:Storage:ConnectionString"] = ConnectionString,
-            ["ServerlessStyle:Storage:ContainerPrefix"] = Storage.ContainerPrefix,
-            ["ServerlessStyle:Engine:Network"] = "random-vgg19",
-            ["ServerlessStyle:Engine:Provider"] = "cpu",
-            ["ServerlessStyle:Limits:AllowTestNetworks"] = "true",
-            ["ServerlessStyle:Durable:TaskHub"] = TaskHub,
-            ["ServerlessStyle:Durable:LeaseInterval"] = "00:00:06",
-            ["ServerlessStyle:Durable:LeaseRenewInterval"] = "00:00:02",
-            ["ServerlessStyle:Durable:LeaseAcquireInterval"] = "00:00:02",
-            ["ServerlessStyle:Durable:PartitionCount"] = "2",
-        };
-        foreach (var (key, value) in extra)
-        {
-            settings[key] = value;
-        }
-
-        return new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-    }
+    /// <summary>The hub's settings, with <paramref name="extra"/> on top for one host.</summary>
+    public IConfiguration Configuration(params (string Key, string? Value)[] extra) => _scratch.ConfigurationWith(extra);
 
     /// <summary>Uploads a drawn content and style picture and returns a small job over them.</summary>
     public async Task<JobInput> UploadJobAsync(string jobId, int iterations, int evaluations = 3, int styles = 1)
@@ -99,15 +77,5 @@ internal sealed class TestHub : IAsyncDisposable
         return BinaryData.FromBytes(stream.ToArray());
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        var store = BlobStore.FromConnectionString(ConnectionString);
-        foreach (var container in new[] { Storage.Uploads, Storage.Results, Storage.Work })
-        {
-            await store.DeleteContainerAsync(Storage.Container(container), CancellationToken.None);
-        }
-
-        // The hub's queues and tables: a host made only to delete it.
-        await using var cleaner = LocalDurableHost.Connect(Configuration(("ServerlessStyle:Durable:DeleteTaskHubOnStop", "true")));
-    }
+    public ValueTask DisposeAsync() => _scratch.DisposeAsync();
 }
