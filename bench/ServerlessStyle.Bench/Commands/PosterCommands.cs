@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using System.Text.Json;
 using ServerlessStyle.Bench.Poster;
-using ServerlessStyle.Cli.Commands;
+using ServerlessStyle.CommandLine;
 using ServerlessStyle.Core.Evaluation;
 using ServerlessStyle.Core.Imaging;
 using ServerlessStyle.Core.Networks;
@@ -77,9 +77,9 @@ internal sealed class SeamCommand : Command<SeamCommand.Settings>
 /// tiled one within 15 %). Images are read as saved (8-bit PNG), so the figure differs slightly from the run's last
 /// logged loss, the same way for both.
 /// </summary>
-internal sealed class LossCommand : Command<LossCommand.Settings>
+internal sealed class LossCommand : AsyncCommand<LossCommand.Settings>
 {
-    public sealed class Settings : EngineSettings
+    public sealed class Settings : EvaluatorSettings
     {
         [CommandArgument(0, "<IMAGES>")]
         [Description("The results to evaluate, comma-separated; each at the run's output size.")]
@@ -127,9 +127,9 @@ internal sealed class LossCommand : Command<LossCommand.Settings>
         }
     }
 
-    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var network = settings.LoadNetwork();
+        var network = await settings.LoadNetworkAsync(cancellationToken);
         var weights = new LossWeights(
             settings.ContentWeight ?? network.DefaultWeights.Content,
             settings.StyleWeight ?? network.DefaultWeights.Style,
