@@ -67,70 +67,26 @@ public static class Tiles
     }
 
     /// <summary>
-    /// The whole image from its tiles (each <see cref="ImageTensor"/> the size of its rectangle): a pixel that one tile
-    /// covers is that tile's value, copied; where tiles overlap, their values are blended with feathered weights that
-    /// ramp linearly from the edge of each tile's overlap with a neighbour to its far side, so no seam is a step.
+    /// The whole image from its tiles (each <see cref="ImageTensor"/> the size of its rectangle), as
+    /// <see cref="TileBlender"/> blends them.
     /// </summary>
     public static ImageTensor Assemble(int height, int width, IReadOnlyList<(TileRect Rect, ImageTensor Image)> tiles)
     {
         ArgumentNullException.ThrowIfNull(tiles);
-        var rects = tiles.Select(t => t.Rect).ToArray();
-        var ramps = new (float[] Rows, float[] Columns)[tiles.Count];
-        var weights = new float[height * width];
-        var covers = new int[height * width];
+        var blender = new TileBlender(height, width, tiles.Select(t => t.Rect).ToArray());
         for (var t = 0; t < tiles.Count; t++)
         {
-            var (rect, image) = tiles[t];
-            if (image.Height != rect.Height || image.Width != rect.Width || rect.Top < 0 || rect.Left < 0 || rect.Top + rect.Height > height || rect.Left + rect.Width > width)
-            {
-                throw new ArgumentException($"A tile image of {image.Height}x{image.Width} at {rect} does not fit its rectangle in the {height}x{width} image.", nameof(tiles));
-            }
-
-            ramps[t] = (Ramp(rect.Top, rect.Height, rects.Select(r => (r.Top, r.Height))), Ramp(rect.Left, rect.Width, rects.Select(r => (r.Left, r.Width))));
-            for (var y = 0; y < rect.Height; y++)
-            {
-                for (var x = 0; x < rect.Width; x++)
-                {
-                    var pixel = ((rect.Top + y) * width) + rect.Left + x;
-                    weights[pixel] += ramps[t].Rows[y] * ramps[t].Columns[x];
-                    covers[pixel]++;
-                }
-            }
+            blender.Add(t, tiles[t].Image);
         }
 
-        var plane = height * width;
-        var data = new float[3 * plane];
-        for (var t = 0; t < tiles.Count; t++)
-        {
-            var (rect, image) = tiles[t];
-            for (var y = 0; y < rect.Height; y++)
-            {
-                for (var x = 0; x < rect.Width; x++)
-                {
-                    var pixel = ((rect.Top + y) * width) + rect.Left + x;
-                    var weight = ramps[t].Rows[y] * ramps[t].Columns[x] / weights[pixel];
-                    for (var c = 0; c < 3; c++)
-                    {
-                        var value = image.Data[(((c * rect.Height) + y) * rect.Width) + x];
-
-                        // One tile's pixel is copied, never computed as value * w / w (which may round differently).
-                        data[(c * plane) + pixel] = covers[pixel] == 1 ? value : data[(c * plane) + pixel] + (weight * value);
-                    }
-                }
-            }
-        }
-
-        var hole = Array.IndexOf(covers, 0);
-        return hole < 0
-            ? new ImageTensor(height, width, data)
-            : throw new ArgumentException($"Pixel ({hole / width}, {hole % width}) of the {height}x{width} image is in no tile.", nameof(tiles));
+        return blender.Image;
     }
 
     /// <summary>
     /// A tile's weight along one axis: 1 inside, ramping down to near 0 across each overlap with a neighbouring span
     /// (never 0, so every covered pixel has weight); no ramp at the image's own edges.
     /// </summary>
-    private static float[] Ramp(int start, int length, IEnumerable<(int Start, int Length)> spans)
+    internal static float[] Ramp(int start, int length, IEnumerable<(int Start, int Length)> spans)
     {
         var end = start + length;
         var before = 0;
@@ -198,5 +154,128 @@ public static class Tiles
         }
 
         return cuts;
+    }
+}
+
+/// <summary>
+/// Blends the tiles of a grid into the whole image, one tile at a time (so a caller holds one tile's pixels, not all
+/// of them): a pixel that one tile covers is that tile's value, copied; where tiles overlap, their values are blended
+/// with feathered weights that ramp linearly across each tile's overlap with a neighbour, so no seam is a step.
+/// </summary>
+public sealed class TileBlender
+{
+    private readonly int _height;
+    private readonly int _width;
+    private readonly IReadOnlyList<TileRect> _rects;
+    private readonly (float[] Rows, float[] Columns)[] _ramps;
+    private readonly float[] _weights;
+    private readonly int[] _covers;
+    private readonly float[] _data;
+    private readonly float[] _delta;
+    private readonly int[] _seen;
+    private readonly bool[] _added;
+
+    public TileBlender(int height, int width, IReadOnlyList<TileRect> rects)
+    {
+        ArgumentNullException.ThrowIfNull(rects);
+        (_height, _width, _rects) = (height, width, rects);
+        _ramps = new (float[], float[])[rects.Count];
+        _weights = new float[height * width];
+        _covers = new int[height * width];
+        _data = new float[3 * height * width];
+        _delta = new float[3 * height * width];
+        _seen = new int[height * width];
+        _added = new bool[rects.Count];
+        for (var t = 0; t < rects.Count; t++)
+        {
+            var rect = rects[t];
+            if (rect.Top < 0 || rect.Left < 0 || rect.Height < 1 || rect.Width < 1 || rect.Top + rect.Height > height || rect.Left + rect.Width > width)
+            {
+                throw new ArgumentException($"Tile {rect} is not inside the {height}x{width} image.", nameof(rects));
+            }
+
+            _ramps[t] = (Tiles.Ramp(rect.Top, rect.Height, rects.Select(r => (r.Top, r.Height))), Tiles.Ramp(rect.Left, rect.Width, rects.Select(r => (r.Left, r.Width))));
+            for (var y = 0; y < rect.Height; y++)
+            {
+                for (var x = 0; x < rect.Width; x++)
+                {
+                    var pixel = ((rect.Top + y) * width) + rect.Left + x;
+                    _weights[pixel] += _ramps[t].Rows[y] * _ramps[t].Columns[x];
+                    _covers[pixel]++;
+                }
+            }
+        }
+
+        var hole = Array.IndexOf(_covers, 0);
+        if (hole >= 0)
+        {
+            throw new ArgumentException($"Pixel ({hole / width}, {hole % width}) of the {height}x{width} image is in no tile.", nameof(rects));
+        }
+    }
+
+    /// <summary>Adds tile <paramref name="index"/>'s pixels; each tile once.</summary>
+    public void Add(int index, ImageTensor tile)
+    {
+        ArgumentNullException.ThrowIfNull(tile);
+        var rect = _rects[index];
+        if (tile.Height != rect.Height || tile.Width != rect.Width || tile.Data.Length != tile.Length)
+        {
+            throw new ArgumentException($"Tile {index} is {tile.Height}x{tile.Width}; its rectangle {rect} needs {rect.Height}x{rect.Width}.", nameof(tile));
+        }
+
+        if (_added[index])
+        {
+            throw new InvalidOperationException($"Tile {index} was added already.");
+        }
+
+        _added[index] = true;
+        var plane = _height * _width;
+        var (rows, columns) = _ramps[index];
+        for (var y = 0; y < rect.Height; y++)
+        {
+            for (var x = 0; x < rect.Width; x++)
+            {
+                var pixel = ((rect.Top + y) * _width) + rect.Left + x;
+                var weight = rows[y] * columns[x] / _weights[pixel];
+                var first = _seen[pixel]++ == 0;
+                for (var c = 0; c < 3; c++)
+                {
+                    // The first tile's value, plus each later tile's weighted difference from it: the weighted mean, and
+                    // exactly the value where the tiles agree (a lone tile's pixel is copied, never value * w / w).
+                    var value = tile.Data[(((c * rect.Height) + y) * rect.Width) + x];
+                    var at = (c * plane) + pixel;
+                    if (first)
+                    {
+                        _data[at] = value;
+                    }
+                    else
+                    {
+                        _delta[at] += weight * (value - _data[at]);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The blended image; every tile must have been added.</summary>
+    public ImageTensor Image
+    {
+        get
+        {
+            var missing = Array.IndexOf(_added, false);
+            if (missing >= 0)
+            {
+                throw new InvalidOperationException($"Tile {missing} of {_added.Length} was not added.");
+            }
+
+            var image = new float[_data.Length];
+            for (var i = 0; i < image.Length; i++)
+            {
+                // Not + 0 where nothing was added: that would turn a -0 into +0.
+                image[i] = _delta[i] == 0 ? _data[i] : _data[i] + _delta[i];
+            }
+
+            return new ImageTensor(_height, _width, image);
+        }
     }
 }

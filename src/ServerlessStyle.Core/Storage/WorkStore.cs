@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using ServerlessStyle.Core.Evaluation;
+using ServerlessStyle.Core.Imaging;
 using ServerlessStyle.Core.Jobs;
 
 namespace ServerlessStyle.Core.Storage;
@@ -88,6 +89,43 @@ public sealed class WorkStore
             return null;
         }
     }
+
+    /// <summary>Stores an image as raw float32 (.npy, shape [1, 3, H, W]) under <paramref name="name"/>.</summary>
+    public async Task WriteImageAsync(string name, ImageTensor image, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        using var buffer = new MemoryStream();
+        Npy.WriteFloat32(buffer, image.Data, [1, 3, image.Height, image.Width]);
+        await _store.UploadAsync(_container, name, BinaryData.FromBytes(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>An image <see cref="WriteImageAsync"/> stored, or null when there is none.</summary>
+    public async Task<ImageTensor?> TryReadImageAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var blob = await _store.TryDownloadAsync(_container, name, cancellationToken).ConfigureAwait(false);
+        if (blob is null)
+        {
+            return null;
+        }
+
+        using var stream = blob.Value.Content.ToStream();
+        var (data, shape) = Npy.ReadFloat32(stream);
+        return shape is [1, 3, var height, var width]
+            ? new ImageTensor((int)height, (int)width, data)
+            : throw new InvalidOperationException($"{_container}/{name} holds shape [{string.Join(", ", shape)}], not an image [1, 3, H, W].");
+    }
+
+    /// <summary>Stores a text blob of the job's internal state (a tiled stage's grid, a tile's loss rows).</summary>
+    public Task WriteTextAsync(string name, string text, CancellationToken cancellationToken = default) =>
+        _store.UploadAsync(_container, name, BinaryData.FromString(text), cancellationToken);
+
+    /// <summary>A text blob of <see cref="WriteTextAsync"/>, or null when there is none.</summary>
+    public async Task<string?> TryReadTextAsync(string name, CancellationToken cancellationToken = default) =>
+        (await _store.TryDownloadAsync(_container, name, cancellationToken).ConfigureAwait(false))?.Content.ToString();
+
+    /// <summary>Deletes a blob of the job's internal state nothing needs any more; false when it was not there.</summary>
+    public Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default) =>
+        _store.DeleteIfExistsAsync(_container, name, cancellationToken);
 
     /// <summary>
     /// Deletes state-<paramref name="index"/> (a state two chunks behind the latest stored one: neither the next chunk nor
