@@ -79,7 +79,7 @@ public static class Tiles
             blender.Add(t, tiles[t].Image);
         }
 
-        return blender.Image;
+        return blender.Blend();
     }
 
     /// <summary>
@@ -169,11 +169,11 @@ public sealed class TileBlender
     private readonly IReadOnlyList<TileRect> _rects;
     private readonly (float[] Rows, float[] Columns)[] _ramps;
     private readonly float[] _weights;
-    private readonly int[] _covers;
     private readonly float[] _data;
     private readonly float[] _delta;
-    private readonly int[] _seen;
+    private readonly bool[] _seen;
     private readonly bool[] _added;
+    private bool _blended;
 
     public TileBlender(int height, int width, IReadOnlyList<TileRect> rects)
     {
@@ -181,10 +181,9 @@ public sealed class TileBlender
         (_height, _width, _rects) = (height, width, rects);
         _ramps = new (float[], float[])[rects.Count];
         _weights = new float[height * width];
-        _covers = new int[height * width];
         _data = new float[3 * height * width];
         _delta = new float[3 * height * width];
-        _seen = new int[height * width];
+        _seen = new bool[height * width];
         _added = new bool[rects.Count];
         for (var t = 0; t < rects.Count; t++)
         {
@@ -201,12 +200,12 @@ public sealed class TileBlender
                 {
                     var pixel = ((rect.Top + y) * width) + rect.Left + x;
                     _weights[pixel] += _ramps[t].Rows[y] * _ramps[t].Columns[x];
-                    _covers[pixel]++;
                 }
             }
         }
 
-        var hole = Array.IndexOf(_covers, 0);
+        // Every ramp weight is above 0, so a pixel of weight 0 is in no tile.
+        var hole = Array.IndexOf(_weights, 0f);
         if (hole >= 0)
         {
             throw new ArgumentException($"Pixel ({hole / width}, {hole % width}) of the {height}x{width} image is in no tile.", nameof(rects));
@@ -237,7 +236,8 @@ public sealed class TileBlender
             {
                 var pixel = ((rect.Top + y) * _width) + rect.Left + x;
                 var weight = rows[y] * columns[x] / _weights[pixel];
-                var first = _seen[pixel]++ == 0;
+                var first = !_seen[pixel];
+                _seen[pixel] = true;
                 for (var c = 0; c < 3; c++)
                 {
                     // The first tile's value, plus each later tile's weighted difference from it: the weighted mean, and
@@ -257,25 +257,30 @@ public sealed class TileBlender
         }
     }
 
-    /// <summary>The blended image; every tile must have been added.</summary>
-    public ImageTensor Image
+    /// <summary>The blended image, once every tile was added; the blender is spent after it (the image reuses its memory).</summary>
+    public ImageTensor Blend()
     {
-        get
+        var missing = Array.IndexOf(_added, false);
+        if (missing >= 0)
         {
-            var missing = Array.IndexOf(_added, false);
-            if (missing >= 0)
-            {
-                throw new InvalidOperationException($"Tile {missing} of {_added.Length} was not added.");
-            }
-
-            var image = new float[_data.Length];
-            for (var i = 0; i < image.Length; i++)
-            {
-                // Not + 0 where nothing was added: that would turn a -0 into +0.
-                image[i] = _delta[i] == 0 ? _data[i] : _data[i] + _delta[i];
-            }
-
-            return new ImageTensor(_height, _width, image);
+            throw new InvalidOperationException($"Tile {missing} of {_added.Length} was not added.");
         }
+
+        if (_blended)
+        {
+            throw new InvalidOperationException("The tiles were blended already.");
+        }
+
+        _blended = true;
+        for (var i = 0; i < _data.Length; i++)
+        {
+            // Not + 0 where nothing was added: that would turn a -0 into +0.
+            if (_delta[i] != 0)
+            {
+                _data[i] += _delta[i];
+            }
+        }
+
+        return new ImageTensor(_height, _width, _data);
     }
 }

@@ -48,8 +48,8 @@ public sealed class LimitsOptions
 
     /// <summary>
     /// The most pixels of a tiled output image or of its style images at their style scale (8192 x 8192), instead of
-    /// <see cref="MaxOutputPixels"/>: the worker that blends an iteration's tiles holds that image whole (about 28 bytes a
-    /// pixel: the image, its blend sums and weights, and the crops it writes).
+    /// <see cref="MaxOutputPixels"/>: the worker that blends an iteration's tiles holds that image whole (about 50 bytes a
+    /// pixel: the blend's sums and weights, the raw copy it stores and the PNG it writes).
     /// </summary>
     public long MaxTiledOutputPixels { get; set; } = 8192L * 8192;
 

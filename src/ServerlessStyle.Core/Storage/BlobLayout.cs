@@ -119,6 +119,10 @@ public static class BlobLayout
     public static string TileStart(string jobId, string pairId, int tile, int iteration) =>
         $"{jobId}/{TilePair(pairId, tile)}/start-{iteration:0000}.npy";
 
+    /// <summary>In the work container: tile <paramref name="tile"/>'s iterate after iteration <paramref name="iteration"/>, which the blend reads.</summary>
+    public static string TileEnd(string jobId, string pairId, int tile, int iteration) =>
+        $"{jobId}/{TilePair(pairId, tile)}/end-{iteration:0000}.npy";
+
     /// <summary>In the work container: a tile's loss rows of one iteration, in the format of <see cref="LossCsv"/>.</summary>
     public static string TileRows(string jobId, string pairId, int tile, int iteration) =>
         $"{jobId}/{TilePair(pairId, tile)}/rows-{iteration:0000}.csv";

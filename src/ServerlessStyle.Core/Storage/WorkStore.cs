@@ -94,7 +94,7 @@ public sealed class WorkStore
     public async Task WriteImageAsync(string name, ImageTensor image, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(image);
-        using var buffer = new MemoryStream();
+        using var buffer = new MemoryStream(256 + (4 * image.Data.Length));
         Npy.WriteFloat32(buffer, image.Data, [1, 3, image.Height, image.Width]);
         await _store.UploadAsync(_container, name, BinaryData.FromBytes(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)), cancellationToken).ConfigureAwait(false);
     }

@@ -110,8 +110,14 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
             count > 0 ? seconds / count : 0, result.State.Converged, Reused: false);
         await Task.WhenAll(
             Work.WriteTextAsync(BlobLayout.TileRows(jobId, pair.PairId, t, i), $"{LossCsv.Header}\n{rows}", cancellationToken),
+            Work.WriteImageAsync(BlobLayout.TileEnd(jobId, pair.PairId, t, i), new ImageTensor(crop.Height, crop.Width, result.State.X), cancellationToken),
             Work.WriteOutcomeAsync(jobId, tilePair, i, outcome, cancellationToken)).ConfigureAwait(false);
-        await Work.Checkpoints.WriteAsync(BlobLayout.State(jobId, tilePair, i + 1), result.State, cancellationToken).ConfigureAwait(false);
+
+        // The state (the L-BFGS memory, many times the tile's pixels) is not kept in memory: the tile's next iteration
+        // may run anywhere, and a worker runs many tiles.
+        var next = BlobLayout.State(jobId, tilePair, i + 1);
+        await Work.Checkpoints.WriteAsync(next, result.State, cancellationToken).ConfigureAwait(false);
+        Work.Checkpoints.Forget(next);
         if (i > 0)
         {
             await Work.DeleteStateAsync(jobId, tilePair, i - 1, CancellationToken.None).ConfigureAwait(false);
@@ -143,9 +149,8 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
         {
             var tilePair = BlobLayout.TilePair(pair.PairId, t);
             var rect = grid.Tiles[t];
-            var state = await Work.Checkpoints.TryTakeAsync(BlobLayout.State(jobId, tilePair, i + 1), 3 * rect.Height * rect.Width, cancellationToken).ConfigureAwait(false)
-                ?? throw new InvalidOperationException($"Tile {t} of iteration {i} of {pair.PairId} has no stored state: it did not finish.");
-            blender.Add(t, new ImageTensor(rect.Height, rect.Width, state.X));
+            blender.Add(t, await Work.TryReadImageAsync(BlobLayout.TileEnd(jobId, pair.PairId, t, i), cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"{Work.Container}/{BlobLayout.TileEnd(jobId, pair.PairId, t, i)} is missing: tile {t} of iteration {i} did not finish."));
             var outcome = await Work.TryReadOutcomeAsync(jobId, tilePair, i, cancellationToken).ConfigureAwait(false)
                 ?? throw new InvalidOperationException($"Tile {t} of iteration {i} of {pair.PairId} has no stored outcome.");
             (loss, seconds, evaluations, converged) = (loss + outcome.Loss, seconds + outcome.Seconds, Math.Max(evaluations, outcome.Evaluations), converged && outcome.Converged);
@@ -159,7 +164,7 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
             rows.Add(terms);
         }
 
-        var image = blender.Image;
+        var image = blender.Blend();
         var png = BlobLayout.IterationImage(jobId, pair.PairId, i);
         var writes = new List<Task>
         {
@@ -178,9 +183,11 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
             evaluations > 0 ? seconds / grid.Tiles.Count / evaluations : 0, converged, Reused: false);
         await Work.WriteOutcomeAsync(jobId, pair.PairId, i, result, cancellationToken).ConfigureAwait(false);
 
-        // What no step needs any more: the image before this iteration and the crops it started from.
-        await Task.WhenAll(grid.Tiles.Select((_, t) => Work.DeleteAsync(BlobLayout.TileStart(jobId, pair.PairId, t, i), CancellationToken.None))
-            .Append(Work.DeleteAsync(BlobLayout.TiledImage(jobId, pair.PairId, i), CancellationToken.None))).ConfigureAwait(false);
+        // What no step needs any more: the image before this iteration, the crops it started from and the tiles it blended.
+        await Task.WhenAll(grid.Tiles
+            .SelectMany((_, t) => new[] { BlobLayout.TileStart(jobId, pair.PairId, t, i), BlobLayout.TileEnd(jobId, pair.PairId, t, i) })
+            .Append(BlobLayout.TiledImage(jobId, pair.PairId, i))
+            .Select(name => Work.DeleteAsync(name, CancellationToken.None))).ConfigureAwait(false);
         return result;
     }
 
