@@ -7,6 +7,9 @@ using ServerlessStyle.Core.Jobs;
 
 namespace ServerlessStyle.Core.Storage;
 
+/// <summary>A tiled stage's grid as stored beside its tiles (<c>tiles.json</c>): the stage's size and its tiles, row by row.</summary>
+public sealed record TileGridDocument(int Height, int Width, IReadOnlyList<TileRect> Tiles);
+
 /// <summary>
 /// A worker's internal state in the work container: each pair's targets, its optimiser checkpoints and its chunk
 /// outcomes (<see cref="BlobLayout"/>). Targets and checkpoints stay in memory for the pair's next chunk in this process.
@@ -113,6 +116,35 @@ public sealed class WorkStore
         return shape is [1, 3, var height, var width]
             ? new ImageTensor((int)height, (int)width, data)
             : throw new InvalidOperationException($"{_container}/{name} holds shape [{string.Join(", ", shape)}], not an image [1, 3, H, W].");
+    }
+
+    /// <summary>Stores a tiled stage's grid; the stage counts as prepared once it is there.</summary>
+    public Task WriteTileGridAsync(string jobId, string pairId, TileGridDocument grid, CancellationToken cancellationToken = default) =>
+        WriteTextAsync(BlobLayout.TileGrid(jobId, pairId), JsonSerializer.Serialize(grid, JobDocument.JsonOptions), cancellationToken);
+
+    /// <summary>A tiled stage's grid, or null when the stage is not tiled (or not prepared yet).</summary>
+    public async Task<TileGridDocument?> TryReadTileGridAsync(string jobId, string pairId, CancellationToken cancellationToken = default) =>
+        await TryReadTextAsync(BlobLayout.TileGrid(jobId, pairId), cancellationToken).ConfigureAwait(false) is { } json
+            ? JsonSerializer.Deserialize<TileGridDocument>(json, JobDocument.JsonOptions)
+            : null;
+
+    /// <summary>The tiles of a tiled stage that finished iteration <paramref name="iteration"/> (their outcome is stored), from one listing.</summary>
+    public async Task<IReadOnlySet<int>> TilesDoneAsync(string jobId, string pairId, int iteration, CancellationToken cancellationToken = default)
+    {
+        var done = new HashSet<int>();
+        var prefix = $"{jobId}/{pairId}/tile-";
+        var outcome = $"/outcome-{iteration:0000}.json";
+        foreach (var name in await _store.ListAsync(_container, prefix, cancellationToken).ConfigureAwait(false))
+        {
+            var slash = name.IndexOf('/', prefix.Length);
+            if (slash > 0 && name.EndsWith(outcome, StringComparison.Ordinal) && slash == name.Length - outcome.Length
+                && int.TryParse(name[prefix.Length..slash], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var tile))
+            {
+                done.Add(tile);
+            }
+        }
+
+        return done;
     }
 
     /// <summary>Stores a text blob of the job's internal state (a tiled stage's grid, a tile's loss rows).</summary>

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using ServerlessStyle.Core.Evaluation;
 using ServerlessStyle.Core.Imaging;
@@ -9,9 +8,6 @@ using ServerlessStyle.Core.Optimization;
 using ServerlessStyle.Core.Storage;
 
 namespace ServerlessStyle.Core.Workflow;
-
-/// <summary>A tiled stage's grid as stored beside its tiles: the stage's size and its tiles, row by row.</summary>
-public sealed record TileGridDocument(int Height, int Width, IReadOnlyList<TileRect> Tiles);
 
 /// <summary>
 /// The work of a tiled stage (docs/contracts.md, "Tiled stages"): PrepareTargets writes each tile's targets and start
@@ -43,7 +39,7 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
         }
 
         var grid = Tiling.Grid(request, content.Height, content.Width);
-        if (await Work.TryReadTextAsync(BlobLayout.TileGrid(jobId, pair.PairId), cancellationToken).ConfigureAwait(false) is not null)
+        if (await Work.TryReadTileGridAsync(jobId, pair.PairId, cancellationToken).ConfigureAwait(false) is not null)
         {
             return new PairPrepared(pair.PairId, AlreadyPresent: true, grid.Count);
         }
@@ -67,8 +63,7 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
             storage.Results.StartLossLogAsync(jobId, pair.PairId, cancellationToken)).ConfigureAwait(false);
 
         // Last: the stage counts as prepared once its grid is stored.
-        var document = new TileGridDocument(content.Height, content.Width, grid);
-        await Work.WriteTextAsync(BlobLayout.TileGrid(jobId, pair.PairId), JsonSerializer.Serialize(document, JobDocument.JsonOptions), cancellationToken).ConfigureAwait(false);
+        await Work.WriteTileGridAsync(jobId, pair.PairId, new TileGridDocument(content.Height, content.Width, grid), cancellationToken).ConfigureAwait(false);
         logger.LogInformation("Stage {PairId}: {Height}x{Width} as {Tiles} tiles of at most {Tile} px", pair.PairId, content.Height, content.Width, grid.Count, request.Tile);
         return new PairPrepared(pair.PairId, AlreadyPresent: false, grid.Count);
     }
@@ -228,10 +223,8 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
     }
 
     private async Task<TileGridDocument> GridAsync(string jobId, string pairId, CancellationToken cancellationToken) =>
-        JsonSerializer.Deserialize<TileGridDocument>(
-            await Work.TryReadTextAsync(BlobLayout.TileGrid(jobId, pairId), cancellationToken).ConfigureAwait(false)
-            ?? throw new InvalidOperationException($"{Work.Container}/{BlobLayout.TileGrid(jobId, pairId)} is missing: PrepareTargets did not run for this stage."),
-            JobDocument.JsonOptions)!;
+        await Work.TryReadTileGridAsync(jobId, pairId, cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"{Work.Container}/{BlobLayout.TileGrid(jobId, pairId)} is missing: PrepareTargets did not run for this stage.");
 
     /// <summary>
     /// The iteration's loss rows: row n sums every tile's n-th evaluation; a tile that stopped early (converged) counts
