@@ -32,6 +32,11 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
         }
 
         await cancellation.ThrowIfCanceledAsync(jobId, $"preparing {pair.PairId}", cancellationToken).ConfigureAwait(false);
+        if (await Work.TryReadTileGridAsync(jobId, pair.PairId, cancellationToken).ConfigureAwait(false) is { } stored)
+        {
+            return new PairPrepared(pair.PairId, AlreadyPresent: true, stored.Tiles.Count);
+        }
+
         var content = await images.ContentAsync(jobId, pair, request.Height, cancellationToken).ConfigureAwait(false);
         if (!Tiling.IsTiled(request, content.Height, content.Width, input.EarlierStage))
         {
@@ -39,10 +44,6 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
         }
 
         var grid = Tiling.Grid(request, content.Height, content.Width);
-        if (await Work.TryReadTileGridAsync(jobId, pair.PairId, cancellationToken).ConfigureAwait(false) is not null)
-        {
-            return new PairPrepared(pair.PairId, AlreadyPresent: true, grid.Count);
-        }
 
         var network = await engine.GetNetworkAsync(request, cancellationToken).ConfigureAwait(false);
         var styles = await images.StylesAsync(jobId, pair, content, request.StyleScale, cancellationToken).ConfigureAwait(false);
