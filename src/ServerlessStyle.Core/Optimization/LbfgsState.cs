@@ -145,6 +145,14 @@ internal sealed class LbfgsState : OptimizerState
 
     internal override void Restart()
     {
+        // Waiting for the loss at X (the start, or a point MoveTo set): nothing is in hand, so the memory simply goes.
+        if (Phase == LbfgsPhase.Initial)
+        {
+            ClearMemory();
+            FirstIteration = true;
+            return;
+        }
+
         if (Phase != LbfgsPhase.LineSearch)
         {
             return;

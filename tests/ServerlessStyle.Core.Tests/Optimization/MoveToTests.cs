@@ -44,6 +44,24 @@ public sealed class MoveToTests
     }
 
     [Fact]
+    public async Task MoveTo_WithRestartEachIteration_ForgetsTheMemoryLikeAFreshOptimiser()
+    {
+        // The request's restartEachIteration still holds for a tile: its chunk starts without memory, exactly as a
+        // fresh optimiser at the moved point would.
+        var settings = new OptimizerSettings(RestartEachIteration: true);
+        var state = OptimizerState.Create(settings, TestProblems.RosenbrockStart(8));
+        await ChunkRunner.RunChunkAsync(state, TestProblems.Rosenbrock, 20);
+        var point = state.X.Select(v => v + 0.01f).ToArray();
+
+        state.MoveTo(point);
+        var fresh = OptimizerState.Create(settings, point);
+        var moved = (await ChunkRunner.RunChunkAsync(state, TestProblems.Rosenbrock, 10)).Losses;
+
+        Assert.Equal((await ChunkRunner.RunChunkAsync(fresh, TestProblems.Rosenbrock, 10)).Losses, moved);
+        Assert.Equal(fresh.X, state.X);
+    }
+
+    [Fact]
     public void MoveTo_WrongLengthOrNonFinite_Throws()
     {
         var state = OptimizerState.Create(new OptimizerSettings(), [1f, 2f]);
