@@ -151,6 +151,12 @@ public static partial class JobRequestParser
         }
 
         ValidateTiles(request, limits);
+        if (request.Tile == 0 && request.Height > limits.MaxHeight && request.Height <= limits.MaxTiledHeight)
+        {
+            throw new JobRequestException(
+                "height", $"{request.Height} is out of range; allowed: {limits.MinHeight}..{limits.MaxHeight}, or up to {limits.MaxTiledHeight} with tile (the output optimised as tiles, e.g. tile 1024)");
+        }
+
         Range("height", request.Height, limits.MinHeight, MaxHeight(request, limits));
         Range("iterations", request.Iterations, 1, limits.MaxIterations);
         Range("evaluationsPerIteration", request.EvaluationsPerIteration, 1, limits.MaxEvaluationsPerIteration);

@@ -31,7 +31,7 @@ public sealed class TileRequestTests
     [InlineData("\"tile\": 512, \"tileOverlap\": -1", "tileOverlap", "-1 is out of range")]
     [InlineData("\"tileOverlap\": 64", "tileOverlap", "needs tile")]
     [InlineData("\"tile\": 512, \"height\": 9000", "height", "9000 is out of range; allowed: 32..8192")]
-    [InlineData("\"height\": 2048", "height", "2048 is out of range; allowed: 32..1024")]
+    [InlineData("\"height\": 2048", "height", "2048 is out of range; allowed: 32..1024, or up to 8192 with tile")]
     public void Parse_BadTiling_ThrowsNamingFieldValueAndLimit(string fields, string field, string message)
     {
         var e = Assert.Throws<JobRequestException>(() => JobRequestParser.Parse(Json(fields), Limits));
