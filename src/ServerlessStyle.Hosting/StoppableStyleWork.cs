@@ -29,6 +29,12 @@ internal sealed class StoppableStyleWork(IStyleWork inner, ActivityGate gate) : 
     public Task<ChunkOutcome> RunChunkAsync(ChunkInput input, CancellationToken cancellationToken = default) =>
         RunAsync((work, token) => work.RunChunkAsync(input, token), cancellationToken);
 
+    public Task<TileOutcome> RunTileAsync(TileInput input, CancellationToken cancellationToken = default) =>
+        RunAsync((work, token) => work.RunTileAsync(input, token), cancellationToken);
+
+    public Task<ChunkOutcome> BlendTilesAsync(ChunkInput input, CancellationToken cancellationToken = default) =>
+        RunAsync((work, token) => work.BlendTilesAsync(input, token), cancellationToken);
+
     public Task<PairResult> FinalizeAsync(PairInput input, CancellationToken cancellationToken = default) =>
         RunAsync((work, token) => work.FinalizeAsync(input, token), cancellationToken);
 

@@ -174,6 +174,54 @@ public sealed class WorkerProcessTests(WorkerJobFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Worker_KilledWithSigkillMidTile_TiledJobCompletesOnTheOtherBitwiseEqualToAnUninterruptedRun()
+    {
+        // One pair at 48x72 as 2x2 tiles of 40 px (overlap 8), 2 iterations of 6 evaluations: 8 RunTile, 2 BlendTiles.
+        string[] request =
+        [
+            "--content", Path.Combine(fixture.Folder, "landscape.png"), "--style", Path.Combine(fixture.Folder, "swirls0.png"), "--network", "random-vgg19",
+            "--provider", "cpu", "--height", "48", "--iterations", "2", "--evaluations", "6", "--tile", "40", "--tile-overlap", "8",
+        ];
+        var referenceOut = Path.Combine(_out, "reference");
+        var reference = await CliProcess.RunInProcessAsync(["run", .. request, "--storage", Storage, "--task-hub", NewHub(), "--out", referenceOut]);
+        Assert.True(reference.ExitCode == 0, $"reference run exit {reference.ExitCode}: {reference.Error}");
+        var referenceJob = Assert.Single(Directory.GetDirectories(referenceOut));
+
+        string? killedJob = null;
+        CliProcess.Child? victim = null;
+        Action<CliProcess.Child, string> killAtTileStart = (worker, line) =>
+        {
+            if (killedJob is not null && line.Contains($"RunTile for {killedJob}-p", StringComparison.Ordinal) && line.Contains(" started ", StringComparison.Ordinal)
+                && Interlocked.CompareExchange(ref victim, worker, null) is null)
+            {
+                worker.Process.Kill();
+            }
+        };
+        await StartWorkerAsync(killAtTileStart);
+        await StartWorkerAsync(killAtTileStart);
+        var (code, output, error) = await CliProcess.RunInProcessAsync(["run", .. request, "--storage", Storage, "--task-hub", _hub, "--detach"]);
+        Assert.True(code == 0, $"run --detach exit {code}: {error}");
+        killedJob = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[^1];
+        await WaitAsync(killedJob);
+        await StopWorkersAsync();
+
+        Assert.NotNull(victim);
+        var started = ActivityLines(victim!, killedJob, "started").Last(l => l.StartsWith("RunTile", StringComparison.Ordinal));
+        Assert.DoesNotContain(ActivityLines(victim!, killedJob, "done"), l => l.StartsWith("RunTile", StringComparison.Ordinal));
+        var survivor = _workers.Single(w => w != victim);
+        Assert.Contains(ActivityLines(survivor, killedJob, "done"), l => l.StartsWith(started[..started.IndexOf(" started", StringComparison.Ordinal)], StringComparison.Ordinal));
+
+        // Every image and the loss log, byte for byte as the uninterrupted run's: the killed tile lost nothing.
+        var files = Directory.GetFiles(referenceJob, "*", SearchOption.AllDirectories).Where(f => Path.GetFileName(f) is "final.png" or "loss.csv" || Path.GetFileName(f).StartsWith("res_at_iteration_", StringComparison.Ordinal)).ToList();
+        Assert.Contains(files, f => f.EndsWith("res_at_iteration_1.png", StringComparison.Ordinal));
+        foreach (var file in files)
+        {
+            var actual = Path.Combine(_out, killedJob, Path.GetRelativePath(referenceJob, file));
+            Assert.True(File.Exists(actual) && File.ReadAllBytes(file).SequenceEqual(File.ReadAllBytes(actual)), $"{actual} differs from the uninterrupted run's {file}");
+        }
+    }
+
+    [Fact]
     public async Task Worker_SigtermMidChunk_EndsWithin30sHandsTheChunkBackAndLosesNothing()
     {
         var reference = await fixture.ReferenceAsync();

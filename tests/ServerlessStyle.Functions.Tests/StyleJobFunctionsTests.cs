@@ -186,7 +186,7 @@ public sealed class StyleJobFunctionsTests
         Assert.Subset(names, new[]
         {
             StyleOrchestrationNames.StyleJob, StyleOrchestrationNames.StylePair, StyleActivityNames.ValidateJob, StyleActivityNames.PrepareTargets,
-            StyleActivityNames.RunChunk, StyleActivityNames.Finalize, StyleActivityNames.WriteSummary,
+            StyleActivityNames.RunChunk, StyleActivityNames.RunTile, StyleActivityNames.BlendTiles, StyleActivityNames.Finalize, StyleActivityNames.WriteSummary,
         }.ToHashSet());
     }
 }

@@ -31,6 +31,10 @@ public sealed class CancelWithoutRecursionTests
             return inner.RunChunkAsync(input, cancellationToken);
         }
 
+        public Task<TileOutcome> RunTileAsync(TileInput input, CancellationToken cancellationToken = default) => inner.RunTileAsync(input, cancellationToken);
+
+        public Task<ChunkOutcome> BlendTilesAsync(ChunkInput input, CancellationToken cancellationToken = default) => inner.BlendTilesAsync(input, cancellationToken);
+
         public Task<PairResult> FinalizeAsync(PairInput input, CancellationToken cancellationToken = default) => inner.FinalizeAsync(input, cancellationToken);
 
         public Task WriteSummaryAsync(JobSummary summary, CancellationToken cancellationToken = default) => inner.WriteSummaryAsync(summary, cancellationToken);

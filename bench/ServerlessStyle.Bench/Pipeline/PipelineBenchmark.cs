@@ -184,6 +184,10 @@ public static class PipelineBenchmark
             return outcome;
         }
 
+        public Task<TileOutcome> RunTileAsync(TileInput input, CancellationToken cancellationToken = default) => real.RunTileAsync(input, cancellationToken);
+
+        public Task<ChunkOutcome> BlendTilesAsync(ChunkInput input, CancellationToken cancellationToken = default) => real.BlendTilesAsync(input, cancellationToken);
+
         public Task<PairResult> FinalizeAsync(PairInput input, CancellationToken cancellationToken = default) => real.FinalizeAsync(input, cancellationToken);
 
         public Task WriteSummaryAsync(JobSummary summary, CancellationToken cancellationToken = default) => real.WriteSummaryAsync(summary, cancellationToken);

@@ -1,3 +1,5 @@
+using ServerlessStyle.Core.Imaging;
+
 namespace ServerlessStyle.Bench.Poster;
 
 /// <summary>
@@ -5,31 +7,19 @@ namespace ServerlessStyle.Bench.Poster;
 /// <c>tile</c> px as cover the stage with overlaps of at least <c>overlap</c> px, spread evenly so that the first starts
 /// at 0 and the last ends at the stage's edge. A stage of at most one tile is one tile of its own size.
 /// </summary>
-/// <remarks>
-/// The seam measure must know the grid the tiled run used; if the tiling (issue 24) lays out its tiles otherwise, this
-/// one function is what to replace by the tiling's own.
-/// </remarks>
 public static class TileGrid
 {
     /// <summary>The tiles' first pixels along an axis of <paramref name="length"/> px, in order; each tile is <c>min(tile, length)</c> px.</summary>
     public static IReadOnlyList<int> Starts(int length, int tile, int overlap)
     {
-        if (length < 1 || tile < 1 || overlap < 0 || overlap >= tile)
+        if (length < 1)
         {
-            throw new ArgumentException(
-                $"A tile grid needs length >= 1, tile >= 1 and 0 <= overlap < tile; got length {length}, tile {tile}, overlap {overlap}.");
+            throw new ArgumentException($"A tile grid needs length >= 1; got length {length}.");
         }
 
-        if (length <= tile)
-        {
-            return [0];
-        }
-
-        // n tiles 'tile - overlap' apart plus one overlap reach n * (tile - overlap) + overlap px: the smallest n that
-        // covers the axis. Spreading them evenly only shrinks the spacing, so every overlap stays >= overlap.
-        var stride = tile - overlap;
-        var count = (length - overlap + stride - 1) / stride;
-        return [.. Enumerable.Range(0, count).Select(k => (int)((long)k * (length - tile) / (count - 1)))];
+        // The run's own grid (one column, so its rows are the spans along this axis), so the seams measured are the
+        // ones the tiling made.
+        return [.. Tiles.Grid(length, 1, tile, overlap).Select(t => t.Top)];
     }
 
     /// <summary>The tiles' edges inside the axis (a tile's first pixel, or the pixel after its last), sorted, without 0 and <paramref name="length"/>.</summary>

@@ -80,6 +80,14 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         [Description("Iterations of each --scales stage, comma-separated (default --iterations for every stage).")]
         public string? StageIterations { get; init; }
 
+        [CommandOption("--tile <PX>")]
+        [Description("Poster sizes: optimise the largest stage (and any larger than PX) as overlapping tiles of at most PX px, one activity each, blended after every iteration; lets --height go up to 8192 (default 0: no tiles).")]
+        public int? Tile { get; init; }
+
+        [CommandOption("--tile-overlap <PX>")]
+        [Description("Overlap of neighbouring tiles in px, less than half of --tile (default an eighth of --tile).")]
+        public int? TileOverlap { get; init; }
+
         [CommandOption("--style-layers <LAYERS>")]
         [Description("Style taps of the network with weights, comma-separated NAME:WEIGHT (e.g. block1_conv1:1,block2_conv1:0.5); the weight defaults to 1.")]
         public string? StyleLayers { get; init; }
@@ -144,7 +152,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             }
 
             if (Resume is not null && (Content.Length > 0 || Style.Length > 0 || Height is not null || Iterations is not null || Evaluations is not null || StyleMode is not null
-                || ContentWeight is not null || StyleWeight is not null || TvWeight is not null || StyleBlendWeights is not null || PreserveColors || Init is not null || Seed is not null || StyleScale is not null || Scales is not null || StageIterations is not null
+                || ContentWeight is not null || StyleWeight is not null || TvWeight is not null || StyleBlendWeights is not null || PreserveColors || Init is not null || Seed is not null || StyleScale is not null || Scales is not null || StageIterations is not null || Tile is not null || TileOverlap is not null
                 || StyleLayers is not null || ContentLayers is not null || Pooling is not null || ActivationSmoothing is not null))
             {
                 return ValidationResult.Error("--resume continues the job as it was requested; leave out --content, --style, --height, --iterations, --evaluations, --style-mode, the weights and the artistic controls.");

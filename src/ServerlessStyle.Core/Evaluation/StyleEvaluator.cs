@@ -16,7 +16,7 @@ namespace ServerlessStyle.Core.Evaluation;
 /// <see cref="ComputeTargets"/> call. Safe for concurrent use. Network names must be unique per distinct network, since
 /// they key the cache.
 /// </summary>
-public sealed class StyleEvaluator : IDisposable
+public sealed partial class StyleEvaluator : IDisposable
 {
     private readonly EvaluatorOptions _options;
     private readonly ILogger<StyleEvaluator> _logger;

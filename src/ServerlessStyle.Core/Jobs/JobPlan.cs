@@ -1,3 +1,5 @@
+using ServerlessStyle.Core.Imaging;
+
 namespace ServerlessStyle.Core.Jobs;
 
 /// <summary>
@@ -63,4 +65,35 @@ public static class Stages
     public static (PairPlan Pair, JobRequest Request) Of(PairPlan pair, JobRequest request, StagePlan stage, StageStart? start) =>
         (pair with { PairId = PairId(pair.PairId, stage), Start = start, LastStageOf = stage.Index == Of(request).Count - 1 ? pair.PairId : null },
          request with { Height = stage.Height, Iterations = stage.Iterations, Scales = null, StageIterations = null });
+}
+
+/// <summary>The tiling of a request's stages (docs/contracts.md, "Tiled stages").</summary>
+public static class Tiling
+{
+    /// <summary>The overlap a request asks for, or its default: an eighth of the tile.</summary>
+    public static int Overlap(JobRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return request.TileOverlap ?? (request.Tile / 8);
+    }
+
+    /// <summary>
+    /// Whether a stage of <paramref name="height"/> x <paramref name="width"/> runs as tiles: when the request tiles, the
+    /// last stage always does (a stage within one tile is one tile), an earlier one only when larger than a tile.
+    /// </summary>
+    public static bool IsTiled(JobRequest request, int height, int width, bool earlierStage)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return request.Tile > 0 && (!earlierStage || height > request.Tile || width > request.Tile);
+    }
+
+    /// <summary>The tiles of a stage, row by row.</summary>
+    public static IReadOnlyList<TileRect> Grid(JobRequest request, int height, int width) =>
+        Tiles.Grid(height, width, request.Tile, Overlap(request));
+
+    /// <summary>
+    /// The piece size whole-image Grams are summed over: the tile, but at least 64 px, so that every piece of a cut
+    /// keeps at least 32 px a side (VGG19's deepest style layer needs 32).
+    /// </summary>
+    public static int GramTile(JobRequest request) => Math.Max(request.Tile, 64);
 }

@@ -134,6 +134,15 @@ public sealed record JobRequest
 
     /// <summary>Iterations of each stage of <see cref="Scales"/>, one per scale; omitted, every stage runs <see cref="Iterations"/>.</summary>
     public IReadOnlyList<int>? StageIterations { get; init; }
+
+    /// <summary>
+    /// Tile size in px (0: no tiling): the largest stage, and any stage larger than this, is optimised as overlapping
+    /// tiles of at most this size, one activity each, blended after every iteration (docs/artistic-controls.md).
+    /// </summary>
+    public int Tile { get; init; }
+
+    /// <summary>Overlap of neighbouring tiles in px, less than half the tile; omitted: an eighth of the tile.</summary>
+    public int? TileOverlap { get; init; }
 }
 
 /// <summary>Reads a string or an array of strings as a list, so <c>"content": "a.jpg"</c> and <c>["a.jpg"]</c> both work.</summary>

@@ -72,7 +72,7 @@ public static partial class JobRequestParser
     [
         "version", "styleMode", "height", "iterations", "evaluationsPerIteration", "contentWeight", "styleWeight",
         "tvWeight", "network", "optimizer", "init", "seed", "preserveColors", "styleScale",
-        "scales", "stageIterations", "styleLayers", "contentLayers", "pooling", "activationSmoothing",
+        "scales", "stageIterations", "styleLayers", "contentLayers", "pooling", "activationSmoothing", "tile", "tileOverlap",
     ];
 
     private static readonly string[] StringFields = ["styleMode", "network", "init", "pooling", "activationSmoothing"];
@@ -150,7 +150,14 @@ public static partial class JobRequestParser
             throw new JobRequestException("styles", $"{pairs} results (contents x styles) requested; allowed: 1..{limits.MaxPairs}");
         }
 
-        Range("height", request.Height, limits.MinHeight, limits.MaxHeight);
+        ValidateTiles(request, limits);
+        if (request.Tile == 0 && request.Height > limits.MaxHeight && request.Height <= limits.MaxTiledHeight)
+        {
+            throw new JobRequestException(
+                "height", $"{request.Height} is out of range; allowed: {limits.MinHeight}..{limits.MaxHeight}, or up to {limits.MaxTiledHeight} with tile (the output optimised as tiles, e.g. tile 1024)");
+        }
+
+        Range("height", request.Height, limits.MinHeight, MaxHeight(request, limits));
         Range("iterations", request.Iterations, 1, limits.MaxIterations);
         Range("evaluationsPerIteration", request.EvaluationsPerIteration, 1, limits.MaxEvaluationsPerIteration);
         Weight("contentWeight", request.ContentWeight);
@@ -233,6 +240,31 @@ public static partial class JobRequestParser
         }
     }
 
+    /// <summary>The tallest output a request may ask for: a tiled one goes up to <see cref="LimitsOptions.MaxTiledHeight"/>.</summary>
+    private static int MaxHeight(JobRequest request, LimitsOptions limits) => request.Tile > 0 ? limits.MaxTiledHeight : limits.MaxHeight;
+
+    private static void ValidateTiles(JobRequest request, LimitsOptions limits)
+    {
+        if (request.Tile != 0)
+        {
+            // A tile is optimised whole on one worker, so it is at most what an untiled output may be.
+            Range("tile", request.Tile, limits.MinHeight, limits.MaxTile);
+        }
+
+        if (request.TileOverlap is { } overlap)
+        {
+            if (request.Tile == 0)
+            {
+                throw new JobRequestException("tileOverlap", "needs tile: the overlap of tiles when the output is split into tiles");
+            }
+
+            if (overlap < 0 || 2 * overlap >= request.Tile)
+            {
+                throw new JobRequestException("tileOverlap", $"{overlap} is out of range; allowed: 0..{(request.Tile - 1) / 2} (less than half the tile, {request.Tile})");
+            }
+        }
+    }
+
     /// <summary>Most stages in <see cref="JobRequest.Scales"/>: each one recomputes the targets and adds its iterations.</summary>
     public const int MaxStages = 8;
 
@@ -255,7 +287,7 @@ public static partial class JobRequestParser
 
         for (var k = 0; k < scales.Count; k++)
         {
-            Range($"scales[{k}]", scales[k], limits.MinHeight, limits.MaxHeight);
+            Range($"scales[{k}]", scales[k], limits.MinHeight, MaxHeight(request, limits));
             if (k > 0 && scales[k] <= scales[k - 1])
             {
                 throw new JobRequestException($"scales[{k}]", $"{scales[k]} is not above {scales[k - 1]}; allowed: heights in ascending order (coarse to fine)");

@@ -11,8 +11,8 @@ namespace ServerlessStyle.Core.Jobs;
 public static class JobSizes
 {
     /// <summary>
-    /// Checks a valid request against its contents' sizes (one per content, in order) and returns the largest output
-    /// image in pixels (what the memory estimate needs); throws <see cref="JobRequestException"/> naming the field.
+    /// Checks a valid request against its contents' sizes (one per content, in order) and returns the largest image one
+    /// worker optimises, in pixels (what the memory estimate needs: a tiled stage's largest tile); throws <see cref="JobRequestException"/> naming the field.
     /// </summary>
     public static long Check(JobRequest request, IReadOnlyList<(int Width, int Height)> contents, LimitsOptions limits)
     {
@@ -40,24 +40,30 @@ public static class JobSizes
                     field, $"{request.Content[i]} is {sourceWidth}x{sourceHeight} px, an aspect ratio of {Format(aspect)}:1; allowed: up to {Format(limits.MaxAspectRatio)}:1 (crop it first)");
             }
 
-            foreach (var (height, iterations) in heights)
+            for (var k = 0; k < heights.Count; k++)
             {
+                var (height, iterations) = heights[k];
                 var (h, w) = ImageLoader.SizeForHeight(sourceHeight, sourceWidth, height);
                 var pixels = (long)h * w;
-                if (pixels > limits.MaxOutputPixels)
+                var tiled = Tiling.IsTiled(request, h, w, earlierStage: k < heights.Count - 1);
+                var limit = tiled ? limits.MaxTiledOutputPixels : limits.MaxOutputPixels;
+                if (pixels > limit)
                 {
-                    throw new JobRequestException(field, $"the output would be {w}x{h} = {pixels} px at height {height}; allowed: up to {limits.MaxOutputPixels} px (lower the height)");
+                    var hint = tiled ? "lower the height" : $"lower the height, or set tile (e.g. 1024) to run it as tiles, up to {limits.MaxTiledOutputPixels} px";
+                    throw new JobRequestException(field, $"the output would be {w}x{h} = {pixels} px at height {height}; allowed: up to {limit} px{(tiled ? " with tiles" : "")} ({hint})");
                 }
 
                 var stylePixels = pixels * request.StyleScale * request.StyleScale;
-                if (stylePixels > limits.MaxOutputPixels)
+                if (stylePixels > limit)
                 {
                     throw new JobRequestException(
-                        "styleScale", $"{Format(request.StyleScale)} makes the style images {Format(stylePixels)} px for a {w}x{h} output; allowed: up to {limits.MaxOutputPixels} px (lower the style scale or the height)");
+                        "styleScale", $"{Format(request.StyleScale)} makes the style images {Format(stylePixels)} px for a {w}x{h} output; allowed: up to {limit} px (lower the style scale or the height)");
                 }
 
-                largest = Math.Max(largest, pixels);
-                work += (double)pixels * iterations * request.EvaluationsPerIteration * pairsPerContent;
+                // A tiled stage's memory is one tile's; its work is every tile's pixels, overlaps counted as often as they run.
+                var grid = tiled ? Tiling.Grid(request, h, w) : null;
+                largest = Math.Max(largest, grid?.Max(t => t.Pixels) ?? pixels);
+                work += (double)(grid?.Sum(t => t.Pixels) ?? pixels) * iterations * request.EvaluationsPerIteration * pairsPerContent;
             }
         }
 

@@ -41,6 +41,22 @@ public sealed class LimitsOptions
     public long MaxOutputPixels { get; set; } = 2048L * 2048;
 
     /// <summary>
+    /// The tallest output of a tiled request (tile above 0), instead of <see cref="MaxHeight"/>: its large stages run as
+    /// tiles, each within one worker's memory.
+    /// </summary>
+    public int MaxTiledHeight { get; set; } = 8192;
+
+    /// <summary>
+    /// The most pixels of a tiled output image or of its style images at their style scale (8192 x 8192), instead of
+    /// <see cref="MaxOutputPixels"/>: the worker that blends an iteration's tiles holds that image whole (about 50 bytes a
+    /// pixel: the blend's sums and weights, the raw copy it stores and the PNG it writes).
+    /// </summary>
+    public long MaxTiledOutputPixels { get; set; } = 8192L * 8192;
+
+    /// <summary>The largest tile side: a tile is optimised whole, so at most an untiled output's pixels (2048 for 2048 x 2048).</summary>
+    public int MaxTile => (int)Math.Sqrt(MaxOutputPixels);
+
+    /// <summary>
     /// The work a job may ask for in all: output pixels x evaluations, summed over its pairs and stages. The default,
     /// 2e11, is for example 10 results of 1000 iterations of 20 evaluations at about one megapixel.
     /// </summary>

@@ -62,6 +62,11 @@ internal sealed class AdamState : OptimizerState
         }
     }
 
+    /// <summary>The moments stay: the next step is taken from the new point with them.</summary>
+    private protected override void OnMoved()
+    {
+    }
+
     internal override void Restart()
     {
         Array.Clear(M);

@@ -132,8 +132,27 @@ internal sealed class LbfgsState : OptimizerState
         Accept(loss, gradient);
     }
 
+    /// <summary>The next evaluation is at the new X (as at the start), then an iteration begins with the (s, y) pairs kept.</summary>
+    private protected override void OnMoved()
+    {
+        Phase = LbfgsPhase.Initial;
+        RestartPending = false;
+        LineSearchEvaluations = 0;
+
+        // Without memory the first step is scaled as at the start; with it, the quasi-Newton step of 1 is.
+        FirstIteration = Count == 0;
+    }
+
     internal override void Restart()
     {
+        // Waiting for the loss at X (the start, or a point MoveTo set): nothing is in hand, so the memory simply goes.
+        if (Phase == LbfgsPhase.Initial)
+        {
+            ClearMemory();
+            FirstIteration = true;
+            return;
+        }
+
         if (Phase != LbfgsPhase.LineSearch)
         {
             return;

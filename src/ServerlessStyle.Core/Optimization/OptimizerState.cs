@@ -63,6 +63,37 @@ public abstract class OptimizerState
         };
     }
 
+    /// <summary>
+    /// Moves the accepted iterate to <paramref name="x"/> (a tile's crop of the blended image) and keeps the memory: the
+    /// next evaluation is at <paramref name="x"/>, and the search goes on from there with the curvature learnt so far
+    /// instead of from scratch. An unfinished line search is dropped (its trial points were along a direction from the
+    /// old point), and a converged state runs again.
+    /// </summary>
+    public void MoveTo(ReadOnlySpan<float> x)
+    {
+        if (x.Length != Length)
+        {
+            throw new ArgumentException($"The point has {x.Length} values, expected {Length}.", nameof(x));
+        }
+
+        for (var i = 0; i < x.Length; i++)
+        {
+            if (!float.IsFinite(x[i]))
+            {
+                throw new ArgumentException($"The point has a non-finite value {x[i]} at index {i}.", nameof(x));
+            }
+        }
+
+        x.CopyTo(X);
+        Loss = null;
+        Converged = false;
+        ConvergenceReason = null;
+        OnMoved();
+    }
+
+    /// <summary>What <see cref="MoveTo"/> resets of the optimiser's own state.</summary>
+    private protected abstract void OnMoved();
+
     /// <summary>Writes the point the optimiser wants evaluated next.</summary>
     internal abstract void WritePendingPoint(Span<float> point);
 

@@ -116,6 +116,33 @@ public static class BlobLayout
     public static string ChunkOutcome(string jobId, string pairId, int iteration) => $"{jobId}/{pairId}/outcome-{iteration:0000}.json";
 
     /// <summary>
+    /// A tile's folder below its stage's (<c>{pair}/tile-{t:000}</c>): it holds the tile's targets, states and outcomes
+    /// under the names a pair's have (<see cref="Targets"/>, <see cref="State"/>, <see cref="ChunkOutcome"/>).
+    /// </summary>
+    public static string TilePair(string pairId, int tile) => $"{pairId}/tile-{tile:000}";
+
+    /// <summary>In the work container: a tiled stage's grid (its size and tiles, as JSON), written once its tiles are prepared.</summary>
+    public static string TileGrid(string jobId, string pairId) => $"{jobId}/{pairId}/tiles.json";
+
+    /// <summary>
+    /// In the work container: a tiled stage's whole image before iteration <paramref name="iteration"/> (0: the start
+    /// point; i + 1: the tiles of iteration i blended), raw float32 (.npy) so the next iteration starts from it exactly.
+    /// </summary>
+    public static string TiledImage(string jobId, string pairId, int iteration) => $"{jobId}/{pairId}/image-{iteration:0000}.npy";
+
+    /// <summary>In the work container: tile <paramref name="tile"/>'s crop of <see cref="TiledImage"/>, where its iteration starts.</summary>
+    public static string TileStart(string jobId, string pairId, int tile, int iteration) =>
+        $"{jobId}/{TilePair(pairId, tile)}/start-{iteration:0000}.npy";
+
+    /// <summary>In the work container: tile <paramref name="tile"/>'s iterate after iteration <paramref name="iteration"/>, which the blend reads.</summary>
+    public static string TileEnd(string jobId, string pairId, int tile, int iteration) =>
+        $"{jobId}/{TilePair(pairId, tile)}/end-{iteration:0000}.npy";
+
+    /// <summary>In the work container: a tile's loss rows of one iteration, in the format of <see cref="LossCsv"/>.</summary>
+    public static string TileRows(string jobId, string pairId, int tile, int iteration) =>
+        $"{jobId}/{TilePair(pairId, tile)}/rows-{iteration:0000}.csv";
+
+    /// <summary>
     /// In the work container: how often an activity was started and how often it ended (<c>{"started":n,"ended":m}</c>);
     /// <paramref name="activity"/> names it within the job, e.g. <c>validate</c> or <c>p0-x/chunk-0003</c>.
     /// </summary>

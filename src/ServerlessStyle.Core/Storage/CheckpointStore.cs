@@ -52,6 +52,9 @@ public sealed class CheckpointStore(BlobStore store, string container, ILogger l
         }
     }
 
+    /// <summary>Drops this process's copy of a state it stored (one no chunk here will advance next), so it holds no memory.</summary>
+    public void Forget(string name) => _states.TryRemove(name, out _);
+
     /// <summary>True when the checkpoint's blob exists (after this process's upload of it, if any, has finished).</summary>
     public async Task<bool> ExistsAsync(string name, CancellationToken cancellationToken = default)
     {

@@ -101,6 +101,12 @@ public sealed class PairCheckpoints(WorkStore work, ILogger logger)
     /// <summary>The image of a finished stage, for the next stage to start from; throws when that stage did not finish.</summary>
     public async Task<ImageTensor> FinishedImageAsync(string jobId, StageStart stage, CancellationToken cancellationToken = default)
     {
+        // A tiled stage ends with its last blended image instead of a state.
+        if (await work.TryReadImageAsync(BlobLayout.TiledImage(jobId, stage.PairId, stage.Chunk), cancellationToken).ConfigureAwait(false) is { } tiled)
+        {
+            return tiled;
+        }
+
         var size = await work.ReadTargetsAsync(jobId, stage.PairId, cancellationToken).ConfigureAwait(false);
         var name = BlobLayout.State(jobId, stage.PairId, stage.Chunk);
         var state = await Store.TryTakeAsync(name, 3 * size.Height * size.Width, cancellationToken).ConfigureAwait(false)

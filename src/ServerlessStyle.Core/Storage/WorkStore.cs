@@ -2,9 +2,13 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using ServerlessStyle.Core.Evaluation;
+using ServerlessStyle.Core.Imaging;
 using ServerlessStyle.Core.Jobs;
 
 namespace ServerlessStyle.Core.Storage;
+
+/// <summary>A tiled stage's grid as stored beside its tiles (<c>tiles.json</c>): the stage's size and its tiles, row by row.</summary>
+public sealed record TileGridDocument(int Height, int Width, IReadOnlyList<TileRect> Tiles);
 
 /// <summary>
 /// A worker's internal state in the work container: each pair's targets, its optimiser checkpoints and its chunk
@@ -88,6 +92,72 @@ public sealed class WorkStore
             return null;
         }
     }
+
+    /// <summary>Stores an image as raw float32 (.npy, shape [1, 3, H, W]) under <paramref name="name"/>.</summary>
+    public async Task WriteImageAsync(string name, ImageTensor image, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        using var buffer = new MemoryStream(256 + (4 * image.Data.Length));
+        Npy.WriteFloat32(buffer, image.Data, [1, 3, image.Height, image.Width]);
+        await _store.UploadAsync(_container, name, BinaryData.FromBytes(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>An image <see cref="WriteImageAsync"/> stored, or null when there is none.</summary>
+    public async Task<ImageTensor?> TryReadImageAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var blob = await _store.TryDownloadAsync(_container, name, cancellationToken).ConfigureAwait(false);
+        if (blob is null)
+        {
+            return null;
+        }
+
+        using var stream = blob.Value.Content.ToStream();
+        var (data, shape) = Npy.ReadFloat32(stream);
+        return shape is [1, 3, var height, var width]
+            ? new ImageTensor((int)height, (int)width, data)
+            : throw new InvalidOperationException($"{_container}/{name} holds shape [{string.Join(", ", shape)}], not an image [1, 3, H, W].");
+    }
+
+    /// <summary>Stores a tiled stage's grid; the stage counts as prepared once it is there.</summary>
+    public Task WriteTileGridAsync(string jobId, string pairId, TileGridDocument grid, CancellationToken cancellationToken = default) =>
+        WriteTextAsync(BlobLayout.TileGrid(jobId, pairId), JsonSerializer.Serialize(grid, JobDocument.JsonOptions), cancellationToken);
+
+    /// <summary>A tiled stage's grid, or null when the stage is not tiled (or not prepared yet).</summary>
+    public async Task<TileGridDocument?> TryReadTileGridAsync(string jobId, string pairId, CancellationToken cancellationToken = default) =>
+        await TryReadTextAsync(BlobLayout.TileGrid(jobId, pairId), cancellationToken).ConfigureAwait(false) is { } json
+            ? JsonSerializer.Deserialize<TileGridDocument>(json, JobDocument.JsonOptions)
+            : null;
+
+    /// <summary>The tiles of a tiled stage that finished iteration <paramref name="iteration"/> (their outcome is stored), from one listing.</summary>
+    public async Task<IReadOnlySet<int>> TilesDoneAsync(string jobId, string pairId, int iteration, CancellationToken cancellationToken = default)
+    {
+        var done = new HashSet<int>();
+        var prefix = $"{jobId}/{pairId}/tile-";
+        var outcome = $"/outcome-{iteration:0000}.json";
+        foreach (var name in await _store.ListAsync(_container, prefix, cancellationToken).ConfigureAwait(false))
+        {
+            var slash = name.IndexOf('/', prefix.Length);
+            if (slash > 0 && name.EndsWith(outcome, StringComparison.Ordinal) && slash == name.Length - outcome.Length
+                && int.TryParse(name[prefix.Length..slash], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var tile))
+            {
+                done.Add(tile);
+            }
+        }
+
+        return done;
+    }
+
+    /// <summary>Stores a text blob of the job's internal state (a tiled stage's grid, a tile's loss rows).</summary>
+    public Task WriteTextAsync(string name, string text, CancellationToken cancellationToken = default) =>
+        _store.UploadAsync(_container, name, BinaryData.FromString(text), cancellationToken);
+
+    /// <summary>A text blob of <see cref="WriteTextAsync"/>, or null when there is none.</summary>
+    public async Task<string?> TryReadTextAsync(string name, CancellationToken cancellationToken = default) =>
+        (await _store.TryDownloadAsync(_container, name, cancellationToken).ConfigureAwait(false))?.Content.ToString();
+
+    /// <summary>Deletes a blob of the job's internal state nothing needs any more; false when it was not there.</summary>
+    public Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default) =>
+        _store.DeleteIfExistsAsync(_container, name, cancellationToken);
 
     /// <summary>
     /// Deletes state-<paramref name="index"/> (a state two chunks behind the latest stored one: neither the next chunk nor

@@ -20,6 +20,12 @@ public sealed record IterationView(int I, string Url)
 /// <summary>An input image of a pair: its blob name as the request wrote it and its URL.</summary>
 public sealed record InputView(string Blob, string Url);
 
+/// <summary>One tile of a tiled stage: where it lies in the stage's image (px) and whether the current iteration finished it.</summary>
+public sealed record TileView(int Top, int Left, int Height, int Width, bool Done);
+
+/// <summary>A tiled stage's progress: the iteration being computed, the stage's size and its tiles.</summary>
+public sealed record TileProgressView(int Iteration, int Height, int Width, IReadOnlyList<TileView> Tiles);
+
 /// <summary>
 /// One pair as the viewer shows it. URLs are relative to the view page (<c>files/...</c>); the page adds the
 /// Functions key when it has one.
@@ -32,6 +38,10 @@ public sealed record PairView(
     /// <summary>The final image's downscaled preview (an image larger than <see cref="Imaging.ImagePreview.LongSide"/>), shown instead of it.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? FinalPreview { get; init; }
+
+    /// <summary>While a tiled stage runs: which tiles of its current iteration are done; null otherwise.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public TileProgressView? Tiles { get; init; }
 }
 
 /// <summary>
@@ -136,7 +146,20 @@ public sealed record JobView(
             files.LossLog is null ? null : JobFiles.Url(files.LossLog.PathInJob))
         {
             FinalPreview = files.FinalImage is { } full && all.PreviewOf(full) is { } finalPreview ? JobFiles.Url(finalPreview.PathInJob) : null,
+            Tiles = state == nameof(JobState.Running) ? await TileProgressAsync(storage, jobId, files.Folder, iterations.Count > 0 ? iterations[^1].I + 1 : 0, cancellationToken).ConfigureAwait(false) : null,
         };
+    }
+
+    /// <summary>The running stage's tiles and which of them finished the iteration after the last image; null for an untiled stage.</summary>
+    private static async Task<TileProgressView?> TileProgressAsync(JobStorage storage, string jobId, string folder, int iteration, CancellationToken cancellationToken)
+    {
+        if (await storage.Work.TryReadTileGridAsync(jobId, folder, cancellationToken).ConfigureAwait(false) is not { } grid)
+        {
+            return null;
+        }
+
+        var done = await storage.Work.TilesDoneAsync(jobId, folder, iteration, cancellationToken).ConfigureAwait(false);
+        return new TileProgressView(iteration, grid.Height, grid.Width, [.. grid.Tiles.Select((t, k) => new TileView(t.Top, t.Left, t.Height, t.Width, done.Contains(k)))]);
     }
 
     /// <summary>A pair's loss rows (<see cref="LossCsv"/>); a malformed file fails the view, naming it.</summary>

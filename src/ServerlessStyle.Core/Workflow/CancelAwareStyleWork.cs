@@ -19,6 +19,12 @@ public sealed class CancelAwareStyleWork(IStyleWork inner, JobStorage storage) :
     public Task<ChunkOutcome> RunChunkAsync(ChunkInput input, CancellationToken cancellationToken = default) =>
         RunAsync(input.JobId, token => inner.RunChunkAsync(input, token), cancellationToken);
 
+    public Task<TileOutcome> RunTileAsync(TileInput input, CancellationToken cancellationToken = default) =>
+        RunAsync(input.JobId, token => inner.RunTileAsync(input, token), cancellationToken);
+
+    public Task<ChunkOutcome> BlendTilesAsync(ChunkInput input, CancellationToken cancellationToken = default) =>
+        RunAsync(input.JobId, token => inner.BlendTilesAsync(input, token), cancellationToken);
+
     public Task<PairResult> FinalizeAsync(PairInput input, CancellationToken cancellationToken = default) =>
         RunAsync(input.JobId, token => inner.FinalizeAsync(input, token), cancellationToken);
 

@@ -28,6 +28,16 @@ public sealed class GuardedStyleWork(
             input.JobId, $"{input.Pair.PairId}/chunk-{input.Iteration:0000}", $"chunk {input.Iteration} of {input.Pair.PairId}",
             () => inner.RunChunkAsync(input, cancellationToken), cancellationToken);
 
+    public Task<TileOutcome> RunTileAsync(TileInput input, CancellationToken cancellationToken = default) =>
+        GuardedAsync(
+            input.JobId, $"{input.Pair.PairId}/tile-{input.Tile:000}-{input.Iteration:0000}", $"tile {input.Tile} of iteration {input.Iteration} of {input.Pair.PairId}",
+            () => inner.RunTileAsync(input, cancellationToken), cancellationToken);
+
+    public Task<ChunkOutcome> BlendTilesAsync(ChunkInput input, CancellationToken cancellationToken = default) =>
+        GuardedAsync(
+            input.JobId, $"{input.Pair.PairId}/blend-{input.Iteration:0000}", $"blending iteration {input.Iteration} of {input.Pair.PairId}",
+            () => inner.BlendTilesAsync(input, cancellationToken), cancellationToken);
+
     public Task<PairResult> FinalizeAsync(PairInput input, CancellationToken cancellationToken = default) =>
         GuardedAsync(
             input.JobId, $"{input.Pair.PairId}/finalize", $"finishing {input.Pair.PairId}", () => inner.FinalizeAsync(input, cancellationToken), cancellationToken);

@@ -22,6 +22,18 @@ public interface IStyleWork
     /// </summary>
     Task<ChunkOutcome> RunChunkAsync(ChunkInput input, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Runs tile t of iteration i of a tiled stage from its start crop: at most evaluationsPerIteration evaluations;
+    /// writes the tile's state, outcome and loss rows. If they are stored already, returns the stored outcome.
+    /// </summary>
+    Task<TileOutcome> RunTileAsync(TileInput input, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Blends iteration i's tiles into the stage's image: res_at_iteration_i.png, the loss rows, the next iteration's start
+    /// crops. If the iteration's outcome is stored already, returns it.
+    /// </summary>
+    Task<ChunkOutcome> BlendTilesAsync(ChunkInput input, CancellationToken cancellationToken = default);
+
     /// <summary>Writes final.png and completes loss.csv.</summary>
     Task<PairResult> FinalizeAsync(PairInput input, CancellationToken cancellationToken = default);
 

@@ -10,6 +10,8 @@ public static class StyleActivityNames
     public const string ValidateJob = nameof(ValidateJob);
     public const string PrepareTargets = nameof(PrepareTargets);
     public const string RunChunk = nameof(RunChunk);
+    public const string RunTile = nameof(RunTile);
+    public const string BlendTiles = nameof(BlendTiles);
     public const string Finalize = nameof(Finalize);
     public const string WriteSummary = nameof(WriteSummary);
 }
@@ -41,6 +43,24 @@ public sealed class StyleActivities(IStyleWork work, ILogger<StyleActivities> lo
         logger.LogInformation(
             "Job {JobId} pair {PairId}: chunk {Iteration} {How} in {Seconds:0.000} s, loss {Loss:G6}",
             input.JobId, input.Pair.PairId, input.Iteration, outcome.Reused ? "reused" : "computed", clock.Elapsed.TotalSeconds, outcome.Loss);
+        return outcome;
+    }
+
+    public async Task<TileOutcome> RunTileAsync(TileInput input, CancellationToken cancellationToken = default)
+    {
+        var outcome = await work.RunTileAsync(input, cancellationToken).ConfigureAwait(false);
+        logger.LogInformation(
+            "Job {JobId} pair {PairId}: tile {Tile} of iteration {Iteration} {How} in {Seconds:0.000} s, loss {Loss:G6}",
+            input.JobId, input.Pair.PairId, input.Tile, input.Iteration, outcome.Reused ? "reused" : "computed", outcome.Seconds, outcome.Loss);
+        return outcome;
+    }
+
+    public async Task<ChunkOutcome> BlendTilesAsync(ChunkInput input, CancellationToken cancellationToken = default)
+    {
+        var outcome = await work.BlendTilesAsync(input, cancellationToken).ConfigureAwait(false);
+        logger.LogInformation(
+            "Job {JobId} pair {PairId}: iteration {Iteration}'s tiles {How}, loss {Loss:G6}",
+            input.JobId, input.Pair.PairId, input.Iteration, outcome.Reused ? "found blended" : "blended", outcome.Loss);
         return outcome;
     }
 

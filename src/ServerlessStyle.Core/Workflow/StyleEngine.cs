@@ -144,9 +144,11 @@ public sealed class StyleEngine : IDisposable
         var limit = _limits.WorkerMemoryBytes;
         if (estimate > limit)
         {
+            // A tiled request's largest image is a tile (or a stage within one tile): a smaller tile fits.
+            var (field, what) = request.Tile > 0 ? ("tile", "a tile") : ("height", "an output");
             throw new JobRequestException(
-                "height",
-                $"an output of {pixels} px needs about {Gigabytes(estimate)} GB with {network.Name}{(winograd ? " (Winograd)" : "")}, over this worker's {Gigabytes(limit)} GB (ServerlessStyle:Limits:MaxWorkerMemoryBytes); lower the height");
+                field,
+                $"{what} of {pixels} px needs about {Gigabytes(estimate)} GB with {network.Name}{(winograd ? " (Winograd)" : "")}, over this worker's {Gigabytes(limit)} GB (ServerlessStyle:Limits:MaxWorkerMemoryBytes); lower the {field}");
         }
     }
 

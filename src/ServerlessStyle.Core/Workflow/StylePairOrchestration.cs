@@ -7,7 +7,7 @@ namespace ServerlessStyle.Core.Workflow;
 /// <summary>
 /// The StylePair orchestration: PrepareTargets -> RunChunk once per iteration (retried on transient faults) -> Finalize.
 /// A request with scales runs that chain once per stage, coarse to fine, each stage starting from the previous one's
-/// last checkpoint. Every <see cref="WorkflowSettings.ChunksPerGeneration"/> chunks it continues as new with the stage
+/// last checkpoint. A stage that PrepareTargets splits into tiles runs as <see cref="TiledStageOrchestration"/> instead. Every <see cref="WorkflowSettings.ChunksPerGeneration"/> chunks it continues as new with the stage
 /// and next chunk index, so its history stays bounded however many iterations a job asks for. An activity refused or
 /// stopped because the job was canceled ends the pair at once, without a retry, with no result (null).
 /// </summary>
@@ -42,7 +42,7 @@ public static class StylePairOrchestration
         for (var k = input.Stage; k < stages.Count; k++)
         {
             var (stagePair, stageRequest) = Stages.Of(current.Pair, current.Request, stages[k], current.StageStart);
-            var stage = current with { Pair = stagePair, Request = stageRequest };
+            var stage = current with { Pair = stagePair, Request = stageRequest, EarlierStage = k < stages.Count - 1 };
             var (result, used) = await RunChainAsync(context, current, stage, budget, stages, logger, retry);
             if (result is null)
             {
@@ -56,7 +56,7 @@ public static class StylePairOrchestration
             }
 
             budget -= used;
-            current = current with { Stage = k + 1, NextChunk = 0, LastOutcome = null, StageStart = new StageStart(stage.Pair.PairId, result.Iterations) };
+            current = current with { Stage = k + 1, NextChunk = 0, LastOutcome = null, StageStart = new StageStart(stage.Pair.PairId, result.Iterations), Tiles = 0 };
         }
 
         throw new InvalidOperationException($"Pair {input.Pair.PairId} has no stage {input.Stage}.");
@@ -72,9 +72,15 @@ public static class StylePairOrchestration
     {
         var last = pair.LastOutcome;
         context.SetCustomStatus(Status(pair, stages, pair.NextChunk, last));
+        var tiles = pair.Tiles;
         if (pair.NextChunk == 0 && budget > 0)
         {
-            await context.CallActivityAsync<PairPrepared>(StyleActivityNames.PrepareTargets, stage, retry);
+            tiles = (await context.CallActivityAsync<PairPrepared>(StyleActivityNames.PrepareTargets, stage, retry)).Tiles;
+        }
+
+        if (tiles > 0)
+        {
+            return await TiledStageOrchestration.RunAsync(context, pair with { Tiles = tiles }, stage with { Tiles = tiles }, budget, stages, logger, retry);
         }
 
         var chunk = pair.NextChunk;
@@ -101,7 +107,7 @@ public static class StylePairOrchestration
     }
 
     /// <summary>Progress over the whole pair: earlier stages count with their planned iterations.</summary>
-    private static PairStatus Status(PairInput input, IReadOnlyList<StagePlan> stages, int done, ChunkOutcome? last)
+    internal static PairStatus Status(PairInput input, IReadOnlyList<StagePlan> stages, int done, ChunkOutcome? last)
     {
         var total = stages.Count == 0 ? input.Request.Iterations : stages.Sum(s => s.Iterations);
         var before = stages.Take(input.Stage).Sum(s => s.Iterations);

@@ -11,10 +11,11 @@ namespace ServerlessStyle.Core.Workflow;
 
 /// <summary>
 /// The activities' work over the pair's input images (<see cref="InputImages"/>), the storage layer (<see cref="JobStorage"/>,
-/// checkpoints through <see cref="PairCheckpoints"/>) and the engine (<see cref="StyleEngine"/>). Every method can run
-/// twice (activities are at-least-once): checkpoints are immutable and written last, so a re-run finds state-(i+1) and
-/// returns the stored outcome. Everyone runs it inside <see cref="StyleWorkStack"/>'s decorators, whose attempt guard
-/// refuses a canceled job's work before it starts; a chunk under way is stopped by this class's cancel watcher.
+/// checkpoints through <see cref="PairCheckpoints"/>) and the engine (<see cref="StyleEngine"/>); a tiled stage's in
+/// <see cref="TiledStageWork"/>. Every method can run twice (activities are at-least-once): checkpoints are immutable and
+/// written last, so a re-run finds state-(i+1) and returns the stored outcome. Everyone runs it inside
+/// <see cref="StyleWorkStack"/>'s decorators, whose attempt guard refuses a canceled job's work before it starts; a chunk
+/// under way is stopped by this class's cancel watcher.
 /// </summary>
 public sealed class StyleWork(
     JobStorage storage, InputImages images, StyleEngine engine, IOptions<LimitsOptions> limits, IOptions<WorkflowOptions> workflow,
@@ -22,6 +23,7 @@ public sealed class StyleWork(
 {
     private readonly PairCheckpoints _checkpoints = new(storage.Work, logger);
     private readonly JobCancellation _cancellation = new(storage, TimeSpan.FromSeconds(workflow.Value.CancelCheckIntervalSeconds), logger);
+    private readonly TiledStageWork _tiles = new(storage, images, engine, new(storage, TimeSpan.FromSeconds(workflow.Value.CancelCheckIntervalSeconds), logger), logger);
 
     /// <summary>This worker's checkpoints (tests wait for an upload behind through it).</summary>
     internal CheckpointStore Checkpoints => storage.Work.Checkpoints;
@@ -48,7 +50,6 @@ public sealed class StyleWork(
         await engine.GetNetworkAsync(request, cancellationToken).ConfigureAwait(false);
         var network = (await engine.ResolveNetworkAsync(request.Network, cancellationToken).ConfigureAwait(false)).Identity;
         var sizes = await images.CheckRequestAsync(request, cancellationToken).ConfigureAwait(false);
-
         // Sizes, work and memory before any engine work: a job that would not fit is refused here, not by killing its worker.
         await engine.CheckMemoryAsync(request, JobSizes.Check(request, sizes, limits.Value), cancellationToken).ConfigureAwait(false);
         var plan = JobPlan.Create(input.JobId, request);
@@ -59,7 +60,11 @@ public sealed class StyleWork(
     }
 
     /// <inheritdoc />
-    public async Task<PairPrepared> PrepareTargetsAsync(PairInput input, CancellationToken cancellationToken = default)
+    public async Task<PairPrepared> PrepareTargetsAsync(PairInput input, CancellationToken cancellationToken = default) =>
+        await _tiles.TryPrepareAsync(input, (content, token) => StartPointAsync(input.JobId, input.Request, input.Pair, content, token), cancellationToken).ConfigureAwait(false)
+        ?? await PrepareWholeAsync(input, cancellationToken).ConfigureAwait(false);
+
+    private async Task<PairPrepared> PrepareWholeAsync(PairInput input, CancellationToken cancellationToken)
     {
         var (jobId, pair, request) = (input.JobId, input.Pair, input.Request);
         if (await _checkpoints.AnyStoredAsync(jobId, pair.PairId, cancellationToken).ConfigureAwait(false))
@@ -69,7 +74,6 @@ public sealed class StyleWork(
 
         var network = await engine.GetNetworkAsync(request, cancellationToken).ConfigureAwait(false);
         var content = await images.ContentAsync(jobId, pair, request.Height, cancellationToken).ConfigureAwait(false);
-
         var styles = await images.StylesAsync(jobId, pair, content, request.StyleScale, cancellationToken).ConfigureAwait(false);
 
         // Layer normalisation (resnet18) is measured at the content whatever the start point: init changes where the
@@ -98,7 +102,6 @@ public sealed class StyleWork(
         // Taken, not shared: the optimiser advances it in place, so a failed attempt must not leave it for the retry.
         var state = await TakeStateAsync(input, i, targets, cancellationToken).ConfigureAwait(false);
         var loadSeconds = phase.Elapsed.TotalSeconds;
-
         var rows = new LossCsvRows(i, state.Evaluations);
         var evaluationSeconds = 0.0;
         var clock = Stopwatch.StartNew();
@@ -137,18 +140,22 @@ public sealed class StyleWork(
         return outcome;
     }
 
+    public Task<TileOutcome> RunTileAsync(TileInput input, CancellationToken cancellationToken = default) => _tiles.RunTileAsync(input, cancellationToken);
+    public Task<ChunkOutcome> BlendTilesAsync(ChunkInput input, CancellationToken cancellationToken = default) => _tiles.BlendAsync(input, cancellationToken);
+
     /// <inheritdoc />
-    public async Task<PairResult> FinalizeAsync(PairInput input, CancellationToken cancellationToken = default)
+    public Task<PairResult> FinalizeAsync(PairInput input, CancellationToken cancellationToken = default) =>
+        input.Tiles > 0 ? _tiles.FinalizeAsync(input, cancellationToken) : FinalizeWholeAsync(input, cancellationToken);
+
+    private async Task<PairResult> FinalizeWholeAsync(PairInput input, CancellationToken cancellationToken)
     {
         var (jobId, pair) = (input.JobId, input.Pair);
         var targets = await storage.Work.ReadTargetsAsync(jobId, pair.PairId, cancellationToken).ConfigureAwait(false);
-
         // The last chunk usually ran in this process and left its state in memory: a full checkpoint download (up to
         // ~290 MB at 1024 px) is only needed when it did not. A later coarse-to-fine stage starts from this state, so it
         // must be stored before the pair is reported done.
         var state = await TakeStateAsync(new ChunkInput(jobId, pair, input.Request, input.NextChunk), input.NextChunk, targets, cancellationToken).ConfigureAwait(false);
         await _checkpoints.StoreLastAsync(jobId, pair.PairId, input.NextChunk, state, cancellationToken).ConfigureAwait(false);
-
         var png = await images.ToPngAsync(jobId, pair, input.Request, new ImageTensor(targets.Height, targets.Width, state.X), cancellationToken).ConfigureAwait(false);
         var final = await storage.Results.WriteFinalImageAsync(jobId, pair.PairId, pair.LastStageOf, png, cancellationToken).ConfigureAwait(false);
         storage.Work.ForgetTargets(jobId, pair.PairId);

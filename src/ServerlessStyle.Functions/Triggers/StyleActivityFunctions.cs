@@ -19,6 +19,14 @@ public sealed class StyleActivityFunctions(StyleActivities activities)
     public Task<ChunkOutcome> RunChunk([ActivityTrigger] ChunkInput input, FunctionContext context) =>
         activities.RunChunkAsync(input, context.CancellationToken);
 
+    [Function(StyleActivityNames.RunTile)]
+    public Task<TileOutcome> RunTile([ActivityTrigger] TileInput input, FunctionContext context) =>
+        activities.RunTileAsync(input, context.CancellationToken);
+
+    [Function(StyleActivityNames.BlendTiles)]
+    public Task<ChunkOutcome> BlendTiles([ActivityTrigger] ChunkInput input, FunctionContext context) =>
+        activities.BlendTilesAsync(input, context.CancellationToken);
+
     [Function(StyleActivityNames.Finalize)]
     public Task<PairResult> Finalize([ActivityTrigger] PairInput input, FunctionContext context) =>
         activities.FinalizeAsync(input, context.CancellationToken);

@@ -67,6 +67,29 @@ public sealed class JobViewTests
     }
 
     [Fact]
+    public async Task Load_RunningTiledStage_ShowsItsTilesAndWhichFinishedTheCurrentIteration()
+    {
+        // p0-wave has images up to iteration 10, so iteration 11 is being computed: tiles 0 and 2 have its outcome,
+        // tile 1 only iteration 10's.
+        var job = await ViewerTestJob.CreateAsync();
+        await job.Jobs.Work.WriteTileGridAsync(ViewerTestJob.JobId, "p0-wave", new TileGridDocument(32, 48, [new(0, 0, 32, 24), new(0, 16, 32, 24), new(0, 24, 32, 24)]));
+        var work = job.Storage.Container(job.Storage.Work);
+        foreach (var (tile, iteration) in new[] { (0, 11), (1, 10), (2, 11) })
+        {
+            await job.Store.UploadAsync(work, BlobLayout.ChunkOutcome(ViewerTestJob.JobId, BlobLayout.TilePair("p0-wave", tile), iteration), BinaryData.FromString("{}"));
+        }
+
+        var view = await JobView.LoadAsync(job.Jobs, ViewerTestJob.JobId);
+
+        var tiles = view!.Pairs[0].Tiles!;
+        Assert.Equal((11, 32, 48), (tiles.Iteration, tiles.Height, tiles.Width));
+        Assert.Equal([true, false, true], tiles.Tiles.Select(t => t.Done));
+        Assert.Equal(new TileView(0, 16, 32, 24, false), tiles.Tiles[1]);
+        Assert.Null(view.Pairs[1].Tiles);
+        Assert.Contains("\"tiles\":{\"iteration\":11", view.ToJson(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Load_AfterSummary_TakesPairStateAndErrorFromTheSummary()
     {
         var job = await ViewerTestJob.CreateAsync();

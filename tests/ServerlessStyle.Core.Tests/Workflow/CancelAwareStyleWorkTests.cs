@@ -23,6 +23,10 @@ public sealed class CancelAwareStyleWorkTests
 
         public Task<ChunkOutcome> RunChunkAsync(ChunkInput input, CancellationToken cancellationToken = default) => throw Stop();
 
+        public Task<TileOutcome> RunTileAsync(TileInput input, CancellationToken cancellationToken = default) => throw Stop();
+
+        public Task<ChunkOutcome> BlendTilesAsync(ChunkInput input, CancellationToken cancellationToken = default) => throw Stop();
+
         public Task<PairResult> FinalizeAsync(PairInput input, CancellationToken cancellationToken = default) => throw Stop();
 
         public Task WriteSummaryAsync(JobSummary summary, CancellationToken cancellationToken = default) => throw Stop();

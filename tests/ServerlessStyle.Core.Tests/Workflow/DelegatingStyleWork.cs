@@ -14,6 +14,10 @@ internal class DelegatingStyleWork(IStyleWork inner) : IStyleWork
 
     public virtual Task<ChunkOutcome> RunChunkAsync(ChunkInput input, CancellationToken cancellationToken = default) => Inner.RunChunkAsync(input, cancellationToken);
 
+    public virtual Task<TileOutcome> RunTileAsync(TileInput input, CancellationToken cancellationToken = default) => Inner.RunTileAsync(input, cancellationToken);
+
+    public virtual Task<ChunkOutcome> BlendTilesAsync(ChunkInput input, CancellationToken cancellationToken = default) => Inner.BlendTilesAsync(input, cancellationToken);
+
     public virtual Task<PairResult> FinalizeAsync(PairInput input, CancellationToken cancellationToken = default) => Inner.FinalizeAsync(input, cancellationToken);
 
     public virtual Task WriteSummaryAsync(JobSummary summary, CancellationToken cancellationToken = default) => Inner.WriteSummaryAsync(summary, cancellationToken);

@@ -72,6 +72,20 @@ internal sealed class RecordingStyleWork : IStyleWork
         return Task.FromResult(outcome);
     }
 
+    public Task<TileOutcome> RunTileAsync(TileInput input, CancellationToken cancellationToken = default)
+    {
+        calls.Enqueue($"RunTile {input.Pair.PairId} {input.Iteration} {input.Tile}");
+        return Task.FromResult(new TileOutcome(input.Tile, input.Iteration, input.Request.EvaluationsPerIteration, 10, 1, Converged: false, Reused: false));
+    }
+
+    public Task<ChunkOutcome> BlendTilesAsync(ChunkInput input, CancellationToken cancellationToken = default)
+    {
+        calls.Enqueue($"BlendTiles {input.Pair.PairId} {input.Iteration}");
+        return Task.FromResult(new ChunkOutcome(
+            input.Iteration, (input.Iteration + 1) * input.Request.EvaluationsPerIteration, 1000.0 / (input.Iteration + 1),
+            BlobLayout.IterationImage(input.JobId, input.Pair.PairId, input.Iteration), Seconds: 1, SecondsPerEvaluation: 0.05, Converged: false, Reused: false));
+    }
+
     public Task<PairResult> FinalizeAsync(PairInput input, CancellationToken cancellationToken = default)
     {
         calls.Enqueue($"Finalize {input.Pair.PairId}");

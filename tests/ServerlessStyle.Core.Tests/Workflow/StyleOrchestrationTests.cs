@@ -175,6 +175,12 @@ public sealed class StyleOrchestrationTests
             throw new JobRequestException("height", "5000 px decoded; allowed: 32..1024");
         }
 
+        public Task<TileOutcome> RunTileAsync(TileInput input, CancellationToken cancellationToken = default) =>
+            throw new InvalidOperationException("not reached");
+
+        public Task<ChunkOutcome> BlendTilesAsync(ChunkInput input, CancellationToken cancellationToken = default) =>
+            throw new InvalidOperationException("not reached");
+
         public Task<PairResult> FinalizeAsync(PairInput input, CancellationToken cancellationToken = default) =>
             throw new InvalidOperationException("not reached");
 

@@ -1,0 +1,103 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using ServerlessStyle.Core.Evaluation;
+using ServerlessStyle.Core.Jobs;
+using ServerlessStyle.Core.Workflow;
+
+namespace ServerlessStyle.Core.Tests.Jobs;
+
+/// <summary>The tile and tileOverlap fields, and the sizes a tiled request may reach.</summary>
+public sealed class TileRequestTests
+{
+    private static readonly LimitsOptions Limits = new();
+
+    private static string Json(string fields) => $$"""{ "content": "uploads/j1/photo.jpg", "styles": [ { "blob": "styles/a.jpg" } ], {{fields}} }""";
+
+    [Fact]
+    public void Parse_TileAndOverlap_AreRead_OverlapDefaultsToAnEighth()
+    {
+        var request = JobRequestParser.Parse(Json("\"tile\": 768, \"tileOverlap\": 96, \"height\": 4096"), Limits);
+        var defaulted = JobRequestParser.Parse(Json("\"tile\": 512"), Limits);
+
+        Assert.Equal((768, 96, 4096), (request.Tile, request.TileOverlap, request.Height));
+        Assert.Equal(64, Tiling.Overlap(defaulted));
+        Assert.Equal(0, JobRequestParser.Parse(Json("\"height\": 224"), Limits).Tile);
+    }
+
+    [Theory]
+    [InlineData("\"tile\": 16", "tile", "16 is out of range; allowed: 32..2048")]
+    [InlineData("\"tile\": 4096", "tile", "4096 is out of range; allowed: 32..2048")]
+    [InlineData("\"tile\": 512, \"tileOverlap\": 256", "tileOverlap", "256 is out of range; allowed: 0..255")]
+    [InlineData("\"tile\": 512, \"tileOverlap\": -1", "tileOverlap", "-1 is out of range")]
+    [InlineData("\"tileOverlap\": 64", "tileOverlap", "needs tile")]
+    [InlineData("\"tile\": 512, \"height\": 9000", "height", "9000 is out of range; allowed: 32..8192")]
+    [InlineData("\"height\": 2048", "height", "2048 is out of range; allowed: 32..1024, or up to 8192 with tile")]
+    public void Parse_BadTiling_ThrowsNamingFieldValueAndLimit(string fields, string field, string message)
+    {
+        var e = Assert.Throws<JobRequestException>(() => JobRequestParser.Parse(Json(fields), Limits));
+
+        Assert.Equal(field, e.Field);
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FromMetadata_TileFields_AreAccepted()
+    {
+        var request = JobRequestParser.FromMetadata(
+            new Dictionary<string, string> { ["tile"] = "256", ["tileoverlap"] = "32", ["height"] = "2000" }, "inbox/s/photo.jpg", ["styles/s.jpg"], Limits);
+
+        Assert.Equal((256, 32, 2000), (request.Tile, request.TileOverlap, request.Height));
+    }
+
+    [Fact]
+    public void Check_TiledPoster_ReturnsTheLargestTile_UpToTheTiledLimit()
+    {
+        // 8192 high from a 3:2 photo is 8192x12288: within 8192x8192 px? No, 100 Mpx; 6000 high is 6000x9000 = 54 Mpx.
+        var request = JobRequestParser.Parse(Json("\"tile\": 768, \"height\": 6000, \"iterations\": 2"), Limits);
+
+        Assert.Equal(768L * 768, JobSizes.Check(request, [(4500, 3000)], Limits));
+        var e = Assert.Throws<JobRequestException>(() => JobSizes.Check(request with { Height = 8000 }, [(4500, 3000)], Limits));
+        Assert.Equal("content", e.Field);
+        Assert.Contains("12000x8000 = 96000000 px", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"allowed: up to {8192L * 8192} px with tiles", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Check_UntiledOverThePixelLimit_SuggestsTiles()
+    {
+        var request = JobRequestParser.Parse(Json("\"height\": 1024"), Limits);
+
+        var e = Assert.Throws<JobRequestException>(() => JobSizes.Check(request, [(6000, 1000)], Limits));
+
+        Assert.Contains($"allowed: up to {2048L * 2048} px", e.Message, StringComparison.Ordinal);
+        Assert.Contains("set tile", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Check_SmallEarlierStage_RunsWhole_LargestStageCountsItsTiles()
+    {
+        // scales 256 then 1024 with 512-px tiles: 256x384 fits one tile and runs whole; 1024x1536 is 3x4 tiles of 512.
+        var request = JobRequestParser.Parse(Json("\"tile\": 512, \"tileOverlap\": 32, \"scales\": [256, 1024]"), Limits);
+
+        Assert.Equal(512L * 512, JobSizes.Check(request, [(1500, 1000)], Limits));
+        Assert.False(Tiling.IsTiled(request, 256, 384, earlierStage: true));
+        Assert.True(Tiling.IsTiled(request, 256, 384, earlierStage: false));
+        Assert.Equal(12, Tiling.Grid(request, 1024, 1536).Count);
+    }
+
+    [Fact]
+    public async Task CheckMemory_TileOverTheWorkersMemory_ThrowsNamingTheTile()
+    {
+        using var engine = new StyleEngine(
+            Options.Create(new EngineOptions { Network = "random-vgg19", Provider = "cpu", Winograd = false }),
+            Options.Create(new LimitsOptions { AllowTestNetworks = true, MaxWorkerMemoryBytes = 2L << 30 }),
+            NullLogger<StyleEngine>.Instance, NullLogger<StyleEvaluator>.Instance, new NetworkResolver(new Core.Networks.ModelStore(Core.Networks.ModelStore.DefaultFolder)));
+        var request = JobRequestParser.Parse(Json("\"tile\": 1024, \"height\": 4096, \"network\": \"random-vgg19\""), new LimitsOptions { AllowTestNetworks = true });
+
+        var e = await Assert.ThrowsAsync<JobRequestException>(() => engine.CheckMemoryAsync(request, 1024L * 1024));
+
+        Assert.Equal("tile", e.Field);
+        Assert.Contains("a tile of 1048576 px", e.Message, StringComparison.Ordinal);
+        Assert.Contains("lower the tile", e.Message, StringComparison.Ordinal);
+    }
+}
