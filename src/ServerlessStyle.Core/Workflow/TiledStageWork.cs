@@ -16,6 +16,8 @@ namespace ServerlessStyle.Core.Workflow;
 /// iterations: unchanged while the crop it gets is its own last iterate bit for bit (always, for a single tile, which
 /// therefore runs exactly as an untiled stage), else moved to the crop with its (s, y) memory kept. Every step is
 /// idempotent: its done marker (the tile's next state, the stage's outcome) is written last, and a re-run finds it.
+/// Like <see cref="StyleWork"/> it runs inside <see cref="StyleWorkStack"/>'s decorators, which refuse a canceled job's
+/// work before it starts; its own <see cref="JobCancellation"/> only stops a tile under way.
 /// </summary>
 public sealed class TiledStageWork(JobStorage storage, InputImages images, StyleEngine engine, JobCancellation cancellation, ILogger logger)
 {
@@ -31,7 +33,6 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
             return null;
         }
 
-        await cancellation.ThrowIfCanceledAsync(jobId, $"preparing {pair.PairId}", cancellationToken).ConfigureAwait(false);
         if (await Work.TryReadTileGridAsync(jobId, pair.PairId, cancellationToken).ConfigureAwait(false) is { } stored)
         {
             return new PairPrepared(pair.PairId, AlreadyPresent: true, stored.Tiles.Count);
@@ -77,7 +78,6 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
     {
         var (jobId, pair, request, i, t) = (input.JobId, input.Pair, input.Request, input.Iteration, input.Tile);
         var what = $"tile {t} of iteration {i} of {pair.PairId}";
-        await cancellation.ThrowIfCanceledAsync(jobId, what, cancellationToken).ConfigureAwait(false);
         var tilePair = BlobLayout.TilePair(pair.PairId, t);
         var checkpoints = new PairCheckpoints(Work, logger);
         if (await checkpoints.TryReadDoneAsync(jobId, tilePair, i, cancellationToken).ConfigureAwait(false) is { } stored)
@@ -130,7 +130,6 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
     public async Task<ChunkOutcome> BlendAsync(ChunkInput input, CancellationToken cancellationToken = default)
     {
         var (jobId, pair, request, i) = (input.JobId, input.Pair, input.Request, input.Iteration);
-        await cancellation.ThrowIfCanceledAsync(jobId, $"blending iteration {i} of {pair.PairId}", cancellationToken).ConfigureAwait(false);
         if (await Work.TryReadOutcomeAsync(jobId, pair.PairId, i, cancellationToken).ConfigureAwait(false) is { } stored)
         {
             return stored with { Reused = true, Seconds = 0 };
@@ -191,7 +190,6 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
     public async Task<PairResult> FinalizeAsync(PairInput input, CancellationToken cancellationToken = default)
     {
         var (jobId, pair) = (input.JobId, input.Pair);
-        await cancellation.ThrowIfCanceledAsync(jobId, $"finishing {pair.PairId}", cancellationToken).ConfigureAwait(false);
         var image = await Work.TryReadImageAsync(BlobLayout.TiledImage(jobId, pair.PairId, input.NextChunk), cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"{Work.Container}/{BlobLayout.TiledImage(jobId, pair.PairId, input.NextChunk)} is missing: the stage's last iteration was not blended.");
         var png = await images.ToPngAsync(jobId, pair, input.Request, image, cancellationToken).ConfigureAwait(false);
