@@ -88,8 +88,13 @@ public sealed class RunCommandTests : IDisposable
             Assert.DoesNotContain(" at ", child.Error);
             if (storage is not null)
             {
-                // Only a shared Azurite outlives the child; its own stopped with it.
-                finished = await IterationImagesAsync(storage, job);
+                // Only a shared Azurite outlives the child; its own stopped with it. A chunk is finished once a later
+                // checkpoint exists (checkpoints are written behind, after the image): the image of a chunk stopped
+                // before its checkpoint is written again by the resume, legitimately, and is not compared.
+                var latest = await LatestCheckpointAsync(storage, job);
+                finished = (await IterationImagesAsync(storage, job))
+                    .Where(blob => BlobLayout.TryParseIterationImage(blob.Key[(blob.Key.LastIndexOf('/') + 1)..], out var i) && i < latest)
+                    .ToDictionary(blob => blob.Key, blob => blob.Value, StringComparer.Ordinal);
             }
         }
 
@@ -100,7 +105,7 @@ public sealed class RunCommandTests : IDisposable
         // interrupted run wrote (same ETags), and its first progress line is past them, not at iteration 0.
         if (finished is not null)
         {
-            Assert.True(finished.Count >= 2, $"only {finished.Count} iteration images before the resume");
+            Assert.True(finished.Count >= 1, "no finished chunk's image before the resume");
             var after = await IterationImagesAsync(storage!, job);
             Assert.All(finished, blob => Assert.Equal(blob.Value, after.GetValueOrDefault(blob.Key)));
         }
@@ -156,6 +161,22 @@ public sealed class RunCommandTests : IDisposable
     /// Waits for a checkpoint at <paramref name="chunk"/> or later: the storage cleanup deletes state i-2 once state i is
     /// stored, so a fast run may already have removed the very one asked for.
     /// </summary>
+    /// <summary>The highest checkpoint index of the job's pair: chunks below it are finished.</summary>
+    private static async Task<int> LatestCheckpointAsync(string connection, string job)
+    {
+        var work = BlobClients.FromConnectionString(connection).GetBlobContainerClient("work");
+        var latest = -1;
+        await foreach (var blob in work.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"{job}/p0-sample-swirls/state-", CancellationToken.None))
+        {
+            if (BlobLayout.TryParseState(blob.Name, out var index))
+            {
+                latest = Math.Max(latest, index);
+            }
+        }
+
+        return latest;
+    }
+
     private static async Task WaitForCheckpointAsync(string connection, string job, int chunk, TimeSpan timeout)
     {
         var work = BlobClients.FromConnectionString(connection).GetBlobContainerClient("work");
