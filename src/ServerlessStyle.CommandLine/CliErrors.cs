@@ -18,8 +18,9 @@ public static class CliErrors
             Spectre.Console.Cli.CommandAppException => root.Message,
             _ => root.Message,
         };
-        // A storage error may quote the connection string or a signed URL: its key is never printed.
-        Console.Error.WriteLine($"serverless-style: {Secrets.Redact(message)}");
+        // Named after the program that failed (serverless-style or serverless-style-bench). A storage error may quote
+        // the connection string or a signed URL: its key is never printed.
+        Console.Error.WriteLine($"{commands.GetName().Name}: {Secrets.Redact(message)}");
         if (Environment.GetEnvironmentVariable("SERVERLESS_STYLE_DEBUG") == "1")
         {
             Console.Error.WriteLine(Secrets.Redact(root.ToString()));

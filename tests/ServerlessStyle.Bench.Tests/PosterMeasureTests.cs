@@ -40,6 +40,17 @@ public sealed class PosterMeasureTests
     }
 
     [Fact]
+    public void SeamCommand_OverlapOfHalfTheTile_RefusedNamingTheOption()
+    {
+        // The run's grid needs an overlap under half the tile; the command says so instead of failing inside the grid.
+        var (exitCode, _, error) = AppRunner.Run(Program.CreateApp, "seam", "any.png", "--tile", "128", "--tile-overlap", "64");
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("--tile-overlap 64", error);
+        Assert.DoesNotContain("Exception", error);
+    }
+
+    [Fact]
     public void Starts_OverlapNotBelowHalfTheTile_FailsNamingTheValues()
     {
         var error = Assert.ThrowsAny<ArgumentException>(() => TileGrid.Starts(768, 256, 128));

@@ -14,7 +14,7 @@ public sealed class UnknownOptionTests
         var (code, output, error) = AppRunner.Run(Program.CreateApp, [.. command.Split(' ', StringSplitOptions.RemoveEmptyEntries), "--no-such-option", "1"]);
 
         Assert.True(code == 2, $"'{command} --no-such-option': exit {code}; output: {output}; error: {error}");
-        Assert.Equal("serverless-style: unknown option --no-such-option.", error.TrimEnd('\n'));
+        Assert.Equal("serverless-style-bench: unknown option --no-such-option.", error.TrimEnd('\n'));
     }
 
     [Fact]
@@ -24,6 +24,6 @@ public sealed class UnknownOptionTests
         var (code, _, error) = AppRunner.Run(Program.CreateApp, "evaluation", "--providr", "cpu");
 
         Assert.Equal(2, code);
-        Assert.Equal("serverless-style: unknown option --providr; did you mean --provider?", error.TrimEnd('\n'));
+        Assert.Equal("serverless-style-bench: unknown option --providr; did you mean --provider?", error.TrimEnd('\n'));
     }
 }

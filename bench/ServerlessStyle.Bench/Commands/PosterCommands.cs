@@ -33,8 +33,8 @@ internal sealed class SeamCommand : Command<SeamCommand.Settings>
         public int TileOverlap { get; init; }
 
         public override ValidationResult Validate() =>
-            Tile < 1 || TileOverlap < 0 || TileOverlap >= Tile
-                ? ValidationResult.Error($"--tile {Tile} must be at least 1 and --tile-overlap {TileOverlap} in 0..{Math.Max(0, Tile - 1)}.")
+            Tile < 1 || TileOverlap < 0 || 2 * TileOverlap >= Tile
+                ? ValidationResult.Error($"--tile {Tile} must be at least 1 and --tile-overlap {TileOverlap} in 0..{Math.Max(0, (Tile - 1) / 2)} (less than half the tile, as the run's grid requires).")
                 : ValidationResult.Success();
     }
 
