@@ -29,7 +29,7 @@ public sealed class TileGapCommandTests
     [Fact]
     public void TileGap_TwoTilesEachTerm_PrintsOneScoredRunPerTermAndGradientsByBand()
     {
-        var lines = Run("--height", "32", "--tile", "32", "--tile-overlaps", "8", "--terms", "tile,shared,block", "--iterations", "2", "--evaluations", "3", "--gradients");
+        var lines = Run("--height", "32", "--tile", "32", "--tile-overlaps", "8", "--terms", "tile,shared,block", "--iterations", "2", "--evaluations", "10", "--gradients");
 
         var tiled = lines.Where(l => l.GetProperty("run").GetString() == "tiled").ToList();
         Assert.Equal(new[] { "tile", "shared", "block" }, tiled.Select(l => l.GetProperty("term").GetString()));

@@ -168,7 +168,7 @@ public sealed class TileGapExperiment
                     if (rect.Left > 0) distance = Math.Min(distance, x);
                     if (rect.Left + rect.Width < width) distance = Math.Min(distance, rect.Width - 1 - x);
                     var band = 0;
-                    while (distance >= BandEdges[band + 1])
+                    while (band < bands - 1 && distance >= BandEdges[band + 1])
                     {
                         band++;
                     }
