@@ -25,6 +25,7 @@ public static class Program
             config.AddCommand<JudgeCommand>("judge").WithDescription("Stylise sample pairs with the engine alone and judge the results by network-free colour, texture and content statistics (docs/networks-and-imaging.md).");
             config.AddCommand<SeamCommand>("seam").WithDescription("How visible a tiled result's seams are: the step between neighbours across tile borders over the step elsewhere, as JSON (docs/performance.md, Posters).");
             config.AddCommand<LossCommand>("loss").WithDescription("The loss of result images under the untiled objective (content, style, network and size as the run had them), one JSON line each.");
+            config.AddCommand<TileGapCommand>("tile-gap").WithDescription("Why tiled stages end at a higher loss: untiled and tiled runs in one process (tile style term, overlap, halo, restarts), scored by the untiled objective, and tile vs untiled gradients, as JSON lines.");
             config.AddCommand<EstimateCommand>("estimate").WithDescription("The peak memory MemoryEstimate expects of a worker for an image size (a tile, a whole stage), as JSON.");
             config.AddCommand<ExportRandomVgg19Command>("export-random-vgg19").WithDescription("Write the seeded VGG19-shaped network as .onnx (for the PyTorch comparison).");
             config.SetExceptionHandler((exception, _) => CliErrors.Report(exception, typeof(Program).Assembly));
