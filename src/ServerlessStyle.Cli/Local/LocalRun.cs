@@ -220,6 +220,7 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
     private static IConfiguration Configuration(StorageChoice storage, RunCommand.Settings settings, string provider) =>
         storage.Configuration(settings.TaskHub, new Dictionary<string, string?>
         {
+            // A new job carries --preprocess in its request; this is for a resumed job recorded before requests did.
             ["ServerlessStyle:Engine:Preprocess"] = settings.Preprocess,
             ["ServerlessStyle:Engine:Provider"] = provider,
             ["ServerlessStyle:Limits:AllowTestNetworks"] = "true",

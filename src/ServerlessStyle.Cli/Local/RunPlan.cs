@@ -47,6 +47,7 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
             StyleWeight = settings.StyleWeight,
             TvWeight = settings.TvWeight,
             Network = network,
+            Preprocess = settings.Preprocess switch { "caffe" => PreprocessChoice.Caffe, "torch" => PreprocessChoice.Torch, _ => null },
             PreserveColors = settings.PreserveColors,
             Init = Init(settings.Init, jobId, uploads),
             Seed = settings.Seed ?? 0,

@@ -58,6 +58,20 @@ public enum ActivationSmoothingChoice
     [JsonStringEnumMemberName("off")] Off,
 }
 
+/// <summary>
+/// How the loss network's input is normalised, overriding the network's own: <c>caffe</c> (BGR minus the ImageNet mean,
+/// as Keras) or <c>torch</c> (RGB scaled to 0..1, minus the mean, over the std, as the ONNX model zoo).
+/// </summary>
+[JsonConverter(typeof(PreprocessChoiceConverter))]
+public enum PreprocessChoice
+{
+    [JsonStringEnumMemberName("caffe")] Caffe,
+    [JsonStringEnumMemberName("torch")] Torch,
+}
+
+/// <summary>Reads <see cref="PreprocessChoice"/> from its names only: the default converter also takes any number, even one that is no member.</summary>
+public sealed class PreprocessChoiceConverter() : JsonStringEnumConverter<PreprocessChoice>(namingPolicy: null, allowIntegerValues: false);
+
 /// <summary>A style image and its weight in a blend.</summary>
 public sealed record StyleInput(string Blob, double Weight = 1.0);
 
@@ -99,6 +113,13 @@ public sealed record JobRequest
 
     /// <summary>auto | vgg19 | resnet18 | random-vgg19 | a model file where the deployment allows it.</summary>
     public NetworkSpec Network { get; init; } = NetworkSpec.Auto;
+
+    /// <summary>
+    /// caffe | torch: the input normalisation of a network file (an ONNX VGG19 needs one), a local VGG19 or resnet18;
+    /// omitted: the worker's configured one, else the network's own. A network from the models container keeps the
+    /// one recorded with it.
+    /// </summary>
+    public PreprocessChoice? Preprocess { get; init; }
 
     public OptimizerRequest Optimizer { get; init; } = new();
 
