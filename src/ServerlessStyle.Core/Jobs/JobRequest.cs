@@ -10,8 +10,15 @@ public sealed class JobRequestException(string field, string message, Exception?
     public string Field { get; } = field;
 }
 
+/// <summary>
+/// Reads a request's choice by its names only. The default converter also takes any number, as JSON or in a string,
+/// even one that names no member: <c>"pooling": 7</c> ran with max pooling instead of being refused.
+/// </summary>
+public sealed class NamesOnlyEnumConverter<TEnum>() : JsonStringEnumConverter<TEnum>(namingPolicy: null, allowIntegerValues: false)
+    where TEnum : struct, Enum;
+
 /// <summary>One result per style, or one result from all styles mixed by weight.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<StyleMode>))]
+[JsonConverter(typeof(NamesOnlyEnumConverter<StyleMode>))]
 public enum StyleMode
 {
     [JsonStringEnumMemberName("each")] Each,
@@ -19,7 +26,7 @@ public enum StyleMode
 }
 
 /// <summary>The optimiser family a request asks for (the engine's own is <see cref="Optimization.OptimizerKind"/>).</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<OptimizerChoice>))]
+[JsonConverter(typeof(NamesOnlyEnumConverter<OptimizerChoice>))]
 public enum OptimizerChoice
 {
     [JsonStringEnumMemberName("lbfgs")] Lbfgs,
@@ -43,7 +50,7 @@ public static class InitChoices
 public sealed record LayerWeight(string Name, double Weight = 1.0);
 
 /// <summary>The pooling of a VGG19 loss network.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<PoolingChoice>))]
+[JsonConverter(typeof(NamesOnlyEnumConverter<PoolingChoice>))]
 public enum PoolingChoice
 {
     [JsonStringEnumMemberName("max")] Max,
@@ -51,7 +58,7 @@ public enum PoolingChoice
 }
 
 /// <summary>SWAG's activation smoothing of the loss network's taps; a request that leaves it out gets the network's own choice.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<ActivationSmoothingChoice>))]
+[JsonConverter(typeof(NamesOnlyEnumConverter<ActivationSmoothingChoice>))]
 public enum ActivationSmoothingChoice
 {
     [JsonStringEnumMemberName("on")] On,
@@ -62,15 +69,12 @@ public enum ActivationSmoothingChoice
 /// How the loss network's input is normalised, overriding the network's own: <c>caffe</c> (BGR minus the ImageNet mean,
 /// as Keras) or <c>torch</c> (RGB scaled to 0..1, minus the mean, over the std, as the ONNX model zoo).
 /// </summary>
-[JsonConverter(typeof(PreprocessChoiceConverter))]
+[JsonConverter(typeof(NamesOnlyEnumConverter<PreprocessChoice>))]
 public enum PreprocessChoice
 {
     [JsonStringEnumMemberName("caffe")] Caffe,
     [JsonStringEnumMemberName("torch")] Torch,
 }
-
-/// <summary>Reads <see cref="PreprocessChoice"/> from its names only: the default converter also takes any number, even one that is no member.</summary>
-public sealed class PreprocessChoiceConverter() : JsonStringEnumConverter<PreprocessChoice>(namingPolicy: null, allowIntegerValues: false);
 
 /// <summary>A style image and its weight in a blend.</summary>
 public sealed record StyleInput(string Blob, double Weight = 1.0);

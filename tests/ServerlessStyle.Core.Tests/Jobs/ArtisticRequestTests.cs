@@ -33,6 +33,10 @@ public sealed class ArtisticRequestTests
     [InlineData(""" "activationSmoothing": true """, "activationSmoothing")]
     [InlineData(""" "preprocess": "bgr" """, "preprocess")]
     [InlineData(""" "preprocess": 1 """, "preprocess")]
+    [InlineData(""" "pooling": 7 """, "pooling")]
+    [InlineData(""" "activationSmoothing": 0 """, "activationSmoothing")]
+    [InlineData(""" "styleMode": 1 """, "styleMode")]
+    [InlineData(""" "optimizer": { "kind": 1 } """, "optimizer.kind")]
     public void Parse_BadControl_NamesTheField(string field, string expected)
     {
         var e = Assert.Throws<JobRequestException>(() => JobRequestParser.Parse($"{{ {Base}, {field} }}", Limits));
