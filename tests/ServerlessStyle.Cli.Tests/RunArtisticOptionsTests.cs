@@ -76,24 +76,25 @@ public sealed class RunArtisticOptionsTests
     }
 
     [Fact]
-    public void Create_NetworkFile_IsRecordedInTheRequestByItsFullPath()
+    public void Create_NetworkFileAndPreprocess_AreRecordedInTheRequest()
     {
-        // The request names the file itself (a resumed job and every worker find it there), not "auto" with the path
-        // passed sideways to the engine's configuration.
+        // The request names the file itself by its full path, and its normalisation (a resumed job and every worker
+        // find both there), not "auto" with the path and --preprocess passed sideways to the engine's configuration.
         var folder = Directory.CreateTempSubdirectory("serverless-style-network-");
         try
         {
             var onnx = Path.Combine(folder.FullName, "my-vgg19.onnx");
             File.WriteAllBytes(onnx, [0]);
             var relative = Path.GetRelativePath(Environment.CurrentDirectory, onnx);
-            var settings = new RunCommand.Settings { Network = relative };
+            var settings = new RunCommand.Settings { Network = relative, Preprocess = "torch" };
 
             var plan = RunPlan.Create(settings, "job-1", new WorkflowSettings());
 
             Assert.Equal(NetworkSpec.File(onnx), plan.Input.Request.Network);
             Assert.Equal($"network: {onnx}", plan.NetworkNote);
             var json = System.Text.Json.JsonSerializer.Serialize(plan.Input.Request, JobRequestParser.JsonOptions);
-            Assert.Equal(plan.Input.Request.Network, JobRequestParser.Parse(json, RunPlan.Limits).Network);
+            var parsed = JobRequestParser.Parse(json, RunPlan.Limits);
+            Assert.Equal((plan.Input.Request.Network, PreprocessChoice.Torch), (parsed.Network, parsed.Preprocess));
         }
         finally
         {

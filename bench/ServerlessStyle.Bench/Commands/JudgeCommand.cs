@@ -23,7 +23,7 @@ internal sealed class JudgeCommand : AsyncCommand<JudgeCommand.Settings>
 {
     public const string DefaultPairs = "chelsea.png:starry_night.jpg,astronaut.png:the_scream.jpg,coffee.png:woman-with-hat-matisse.jpg,rocket.jpg:shipwreck.jpg";
 
-    public sealed class Settings : EvaluatorSettings
+    public sealed class Settings : LossWeightSettings
     {
         [CommandOption("--pairs <PAIRS>")]
         [Description("CONTENT:STYLE pairs, comma-separated, named as in samples/content and samples/styles (default the four of docs/networks-and-imaging.md).")]
@@ -50,15 +50,6 @@ internal sealed class JudgeCommand : AsyncCommand<JudgeCommand.Settings>
         [CommandOption("--temperature <T>")]
         [Description("The smoothing temperature (default the network's own).")]
         public double? Temperature { get; init; }
-
-        [CommandOption("--content-weight <W>")]
-        public double? ContentWeight { get; init; }
-
-        [CommandOption("--style-weight <W>")]
-        public double? StyleWeight { get; init; }
-
-        [CommandOption("--tv-weight <W>")]
-        public double? TvWeight { get; init; }
 
         [CommandOption("--style-layers <LAYERS>")]
         [Description("NAME:WEIGHT,... replacing the network's style taps.")]
@@ -110,10 +101,7 @@ internal sealed class JudgeCommand : AsyncCommand<JudgeCommand.Settings>
         }
 
         var network = Variant(await settings.LoadNetworkAsync(cancellationToken), settings);
-        var weights = new LossWeights(
-            settings.ContentWeight ?? network.DefaultWeights.Content,
-            settings.StyleWeight ?? network.DefaultWeights.Style,
-            settings.TvWeight ?? network.DefaultWeights.TotalVariation);
+        var weights = settings.Weights(network.DefaultWeights);
         Directory.CreateDirectory(settings.Out);
         using var evaluator = new StyleEvaluator(settings.EvaluatorOptions());
         foreach (var pair in settings.Pairs.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))

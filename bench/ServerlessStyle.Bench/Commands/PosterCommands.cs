@@ -79,7 +79,7 @@ internal sealed class SeamCommand : Command<SeamCommand.Settings>
 /// </summary>
 internal sealed class LossCommand : AsyncCommand<LossCommand.Settings>
 {
-    public sealed class Settings : EvaluatorSettings
+    public sealed class Settings : LossWeightSettings
     {
         [CommandArgument(0, "<IMAGES>")]
         [Description("The results to evaluate, comma-separated; each at the run's output size.")]
@@ -98,15 +98,6 @@ internal sealed class LossCommand : AsyncCommand<LossCommand.Settings>
         [CommandOption("--style-scale <S>")]
         [Description("The run's style scale (default 1: the style image resized to the output size).")]
         public double StyleScale { get; init; } = 1;
-
-        [CommandOption("--content-weight <W>")]
-        public double? ContentWeight { get; init; }
-
-        [CommandOption("--style-weight <W>")]
-        public double? StyleWeight { get; init; }
-
-        [CommandOption("--tv-weight <W>")]
-        public double? TvWeight { get; init; }
 
         public override ValidationResult Validate()
         {
@@ -130,10 +121,7 @@ internal sealed class LossCommand : AsyncCommand<LossCommand.Settings>
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var network = await settings.LoadNetworkAsync(cancellationToken);
-        var weights = new LossWeights(
-            settings.ContentWeight ?? network.DefaultWeights.Content,
-            settings.StyleWeight ?? network.DefaultWeights.Style,
-            settings.TvWeight ?? network.DefaultWeights.TotalVariation);
+        var weights = settings.Weights(network.DefaultWeights);
 
         // As InputImages does for a job: the content to the height, each style to the output size times the style scale.
         var content = ImageLoader.LoadToHeight(File.ReadAllBytes(settings.Content), settings.Height);

@@ -12,7 +12,7 @@ namespace ServerlessStyle.Cli.Commands;
 /// <summary><c>eval</c>: one loss and gradient evaluation, printed as JSON, the gradient written as .npy (for comparisons with other implementations).</summary>
 internal sealed class EvalCommand : AsyncCommand<EvalCommand.Settings>
 {
-    public sealed class Settings : EvaluatorSettings
+    public sealed class Settings : LossWeightSettings
     {
         [CommandOption("--content <IMG>")]
         [Description("The content image.")]
@@ -42,18 +42,6 @@ internal sealed class EvalCommand : AsyncCommand<EvalCommand.Settings>
         [Description("Also write the preprocessed content.npy, style.npy and x.npy used, so another implementation can evaluate the same point.")]
         public string? InputsOut { get; init; }
 
-        [CommandOption("--content-weight <W>")]
-        [LossWeightDescription("The content loss's weight.", LossTerm.Content)]
-        public double? ContentWeight { get; init; }
-
-        [CommandOption("--style-weight <W>")]
-        [LossWeightDescription("The style loss's weight.", LossTerm.Style)]
-        public double? StyleWeight { get; init; }
-
-        [CommandOption("--tv-weight <W>")]
-        [LossWeightDescription("The total variation loss's weight.", LossTerm.TotalVariation)]
-        public double? TvWeight { get; init; }
-
         public override ValidationResult Validate()
         {
             var common = base.Validate();
@@ -78,14 +66,6 @@ internal sealed class EvalCommand : AsyncCommand<EvalCommand.Settings>
             if (Height < 2 || Width is < 2)
             {
                 return ValidationResult.Error($"--height {Height} / --width {Width}: both must be at least 2 (the total variation needs 2x2).");
-            }
-
-            foreach (var (option, value) in new[] { ("--content-weight", ContentWeight), ("--style-weight", StyleWeight), ("--tv-weight", TvWeight) })
-            {
-                if (value is { } v && (!double.IsFinite(v) || v < 0))
-                {
-                    return ValidationResult.Error($"{option} {v} must be a finite non-negative number.");
-                }
             }
 
             return ValidationResult.Success();
@@ -114,8 +94,7 @@ internal sealed class EvalCommand : AsyncCommand<EvalCommand.Settings>
             x = data;
         }
 
-        var defaults = network.DefaultWeights;
-        var weights = new LossWeights(settings.ContentWeight ?? defaults.Content, settings.StyleWeight ?? defaults.Style, settings.TvWeight ?? defaults.TotalVariation);
+        var weights = settings.Weights(network.DefaultWeights);
         using var evaluator = new StyleEvaluator(settings.EvaluatorOptions());
         var targets = evaluator.ComputeTargets(network, content, [(style, 1.0)]);
         var gradient = new float[x.Length];

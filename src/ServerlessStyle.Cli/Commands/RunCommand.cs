@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using ServerlessStyle.Cli.Local;
+using ServerlessStyle.CommandLine;
 using ServerlessStyle.Core.Evaluation;
 using ServerlessStyle.Core.Jobs;
 using Spectre.Console;

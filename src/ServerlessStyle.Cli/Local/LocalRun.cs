@@ -51,6 +51,7 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
         LocalDurableHost? host = null;
         JobViewServer? viewer = null;
         var hub = settings.TaskHub;
+        NetworkSpec? configuredNetwork = null;
         try
         {
             var blobs = services.GetRequiredService<JobStorage>();
@@ -59,6 +60,11 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
                 var job = await ReadJobAsync(blobs, jobId, cancellationToken).ConfigureAwait(false)
                     ?? throw new CliUsageException($"--resume {jobId}: no results/{BlobLayout.JobJson(jobId)} in this storage (the job never started, or another --storage holds it).");
                 plan = RunPlan.Resume(job, workflow);
+                if (RunPlan.ResumedNetwork(plan.Input, settings.Network) is { } network)
+                {
+                    configuredNetwork = network;
+                    plan = plan with { NetworkNote = $"network: {network} (the job's request says auto)" };
+                }
             }
             else
             {
@@ -78,7 +84,7 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
                 output.WriteLine(plan.NetworkNote);
             }
 
-            var configuration = Configuration(storage, settings, provider);
+            var configuration = Configuration(storage, settings, provider, configuredNetwork);
             hub = DurableHubOptions.From(configuration).TaskHub;
             var working = settings.Workers > 0 && !settings.Detach;
             host = working
@@ -217,15 +223,25 @@ internal sealed class LocalRun(IAnsiConsole console, TextWriter output, TextWrit
         }
     }
 
-    private static IConfiguration Configuration(StorageChoice storage, RunCommand.Settings settings, string provider) =>
-        storage.Configuration(settings.TaskHub, new Dictionary<string, string?>
+    private static IConfiguration Configuration(StorageChoice storage, RunCommand.Settings settings, string provider, NetworkSpec? network)
+    {
+        var values = new Dictionary<string, string?>
         {
+            // A new job carries --preprocess in its request; this is for a resumed job recorded before requests did.
             ["ServerlessStyle:Engine:Preprocess"] = settings.Preprocess,
             ["ServerlessStyle:Engine:Provider"] = provider,
             ["ServerlessStyle:Limits:AllowTestNetworks"] = "true",
             ["ServerlessStyle:Limits:AllowNetworkFiles"] = "true",
             ["ServerlessStyle:Durable:MaxConcurrentActivities"] = Math.Max(1, settings.Workers).ToString(CultureInfo.InvariantCulture),
-        });
+        };
+        if (network is not null)
+        {
+            // As worker --network: the network of the requests that say auto (here, a resumed job recorded that way).
+            values["ServerlessStyle:Engine:Network"] = network.Name;
+        }
+
+        return storage.Configuration(settings.TaskHub, values);
+    }
 
     private static async Task<JobDocument?> ReadJobAsync(JobStorage storage, string jobId, CancellationToken cancellationToken)
     {

@@ -47,6 +47,7 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
             StyleWeight = settings.StyleWeight,
             TvWeight = settings.TvWeight,
             Network = network,
+            Preprocess = settings.Preprocess switch { "caffe" => PreprocessChoice.Caffe, "torch" => PreprocessChoice.Torch, _ => null },
             PreserveColors = settings.PreserveColors,
             Init = Init(settings.Init, jobId, uploads),
             Seed = settings.Seed ?? 0,
@@ -132,6 +133,27 @@ internal sealed record RunPlan(JobInput Input, IReadOnlyList<UploadFile> Uploads
             ?? throw new CliUsageException($"--resume {job.JobId}: job.json holds no request (the job was rejected before it started: {job.Reason}).");
 
         return new RunPlan(new JobInput(job.JobId, request, workflow), [], null);
+    }
+
+    /// <summary>
+    /// The network the workers of a resumed job run where its request says <c>auto</c> (the engine's configured one), or
+    /// null to leave it configured as it is. Jobs recorded before requests named their network said <c>auto</c> and
+    /// passed <c>--network</c> to the engine's configuration, so <c>--resume JOB --network PATH</c> gives it again. A
+    /// request that names its network keeps it: another <c>--network</c> is refused rather than ignored.
+    /// </summary>
+    public static NetworkSpec? ResumedNetwork(JobInput resumed, string option)
+    {
+        ArgumentNullException.ThrowIfNull(resumed);
+        var (given, _) = Network(option);
+        var recorded = resumed.Request.Network;
+        if (given.Kind == NetworkKind.Auto || given == recorded)
+        {
+            return null;
+        }
+
+        return recorded.Kind == NetworkKind.Auto
+            ? given
+            : throw new CliUsageException($"--network {option}: job {resumed.JobId} runs {recorded}, as its request records; leave out --network.");
     }
 
     private static List<string> Inputs(

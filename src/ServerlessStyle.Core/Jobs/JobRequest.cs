@@ -10,8 +10,15 @@ public sealed class JobRequestException(string field, string message, Exception?
     public string Field { get; } = field;
 }
 
+/// <summary>
+/// Reads a request's choice by its names only. The default converter also takes any number, as JSON or in a string,
+/// even one that names no member: <c>"pooling": 7</c> ran with max pooling instead of being refused.
+/// </summary>
+public sealed class NamesOnlyEnumConverter<TEnum>() : JsonStringEnumConverter<TEnum>(namingPolicy: null, allowIntegerValues: false)
+    where TEnum : struct, Enum;
+
 /// <summary>One result per style, or one result from all styles mixed by weight.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<StyleMode>))]
+[JsonConverter(typeof(NamesOnlyEnumConverter<StyleMode>))]
 public enum StyleMode
 {
     [JsonStringEnumMemberName("each")] Each,
@@ -19,7 +26,7 @@ public enum StyleMode
 }
 
 /// <summary>The optimiser family a request asks for (the engine's own is <see cref="Optimization.OptimizerKind"/>).</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<OptimizerChoice>))]
+[JsonConverter(typeof(NamesOnlyEnumConverter<OptimizerChoice>))]
 public enum OptimizerChoice
 {
     [JsonStringEnumMemberName("lbfgs")] Lbfgs,
@@ -43,7 +50,7 @@ public static class InitChoices
 public sealed record LayerWeight(string Name, double Weight = 1.0);
 
 /// <summary>The pooling of a VGG19 loss network.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<PoolingChoice>))]
+[JsonConverter(typeof(NamesOnlyEnumConverter<PoolingChoice>))]
 public enum PoolingChoice
 {
     [JsonStringEnumMemberName("max")] Max,
@@ -51,11 +58,22 @@ public enum PoolingChoice
 }
 
 /// <summary>SWAG's activation smoothing of the loss network's taps; a request that leaves it out gets the network's own choice.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<ActivationSmoothingChoice>))]
+[JsonConverter(typeof(NamesOnlyEnumConverter<ActivationSmoothingChoice>))]
 public enum ActivationSmoothingChoice
 {
     [JsonStringEnumMemberName("on")] On,
     [JsonStringEnumMemberName("off")] Off,
+}
+
+/// <summary>
+/// How the loss network's input is normalised, overriding the network's own: <c>caffe</c> (BGR minus the ImageNet mean,
+/// as Keras) or <c>torch</c> (RGB scaled to 0..1, minus the mean, over the std, as the ONNX model zoo).
+/// </summary>
+[JsonConverter(typeof(NamesOnlyEnumConverter<PreprocessChoice>))]
+public enum PreprocessChoice
+{
+    [JsonStringEnumMemberName("caffe")] Caffe,
+    [JsonStringEnumMemberName("torch")] Torch,
 }
 
 /// <summary>A style image and its weight in a blend.</summary>
@@ -99,6 +117,13 @@ public sealed record JobRequest
 
     /// <summary>auto | vgg19 | resnet18 | random-vgg19 | a model file where the deployment allows it.</summary>
     public NetworkSpec Network { get; init; } = NetworkSpec.Auto;
+
+    /// <summary>
+    /// caffe | torch: the input normalisation of a network file (an ONNX VGG19 needs one), a local VGG19 or resnet18;
+    /// omitted: the worker's configured one, else the network's own. A network from the models container keeps the
+    /// one recorded with it.
+    /// </summary>
+    public PreprocessChoice? Preprocess { get; init; }
 
     public OptimizerRequest Optimizer { get; init; } = new();
 

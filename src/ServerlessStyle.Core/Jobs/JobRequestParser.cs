@@ -71,11 +71,11 @@ public static partial class JobRequestParser
     private static readonly string[] MetadataFields =
     [
         "version", "styleMode", "height", "iterations", "evaluationsPerIteration", "contentWeight", "styleWeight",
-        "tvWeight", "network", "optimizer", "init", "seed", "preserveColors", "styleScale",
+        "tvWeight", "network", "preprocess", "optimizer", "init", "seed", "preserveColors", "styleScale",
         "scales", "stageIterations", "styleLayers", "contentLayers", "pooling", "activationSmoothing", "tile", "tileOverlap",
     ];
 
-    private static readonly string[] StringFields = ["styleMode", "network", "init", "pooling", "activationSmoothing"];
+    private static readonly string[] StringFields = ["styleMode", "network", "preprocess", "init", "pooling", "activationSmoothing"];
 
     private static JsonNode? MetadataValue(string name, string value)
     {

@@ -118,6 +118,16 @@ public static class LossNetworkVariants
             new(on, temperature ?? network.SmoothingTemperature, flipped ? network.OtherSmoothingWeights! : network.DefaultWeights, flipped ? network.DefaultWeights : network.OtherSmoothingWeights));
     }
 
+    /// <summary>
+    /// The same network under another name, for a difference the name would not show otherwise (a request's own input
+    /// normalisation): the evaluator caches compiled graphs, which hold the normalisation, by network name.
+    /// </summary>
+    public static LossNetwork WithName(LossNetwork network, string name)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        return Copy(network, name, network.Graph, network.StyleLayers, network.ContentLayer);
+    }
+
     private sealed record Smoothing(bool On, double Temperature, LossWeights Weights, LossWeights? OtherWeights);
 
     private static LossNetwork Copy(LossNetwork network, string name, GraphProto graph, IReadOnlyList<StyleLayer> styleLayers, string contentLayer, Smoothing? smoothing = null) => new()

@@ -41,9 +41,12 @@ public sealed class StyleEngine : IDisposable
 
     public StyleEvaluator Evaluator { get; }
 
-    /// <summary>The loss network a request names; <c>auto</c> takes the configured one (which may itself be auto or a file).</summary>
-    public async Task<LossNetwork> GetNetworkAsync(NetworkSpec spec, CancellationToken cancellationToken = default) =>
-        (await ResolveNetworkAsync(spec, cancellationToken).ConfigureAwait(false)).Network;
+    /// <summary>
+    /// The loss network a request names; <c>auto</c> takes the configured one (which may itself be auto or a file).
+    /// <paramref name="preprocess"/> is the request's own input normalisation (<see cref="JobRequest.Preprocess"/>).
+    /// </summary>
+    public async Task<LossNetwork> GetNetworkAsync(NetworkSpec spec, PreprocessChoice? preprocess = null, CancellationToken cancellationToken = default) =>
+        (await ResolveNetworkAsync(spec, preprocess, cancellationToken).ConfigureAwait(false)).Network;
 
     /// <summary>
     /// The loss network a request names with its identity: name, SHA-256 of the model blob or file, origin and location.
@@ -52,14 +55,16 @@ public sealed class StyleEngine : IDisposable
     /// network that is missing or fails its digest check throws <see cref="JobRequestException"/> on the field
     /// <c>network</c>: the workflow fails the job with that reason instead of retrying something that cannot succeed.
     /// Whether the deployment allows the spec is the request's validation (<see cref="NetworkSpec.CheckAllowed"/>).
+    /// A request's own <paramref name="preprocess"/> wins over the configured <see cref="EngineOptions.Preprocess"/>.
     /// </summary>
-    public async Task<ResolvedNetwork> ResolveNetworkAsync(NetworkSpec spec, CancellationToken cancellationToken = default)
+    public async Task<ResolvedNetwork> ResolveNetworkAsync(NetworkSpec spec, PreprocessChoice? preprocess = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var resolved = spec.Kind == NetworkKind.Auto ? _configured : spec;
+        var key = preprocess is { } own ? $"{resolved.Name}+{PreprocessName(own)}" : resolved.Name;
         // One load per process and network, shared by concurrent activities: one caller's cancellation stops its own
         // wait, not the download the others wait for.
-        var entry = _networks.GetOrAdd(resolved.Name, _ => new Lazy<Task<ResolvedNetwork>>(() => LoadAsync(resolved)));
+        var entry = _networks.GetOrAdd(key, _ => new Lazy<Task<ResolvedNetwork>>(() => LoadAsync(resolved, preprocess)));
         try
         {
             return await entry.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -67,7 +72,7 @@ public sealed class StyleEngine : IDisposable
         catch when (entry.Value.IsFaulted)
         {
             // The task keeps its exception; dropping the entry lets a later request find a network added or fixed since.
-            _networks.TryRemove(KeyValuePair.Create(resolved.Name, entry));
+            _networks.TryRemove(KeyValuePair.Create(key, entry));
             throw;
         }
     }
@@ -79,7 +84,8 @@ public sealed class StyleEngine : IDisposable
     public async Task<LossNetwork> GetNetworkAsync(JobRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var network = await GetNetworkAsync(request.Network, cancellationToken).ConfigureAwait(false);
+        var resolved = await ResolveNetworkAsync(request.Network, request.Preprocess, cancellationToken).ConfigureAwait(false);
+        var network = resolved.Network;
         var variant = new NetworkVariant(
             request.StyleLayers?.Select(l => new StyleLayer(l.Name, l.Weight)).ToArray(),
             request.ContentLayers?[0].Name,
@@ -93,7 +99,8 @@ public sealed class StyleEngine : IDisposable
         var names = LossNetworkVariants.TensorNames(network);
         Check(request.StyleLayers, "styleLayers");
         Check(request.ContentLayers, "contentLayers");
-        JobRequestParser.CheckPooling(request.Pooling, network.Name, network.Graph.Node.Any(n => n.OpType == "MaxPool"));
+        // The identity's name: the network's own may carry the request's normalisation (resnet18+torch).
+        JobRequestParser.CheckPooling(request.Pooling, resolved.Identity.Name, network.Graph.Node.Any(n => n.OpType == "MaxPool"));
         return _variants.GetOrAdd(name, n => new Lazy<LossNetwork>(() => LossNetworkVariants.Apply(network, variant, n))).Value;
 
         void Check(IReadOnlyList<LayerWeight>? layers, string field)
@@ -109,9 +116,10 @@ public sealed class StyleEngine : IDisposable
         }
     }
 
-    private async Task<ResolvedNetwork> LoadAsync(NetworkSpec spec)
+    private async Task<ResolvedNetwork> LoadAsync(NetworkSpec spec, PreprocessChoice? own)
     {
-        var preprocess = string.IsNullOrWhiteSpace(_options.Preprocess) ? null : Preprocessing.Parse(_options.Preprocess);
+        var name = own is { } choice ? PreprocessName(choice) : _options.Preprocess;
+        var preprocess = string.IsNullOrWhiteSpace(name) ? null : Preprocessing.Parse(name);
         ResolvedNetwork resolved;
         try
         {
@@ -120,6 +128,13 @@ public sealed class StyleEngine : IDisposable
         catch (NetworkLoadException e)
         {
             throw new JobRequestException("network", e.Message, e);
+        }
+
+        if (own is not null)
+        {
+            // The normalisation is compiled into the evaluator's graphs, which it caches by network name; the configured
+            // one keeps the plain name, as stored targets of jobs without their own record it.
+            resolved = resolved with { Network = LossNetworkVariants.WithName(resolved.Network, $"{resolved.Network.Name}+{name}") };
         }
 
         var identity = resolved.Identity;
@@ -187,4 +202,6 @@ public sealed class StyleEngine : IDisposable
     }
 
     public void Dispose() => Evaluator.Dispose();
+
+    private static string PreprocessName(PreprocessChoice choice) => choice == PreprocessChoice.Torch ? "torch" : "caffe";
 }

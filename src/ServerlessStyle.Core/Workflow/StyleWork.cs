@@ -48,7 +48,7 @@ public sealed class StyleWork(
         var request = input.Request;
         JobRequestParser.Validate(request, limits.Value);
         await engine.GetNetworkAsync(request, cancellationToken).ConfigureAwait(false);
-        var network = (await engine.ResolveNetworkAsync(request.Network, cancellationToken).ConfigureAwait(false)).Identity;
+        var network = (await engine.ResolveNetworkAsync(request.Network, request.Preprocess, cancellationToken).ConfigureAwait(false)).Identity;
         var sizes = await images.CheckRequestAsync(request, cancellationToken).ConfigureAwait(false);
         // Sizes, work and memory before any engine work: a job that would not fit is refused here, not by killing its worker.
         await engine.CheckMemoryAsync(request, JobSizes.Check(request, sizes, limits.Value), cancellationToken).ConfigureAwait(false);

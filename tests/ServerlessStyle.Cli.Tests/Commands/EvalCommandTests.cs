@@ -96,6 +96,18 @@ public sealed class EvalCommandTests : IDisposable
         Assert.DoesNotContain("   at ", error);
     }
 
+    [Theory]
+    [InlineData("--content-weight", "-1")]
+    [InlineData("--tv-weight", "NaN")]
+    public void Eval_NegativeOrNaNWeight_FailsNamingTheOption(string option, string value)
+    {
+        var (code, output, error) = CliRunner.Run("eval", "--content", Content, "--style", Style, "--height", "16", option, value);
+
+        Assert.NotEqual(0, code);
+        Assert.Equal("", output);
+        Assert.Equal($"serverless-style: {option} {value} must be a finite non-negative number.", error.TrimEnd('\n'));
+    }
+
     [Fact]
     public void Eval_MissingContentFile_FailsNamingTheFile()
     {

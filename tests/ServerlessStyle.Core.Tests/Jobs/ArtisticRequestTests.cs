@@ -31,6 +31,12 @@ public sealed class ArtisticRequestTests
     [InlineData(""" "pooling": "avg", "network": "resnet18" """, "pooling")]
     [InlineData(""" "activationSmoothing": "maybe" """, "activationSmoothing")]
     [InlineData(""" "activationSmoothing": true """, "activationSmoothing")]
+    [InlineData(""" "preprocess": "bgr" """, "preprocess")]
+    [InlineData(""" "preprocess": 1 """, "preprocess")]
+    [InlineData(""" "pooling": 7 """, "pooling")]
+    [InlineData(""" "activationSmoothing": 0 """, "activationSmoothing")]
+    [InlineData(""" "styleMode": 1 """, "styleMode")]
+    [InlineData(""" "optimizer": { "kind": 1 } """, "optimizer.kind")]
     public void Parse_BadControl_NamesTheField(string field, string expected)
     {
         var e = Assert.Throws<JobRequestException>(() => JobRequestParser.Parse($"{{ {Base}, {field} }}", Limits));
@@ -84,5 +90,24 @@ public sealed class ArtisticRequestTests
         var request = JobRequestParser.FromMetadata(metadata, "inbox/a/photo.jpg", ["styles/a.jpg"], Limits);
         Assert.Equal(expected, request.ActivationSmoothing);
         Assert.Null(JobRequestParser.Parse($"{{ {Base} }}", Limits).ActivationSmoothing);
+    }
+
+    [Fact]
+    public void Preprocess_JsonAndMetadata_AreReadAndOmittedIsNull()
+    {
+        var json = JobRequestParser.Parse($$"""{ {{Base}}, "preprocess": "torch" }""", Limits);
+        var metadata = JobRequestParser.FromMetadata(new Dictionary<string, string> { ["preprocess"] = "caffe" }, "inbox/a/photo.jpg", ["styles/a.jpg"], Limits);
+
+        Assert.Equal(PreprocessChoice.Torch, json.Preprocess);
+        Assert.Equal(PreprocessChoice.Caffe, metadata.Preprocess);
+        Assert.Null(JobRequestParser.Parse($"{{ {Base} }}", Limits).Preprocess);
+    }
+
+    [Fact]
+    public void FromMetadata_BadPreprocess_NamesTheField()
+    {
+        var e = Assert.Throws<JobRequestException>(() => JobRequestParser.FromMetadata(
+            new Dictionary<string, string> { ["preprocess"] = "bgr" }, "inbox/a/photo.jpg", ["styles/a.jpg"], Limits));
+        Assert.Equal("preprocess", e.Field);
     }
 }

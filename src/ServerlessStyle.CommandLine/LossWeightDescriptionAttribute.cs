@@ -2,10 +2,10 @@ using System.ComponentModel;
 using System.Globalization;
 using ServerlessStyle.Core.Networks;
 
-namespace ServerlessStyle.Cli.Commands;
+namespace ServerlessStyle.CommandLine;
 
 /// <summary>One of the three loss terms whose weight an option sets.</summary>
-internal enum LossTerm
+public enum LossTerm
 {
     Content,
     Style,
@@ -18,7 +18,7 @@ internal enum LossTerm
 /// description string would drift from the code.
 /// </summary>
 [AttributeUsage(AttributeTargets.Property)]
-internal sealed class LossWeightDescriptionAttribute(string text, LossTerm term) : DescriptionAttribute
+public sealed class LossWeightDescriptionAttribute(string text, LossTerm term) : DescriptionAttribute
 {
     public override string Description =>
         $"{text} Default: the network's own, vgg19 {Format(Vgg19.DefaultWeights)} and resnet18 {Format(ResNet18.DefaultWeights)} ({Format(ResNet18.UnsmoothedWeights)} with --activation-smoothing off).";
