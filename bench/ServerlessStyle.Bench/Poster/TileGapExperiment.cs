@@ -98,7 +98,7 @@ public sealed class TileGapExperiment
         var (height, width) = (_content.Height, _content.Width);
         var grid = Tiles.Grid(height, width, tile, overlap);
         var grown = grid.Select(r => Grow(r, halo, height, width)).ToArray();
-        var fixedTargets = _evaluator.ComputeTileTargets(_network, _content, [(_style, 1.0)], grown, Math.Max(tile, 64)).ToArray();
+        var fixedTargets = _evaluator.ComputeTileTargets(_network, _content, [(_style, 1.0)], grown, Math.Max(tile, 64)).Tiles.ToArray();
         var states = new OptimizerState?[grid.Count];
         var image = _content;
         for (var i = 0; i < iterations; i++)
@@ -147,7 +147,7 @@ public sealed class TileGapExperiment
         var untiled = new float[at.Length];
         _evaluator.Evaluate(_network, Stage, weights, at.Data, untiled);
         var grid = Tiles.Grid(height, width, tile, overlap);
-        var fixedTargets = _evaluator.ComputeTileTargets(_network, _content, [(_style, 1.0)], grid, Math.Max(tile, 64)).ToArray();
+        var fixedTargets = _evaluator.ComputeTileTargets(_network, _content, [(_style, 1.0)], grid, Math.Max(tile, 64)).Tiles.ToArray();
         var whole = term == TileStyleTerm.Tile ? null : GramsOf(at);
         var bands = BandEdges.Length - 1;
         var (error, norm, dot, own, pixels) = (new double[bands], new double[bands], new double[bands], new double[bands], new long[bands]);

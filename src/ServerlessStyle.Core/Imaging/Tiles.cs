@@ -44,6 +44,17 @@ public static class Tiles
         return rows.SelectMany(r => columns.Select(c => new TileRect(r.Start, c.Start, r.Length, c.Length))).ToArray();
     }
 
+    /// <summary><paramref name="rect"/> grown by <paramref name="by"/> px on every side, clipped to the <paramref name="height"/> x <paramref name="width"/> image.</summary>
+    public static TileRect Grow(TileRect rect, int by, int height, int width)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(by);
+        var top = Math.Max(0, rect.Top - by);
+        var left = Math.Max(0, rect.Left - by);
+        var bottom = Math.Min(height, rect.Top + rect.Height + by);
+        var right = Math.Min(width, rect.Left + rect.Width + by);
+        return new TileRect(top, left, bottom - top, right - left);
+    }
+
     /// <summary>A copy of the pixels of <paramref name="rect"/>.</summary>
     public static ImageTensor Crop(ImageTensor image, TileRect rect)
     {
