@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using ServerlessStyle.Core.Evaluation;
@@ -103,14 +104,21 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
         var targets = await Work.ReadTargetsAsync(jobId, tilePair, cancellationToken).ConfigureAwait(false);
         var crop = await Work.TryReadImageAsync(BlobLayout.TileStart(jobId, pair.PairId, t, i), cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"{Work.Container}/{BlobLayout.TileStart(jobId, pair.PairId, t, i)} is missing: iteration {i - 1} was not blended.");
+        var objectiveChanged = false;
         if (grid.SharedStyle)
         {
             var network = await engine.GetNetworkAsync(request, cancellationToken).ConfigureAwait(false);
             var residual = await Work.ReadGramsAsync(BlobLayout.TiledResidual(jobId, pair.PairId, i), cancellationToken).ConfigureAwait(false);
             targets = engine.Evaluator.ShareStyleResidual(network, targets, crop, residual);
+
+            // The objective changes with the residual every iteration, unless no tile moved (a line search longer than an
+            // iteration's evaluations): then the same targets come back, and the tile's line search may go on.
+            var objectiveHash = ObjectiveHash(targets);
+            objectiveChanged = i == 0 || await Work.TryReadTextAsync(BlobLayout.TileObjective(jobId, pair.PairId, t, i - 1), cancellationToken).ConfigureAwait(false) != objectiveHash;
+            await Work.WriteTextAsync(BlobLayout.TileObjective(jobId, pair.PairId, t, i), objectiveHash, cancellationToken).ConfigureAwait(false);
         }
 
-        var state = await StartStateAsync(jobId, tilePair, request, i, crop, moved: grid.SharedStyle, cancellationToken).ConfigureAwait(false);
+        var state = await StartStateAsync(jobId, tilePair, request, i, crop, objectiveChanged, cancellationToken).ConfigureAwait(false);
 
         var rows = new LossCsvRows(i, 0);
         var seconds = 0.0;
@@ -209,6 +217,7 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
         // What no step needs any more: the image before this iteration, the crops it started from and the tiles it blended.
         await Task.WhenAll(grid.Tiles
             .SelectMany((_, t) => new[] { BlobLayout.TileStart(jobId, pair.PairId, t, i), BlobLayout.TileEnd(jobId, pair.PairId, t, i) })
+            .Concat(i > 0 ? grid.Tiles.Select((_, t) => BlobLayout.TileObjective(jobId, pair.PairId, t, i - 1)) : [])
             .Append(BlobLayout.TiledImage(jobId, pair.PairId, i))
             .Append(BlobLayout.TiledResidual(jobId, pair.PairId, i))
             .Select(name => Work.DeleteAsync(name, CancellationToken.None))).ConfigureAwait(false);
@@ -231,11 +240,11 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
 
     /// <summary>
     /// Where the tile's iteration starts: its own state as it left it when the objective is unchanged
-    /// (<paramref name="moved"/> false: the tile's targets are fixed) and the crop is its last iterate bit for bit (a
+    /// (<paramref name="objectiveChanged"/> false) and the crop is its last iterate bit for bit (a
     /// single tile, or neighbours that agree); else that state moved to the crop, keeping its L-BFGS memory and
     /// evaluating there first (<see cref="OptimizerState.MoveTo"/>); a fresh state from the crop in the first iteration.
     /// </summary>
-    private async Task<OptimizerState> StartStateAsync(string jobId, string tilePair, JobRequest request, int i, ImageTensor crop, bool moved, CancellationToken cancellationToken)
+    private async Task<OptimizerState> StartStateAsync(string jobId, string tilePair, JobRequest request, int i, ImageTensor crop, bool objectiveChanged, CancellationToken cancellationToken)
     {
         var previous = i > 0 ? await Work.Checkpoints.TryTakeAsync(BlobLayout.State(jobId, tilePair, i), crop.Length, cancellationToken).ConfigureAwait(false) : null;
         if (previous is null)
@@ -243,7 +252,7 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
             return OptimizerState.Create(StyleEngine.OptimizerSettings(request), crop.Data);
         }
 
-        if (moved || !MemoryMarshal.AsBytes(previous.X.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(crop.Data.AsSpan())))
+        if (objectiveChanged || !MemoryMarshal.AsBytes(previous.X.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(crop.Data.AsSpan())))
         {
             previous.MoveTo(crop.Data);
         }
@@ -268,6 +277,17 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
         }
 
         return Work.WriteGramsAsync(BlobLayout.TiledResidual(jobId, pairId, iteration), network.Name, image.Height, image.Width, grams, cancellationToken);
+    }
+
+    private static string ObjectiveHash(StyleTargets targets)
+    {
+        var hash = new XxHash128();
+        foreach (var gram in targets.Grams)
+        {
+            hash.Append(MemoryMarshal.AsBytes(gram.AsSpan()));
+        }
+
+        return Convert.ToHexString(hash.GetCurrentHash());
     }
 
     /// <summary>Tile <paramref name="t"/>'s blended rectangle of its optimised <paramref name="end"/> (without its halo).</summary>
