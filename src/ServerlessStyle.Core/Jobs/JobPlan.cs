@@ -88,9 +88,10 @@ public static class Tiling
     }
 
     /// <summary>
-    /// The px a tile is optimised with beyond its rectangle on each side that another tile shares (a halo; none at the
-    /// image's own edges): the network's zero padding distorts a tile's gradient within about 4 px of its edges, and
-    /// the halo's pixels take that distortion and are dropped at the blend (docs/artistic-controls.md, "Tiles").
+    /// The px a tile is optimised with beyond its rectangle on each side (a halo; at the image's edge the halo goes
+    /// to the inner side, so every tile of a stage has one size): the network's zero padding distorts a tile's gradient
+    /// within about 4 px of its edges, and the halo's pixels take that distortion and are dropped at the blend
+    /// (docs/contracts.md, "Tiled stages").
     /// </summary>
     public const int Halo = 8;
 
@@ -98,7 +99,7 @@ public static class Tiling
     public static IReadOnlyList<TileRect> Grid(JobRequest request, int height, int width) =>
         Tiles.Grid(height, width, request.Tile, Overlap(request));
 
-    /// <summary>The rectangles the tiles of <paramref name="grid"/> are optimised on: each grown by <paramref name="halo"/> px, within the image.</summary>
+    /// <summary>The rectangles the tiles of <paramref name="grid"/> are optimised on: each grown by <paramref name="halo"/> px a side within the image (<see cref="Tiles.Grow"/>).</summary>
     public static IReadOnlyList<TileRect> Optimised(IReadOnlyList<TileRect> grid, int halo, int height, int width)
     {
         ArgumentNullException.ThrowIfNull(grid);
