@@ -121,19 +121,12 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
         var state = await StartStateAsync(jobId, tilePair, request, i, crop, objectiveChanged, cancellationToken).ConfigureAwait(false);
 
         var rows = new LossCsvRows(i, 0);
-        var seconds = 0.0;
-        var clock = Stopwatch.StartNew();
-        var objective = await engine.ObjectiveAsync(request, targets, (terms, s) =>
-        {
-            rows.Add(terms);
-            seconds += s;
-        }, cancellationToken).ConfigureAwait(false);
-        var result = await cancellation.RunWatchedAsync(
-            jobId, () => $"{what} stopped", token => ChunkRunner.RunChunkAsync(state, objective, request.EvaluationsPerIteration, token), cancellationToken).ConfigureAwait(false);
+        var run = await RecordedChunk.RunAsync(engine, cancellation, jobId, request, targets, state, rows, () => $"{what} stopped", cancellationToken).ConfigureAwait(false);
+        var result = run.Chunk;
         var count = result.Losses.Count;
         var outcome = new ChunkOutcome(
-            i, count, result.State.Loss ?? (count > 0 ? result.Losses[^1] : double.NaN), string.Empty, clock.Elapsed.TotalSeconds,
-            count > 0 ? seconds / count : 0, result.State.Converged, Reused: false);
+            i, count, result.State.Loss ?? (count > 0 ? result.Losses[^1] : double.NaN), string.Empty, run.Seconds,
+            run.SecondsPerEvaluation, result.State.Converged, Reused: false);
         await Task.WhenAll(
             Work.WriteTextAsync(BlobLayout.TileRows(jobId, pair.PairId, t, i), $"{LossCsv.Header}\n{rows}", cancellationToken),
             Work.WriteImageAsync(BlobLayout.TileEnd(jobId, pair.PairId, t, i), Blended(grid, t, new ImageTensor(crop.Height, crop.Width, result.State.X)), cancellationToken),
