@@ -50,8 +50,7 @@ public sealed class TileGapExperiment
     private readonly LossWeights _weights;
     private readonly ImageTensor _content;
     private readonly ImageTensor _style;
-    private readonly Dictionary<(int Height, int Width), double[]> _shares = new();
-    private float[][]? _contentGrams;
+    private float[][]? _stylePerPosition;
 
     public TileGapExperiment(StyleEvaluator evaluator, LossNetwork network, LossWeights weights, ImageTensor content, ImageTensor style)
     {
@@ -98,12 +97,12 @@ public sealed class TileGapExperiment
         var (height, width) = (_content.Height, _content.Width);
         var grid = Tiles.Grid(height, width, tile, overlap);
         var grown = grid.Select(r => Grow(r, halo, height, width)).ToArray();
-        var fixedTargets = _evaluator.ComputeTileTargets(_network, _content, [(_style, 1.0)], grown, Math.Max(tile, 64)).ToArray();
+        var fixedTargets = _evaluator.ComputeTileTargets(_network, _content, [(_style, 1.0)], grown, Math.Max(tile, 64)).Tiles.ToArray();
         var states = new OptimizerState?[grid.Count];
         var image = _content;
         for (var i = 0; i < iterations; i++)
         {
-            var whole = term == TileStyleTerm.Tile ? null : GramsOf(image);
+            var whole = WholeGrams(term, image);
             var ends = new List<(TileRect, ImageTensor)>(grid.Count);
             for (var t = 0; t < grid.Count; t++)
             {
@@ -147,8 +146,8 @@ public sealed class TileGapExperiment
         var untiled = new float[at.Length];
         _evaluator.Evaluate(_network, Stage, weights, at.Data, untiled);
         var grid = Tiles.Grid(height, width, tile, overlap);
-        var fixedTargets = _evaluator.ComputeTileTargets(_network, _content, [(_style, 1.0)], grid, Math.Max(tile, 64)).ToArray();
-        var whole = term == TileStyleTerm.Tile ? null : GramsOf(at);
+        var fixedTargets = _evaluator.ComputeTileTargets(_network, _content, [(_style, 1.0)], grid, Math.Max(tile, 64)).Tiles.ToArray();
+        var whole = WholeGrams(term, at);
         var bands = BandEdges.Length - 1;
         var (error, norm, dot, own, pixels) = (new double[bands], new double[bands], new double[bands], new double[bands], new long[bands]);
         for (var t = 0; t < grid.Count; t++)
@@ -200,34 +199,26 @@ public sealed class TileGapExperiment
         }
 
         var crop = Tiles.Crop(at, rect);
-        var own = GramsOf(crop);
-        var grams = new float[own.Length][];
-        var weights = tileTargets.StyleLayerWeights;
+        ArgumentNullException.ThrowIfNull(whole);
         if (term == TileStyleTerm.Shared)
         {
-            ArgumentNullException.ThrowIfNull(whole);
-            var rho = PositionShares(rect);
-            for (var l = 0; l < own.Length; l++)
-            {
-                grams[l] = new float[own[l].Length];
-                for (var i = 0; i < own[l].Length; i++)
-                {
-                    grams[l][i] = (float)(own[l][i] + (rho[l] * ((double)Stage.Grams[l][i] - whole[l][i])));
-                }
-            }
+            // What TiledStageWork runs: the residual per position, exact here (one piece), shared by the tile's positions.
+            _stylePerPosition ??= _evaluator.ComputeTileTargets(
+                _network, _content, [(_style, 1.0)], [new TileRect(0, 0, at.Height, at.Width)], Math.Max(at.Height, at.Width)).StylePerPosition;
+            var residual = whole.Select((g, l) => g.Select((v, i) => _stylePerPosition[l][i] - v).ToArray()).ToArray();
+            return _evaluator.ShareStyleResidual(_network, tileTargets, crop, residual);
         }
-        else
+
+        var own = GramsOf(crop);
+        var grams = new float[own.Length][];
+        var share = (double)rect.Pixels / ((long)at.Height * at.Width);
+        var weights = Stage.StyleLayerWeights.Select(w => w * share * share).ToArray();
+        for (var l = 0; l < own.Length; l++)
         {
-            ArgumentNullException.ThrowIfNull(whole);
-            var share = (double)rect.Pixels / ((long)at.Height * at.Width);
-            weights = [.. Stage.StyleLayerWeights.Select(w => w * share * share)];
-            for (var l = 0; l < own.Length; l++)
+            grams[l] = new float[own[l].Length];
+            for (var i = 0; i < own[l].Length; i++)
             {
-                grams[l] = new float[own[l].Length];
-                for (var i = 0; i < own[l].Length; i++)
-                {
-                    grams[l][i] = (float)((double)Stage.Grams[l][i] - whole[l][i] + own[l][i]);
-                }
+                grams[l][i] = (float)((double)Stage.Grams[l][i] - whole[l][i] + own[l][i]);
             }
         }
 
@@ -242,23 +233,13 @@ public sealed class TileGapExperiment
         };
     }
 
-    /// <summary>
-    /// Per style layer, the tile's positions over the stage's (rho): a whole-image Gram rescaled to the tile, as a style
-    /// image of another size is. Measured once per tile shape, as the ratio of the content's Gram so rescaled to its own.
-    /// </summary>
-    private double[] PositionShares(TileRect rect)
+    /// <summary>The whole image's Grams a term needs: per position for <see cref="TileStyleTerm.Shared"/>, as they are for <see cref="TileStyleTerm.Block"/>.</summary>
+    private float[][]? WholeGrams(TileStyleTerm term, ImageTensor image) => term switch
     {
-        if (_shares.TryGetValue((rect.Height, rect.Width), out var known))
-        {
-            return known;
-        }
-
-        _contentGrams ??= GramsOf(_content);
-        var rescaled = _evaluator.ComputeTargets(_network, Tiles.Crop(_content, rect), [(_content, 1.0)]).Grams;
-        var shares = _contentGrams.Select((g, l) => rescaled[l].Sum(v => (double)v) / g.Sum(v => (double)v)).ToArray();
-        _shares[(rect.Height, rect.Width)] = shares;
-        return shares;
-    }
+        TileStyleTerm.Shared => _evaluator.GramsPerPosition(_network, image, Math.Max(image.Height, image.Width)),
+        TileStyleTerm.Block => GramsOf(image),
+        _ => null,
+    };
 
     /// <summary>An image's own Grams (the style Grams of the image against itself: scale exactly 1).</summary>
     private float[][] GramsOf(ImageTensor image) => [.. _evaluator.ComputeTargets(_network, image, [(image, 1.0)]).Grams];

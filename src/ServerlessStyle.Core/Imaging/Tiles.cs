@@ -44,6 +44,20 @@ public static class Tiles
         return rows.SelectMany(r => columns.Select(c => new TileRect(r.Start, c.Start, r.Length, c.Length))).ToArray();
     }
 
+    /// <summary>
+    /// <paramref name="rect"/> grown by 2 x <paramref name="by"/> px along each axis, as far as the
+    /// <paramref name="height"/> x <paramref name="width"/> image allows: by <paramref name="by"/> on each side, or all
+    /// of it on the inner side where the rectangle touches the image's edge. Rectangles of one size grow to one size, so
+    /// the tiles of a grid keep sharing one compiled graph.
+    /// </summary>
+    public static TileRect Grow(TileRect rect, int by, int height, int width)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(by);
+        var (top, rows) = GrowSpan(rect.Top, rect.Height, by, height);
+        var (left, columns) = GrowSpan(rect.Left, rect.Width, by, width);
+        return new TileRect(top, left, rows, columns);
+    }
+
     /// <summary>A copy of the pixels of <paramref name="rect"/>.</summary>
     public static ImageTensor Crop(ImageTensor image, TileRect rect)
     {
@@ -80,6 +94,12 @@ public static class Tiles
         }
 
         return blender.Blend();
+    }
+
+    private static (int Start, int Length) GrowSpan(int start, int length, int by, int side)
+    {
+        var grown = Math.Min(length + (2 * by), side);
+        return (Math.Clamp(start - by, 0, side - grown), grown);
     }
 
     /// <summary>

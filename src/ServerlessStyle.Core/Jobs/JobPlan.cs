@@ -87,9 +87,24 @@ public static class Tiling
         return request.Tile > 0 && (!earlierStage || height > request.Tile || width > request.Tile);
     }
 
-    /// <summary>The tiles of a stage, row by row.</summary>
+    /// <summary>
+    /// The px a tile is optimised with beyond its rectangle on each side (a halo; at the image's edge the halo goes
+    /// to the inner side, so every tile of a stage has one size): the network's zero padding distorts a tile's gradient
+    /// within about 4 px of its edges, and the halo's pixels take that distortion and are dropped at the blend
+    /// (docs/contracts.md, "Tiled stages").
+    /// </summary>
+    public const int Halo = 8;
+
+    /// <summary>The tiles of a stage, row by row: the rectangles blended.</summary>
     public static IReadOnlyList<TileRect> Grid(JobRequest request, int height, int width) =>
         Tiles.Grid(height, width, request.Tile, Overlap(request));
+
+    /// <summary>The rectangles the tiles of <paramref name="grid"/> are optimised on: each grown by <paramref name="halo"/> px a side within the image (<see cref="Tiles.Grow"/>).</summary>
+    public static IReadOnlyList<TileRect> Optimised(IReadOnlyList<TileRect> grid, int halo, int height, int width)
+    {
+        ArgumentNullException.ThrowIfNull(grid);
+        return grid.Select(r => Tiles.Grow(r, halo, height, width)).ToArray();
+    }
 
     /// <summary>
     /// The piece size whole-image Grams are summed over: the tile, but at least 64 px, so that every piece of a cut

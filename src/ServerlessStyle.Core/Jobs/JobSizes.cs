@@ -60,8 +60,8 @@ public static class JobSizes
                         "styleScale", $"{Format(request.StyleScale)} makes the style images {Format(stylePixels)} px for a {w}x{h} output; allowed: up to {limit} px (lower the style scale or the height)");
                 }
 
-                // A tiled stage's memory is one tile's; its work is every tile's pixels, overlaps counted as often as they run.
-                var grid = tiled ? Tiling.Grid(request, h, w) : null;
+                // A tiled stage's memory is one tile's with its halo; its work is every tile's pixels, overlaps and halos counted as often as they run.
+                var grid = tiled ? Tiling.Optimised(Tiling.Grid(request, h, w), Tiling.Halo, h, w) : null;
                 largest = Math.Max(largest, grid?.Max(t => t.Pixels) ?? pixels);
                 work += (double)(grid?.Sum(t => t.Pixels) ?? pixels) * iterations * request.EvaluationsPerIteration * pairsPerContent;
             }

@@ -130,6 +130,22 @@ public static class BlobLayout
     /// </summary>
     public static string TiledImage(string jobId, string pairId, int iteration) => $"{jobId}/{pairId}/image-{iteration:0000}.npy";
 
+    /// <summary>In the work container: a tiled stage's blended style Grams per position, written once with its targets.</summary>
+    public static string TiledStyle(string jobId, string pairId) => $"{jobId}/{pairId}/style-grams.bin";
+
+    /// <summary>
+    /// In the work container: a tiled stage's style residual per position at <see cref="TiledImage"/>
+    /// <paramref name="iteration"/> (the style's Grams minus that image's), which every tile of that iteration shares.
+    /// </summary>
+    public static string TiledResidual(string jobId, string pairId, int iteration) => $"{jobId}/{pairId}/residual-{iteration:0000}.bin";
+
+    /// <summary>
+    /// In the work container: a hash of the style Grams tile <paramref name="tile"/> aimed at in iteration
+    /// <paramref name="iteration"/> (a shared residual's), so that the next iteration can tell whether its objective changed.
+    /// </summary>
+    public static string TileObjective(string jobId, string pairId, int tile, int iteration) =>
+        $"{jobId}/{TilePair(pairId, tile)}/objective-{iteration:0000}.txt";
+
     /// <summary>In the work container: tile <paramref name="tile"/>'s crop of <see cref="TiledImage"/>, where its iteration starts.</summary>
     public static string TileStart(string jobId, string pairId, int tile, int iteration) =>
         $"{jobId}/{TilePair(pairId, tile)}/start-{iteration:0000}.npy";

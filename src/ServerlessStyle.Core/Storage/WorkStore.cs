@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
 using ServerlessStyle.Core.Evaluation;
 using ServerlessStyle.Core.Imaging;
@@ -7,8 +8,18 @@ using ServerlessStyle.Core.Jobs;
 
 namespace ServerlessStyle.Core.Storage;
 
-/// <summary>A tiled stage's grid as stored beside its tiles (<c>tiles.json</c>): the stage's size and its tiles, row by row.</summary>
-public sealed record TileGridDocument(int Height, int Width, IReadOnlyList<TileRect> Tiles);
+/// <summary>
+/// A tiled stage's grid as stored beside its tiles (<c>tiles.json</c>): the stage's size, its tiles row by row (the
+/// rectangles blended), the halo each tile is optimised with beyond them (<see cref="Tiling.Optimised"/>), and whether
+/// the tiles share the stage's style residual (<see cref="StyleEvaluator.ShareStyleResidual"/>). A grid stored before
+/// halos and shared residuals existed reads as halo 0 and not shared, and its stage runs on as it started.
+/// </summary>
+public sealed record TileGridDocument(int Height, int Width, IReadOnlyList<TileRect> Tiles, int Halo = 0, bool SharedStyle = false)
+{
+    /// <summary>The rectangles the tiles are optimised on: <see cref="Tiles"/> grown by <see cref="Halo"/>.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<TileRect> Optimised => Tiling.Optimised(Tiles, Halo, Height, Width);
+}
 
 /// <summary>
 /// A worker's internal state in the work container: each pair's targets, its optimiser checkpoints and its chunk
@@ -63,6 +74,27 @@ public sealed class WorkStore
         var targets = StyleTargets.ReadFrom(stream);
         BoundedCache.Remember(_targets, name, targets);
         return targets;
+    }
+
+    /// <summary>
+    /// Stores per-layer Gram matrices under <paramref name="name"/> (a tiled stage's style or style residual per
+    /// position), in the targets' checked format with no content features.
+    /// </summary>
+    public async Task WriteGramsAsync(string name, string networkName, int height, int width, IReadOnlyList<float[]> grams, CancellationToken cancellationToken = default)
+    {
+        var targets = new StyleTargets { NetworkName = networkName, Height = height, Width = width, ContentFeatures = [], Grams = grams, StyleLayerWeights = [] };
+        using var buffer = new MemoryStream();
+        targets.WriteTo(buffer);
+        await _store.UploadAsync(_container, name, BinaryData.FromBytes(buffer.ToArray()), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Gram matrices <see cref="WriteGramsAsync"/> stored; throws, naming the blob, when they are not there.</summary>
+    public async Task<IReadOnlyList<float[]>> ReadGramsAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var blob = await _store.TryDownloadAsync(_container, name, cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"{_container}/{name} is missing.");
+        using var stream = blob.Content.ToStream();
+        return StyleTargets.ReadFrom(stream).Grams;
     }
 
     /// <summary>Forgets a finished pair's targets in this process (their blob stays).</summary>

@@ -103,19 +103,11 @@ public sealed class StyleWork(
         var state = await TakeStateAsync(input, i, targets, cancellationToken).ConfigureAwait(false);
         var loadSeconds = phase.Elapsed.TotalSeconds;
         var rows = new LossCsvRows(i, state.Evaluations);
-        var evaluationSeconds = 0.0;
-        var clock = Stopwatch.StartNew();
-        var objective = await engine.ObjectiveAsync(request, targets, (terms, seconds) =>
-        {
-            rows.Add(terms);
-            evaluationSeconds += seconds;
-        }, cancellationToken).ConfigureAwait(false);
 
         // A canceled job's chunk writes nothing: no image, no rows, no checkpoint.
-        var result = await _cancellation.RunWatchedAsync(
-            jobId, () => $"chunk {i} of {pair.PairId} stopped after {state.Evaluations} evaluations",
-            token => ChunkRunner.RunChunkAsync(state, objective, request.EvaluationsPerIteration, token), cancellationToken).ConfigureAwait(false);
-        var computeSeconds = clock.Elapsed.TotalSeconds;
+        var run = await RecordedChunk.RunAsync(
+            engine, _cancellation, jobId, request, targets, state, rows, () => $"chunk {i} of {pair.PairId} stopped after {state.Evaluations} evaluations", cancellationToken).ConfigureAwait(false);
+        var result = run.Chunk;
 
         // The image of an iteration is the optimiser's accepted iterate, never a line-search trial point.
         phase.Restart();
@@ -123,7 +115,7 @@ public sealed class StyleWork(
         var count = result.Losses.Count;
         var outcome = new ChunkOutcome(
             i, result.State.Evaluations, result.State.Loss ?? (count > 0 ? result.Losses[^1] : double.NaN), $"{storage.Results.LogicalContainer}/{image}",
-            computeSeconds, count > 0 ? evaluationSeconds / count : 0, result.State.Converged, Reused: false);
+            run.Seconds, run.SecondsPerEvaluation, result.State.Converged, Reused: false);
 
         // The state is only read until this activity returns (the next chunk advances it), so the image needs no copy.
         var imageTensor = new ImageTensor(targets.Height, targets.Width, result.State.X);
@@ -136,7 +128,7 @@ public sealed class StyleWork(
 
         logger.LogInformation(
             "Chunk {Iteration} of {PairId}: load {Load:F3} s, optimiser loop {Loop:F3} s of which evaluations {Evaluations:F3} s, outputs and checkpoint {Outputs:F3} s",
-            i, pair.PairId, loadSeconds, computeSeconds, evaluationSeconds, phase.Elapsed.TotalSeconds);
+            i, pair.PairId, loadSeconds, run.Seconds, run.EvaluationSeconds, phase.Elapsed.TotalSeconds);
         return outcome;
     }
 

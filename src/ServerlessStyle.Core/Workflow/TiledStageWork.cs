@@ -1,9 +1,11 @@
 using System.Diagnostics;
+using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using ServerlessStyle.Core.Evaluation;
 using ServerlessStyle.Core.Imaging;
 using ServerlessStyle.Core.Jobs;
+using ServerlessStyle.Core.Networks;
 using ServerlessStyle.Core.Optimization;
 using ServerlessStyle.Core.Storage;
 
@@ -44,30 +46,43 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
             return null;
         }
 
-        var grid = Tiling.Grid(request, content.Height, content.Width);
+        var grid = new TileGridDocument(content.Height, content.Width, Tiling.Grid(request, content.Height, content.Width), Tiling.Halo);
+        grid = grid with { SharedStyle = grid.Tiles.Count > 1 };
+        var optimised = grid.Optimised;
 
         var network = await engine.GetNetworkAsync(request, cancellationToken).ConfigureAwait(false);
         var styles = await images.StylesAsync(jobId, pair, content, request.StyleScale, cancellationToken).ConfigureAwait(false);
         var start = await startPoint(content, cancellationToken).ConfigureAwait(false);
         images.KeepContentOnly(jobId, pair);
+        var gramTile = Tiling.GramTile(request);
+        var stage = engine.Evaluator.ComputeTileTargets(network, content, styles, optimised, gramTile);
         var t = 0;
-        foreach (var targets in engine.Evaluator.ComputeTileTargets(network, content, styles, grid, Tiling.GramTile(request)))
+        foreach (var targets in stage.Tiles)
         {
             await Task.WhenAll(
                 Work.WriteTargetsAsync(jobId, BlobLayout.TilePair(pair.PairId, t), targets, cancellationToken),
-                Work.WriteImageAsync(BlobLayout.TileStart(jobId, pair.PairId, t, 0), Tiles.Crop(start, grid[t]), cancellationToken)).ConfigureAwait(false);
+                Work.WriteImageAsync(BlobLayout.TileStart(jobId, pair.PairId, t, 0), Tiles.Crop(start, optimised[t]), cancellationToken)).ConfigureAwait(false);
             Work.ForgetTargets(jobId, BlobLayout.TilePair(pair.PairId, t));
             t++;
         }
 
-        await Task.WhenAll(
+        var writes = new List<Task>
+        {
             Work.WriteImageAsync(BlobLayout.TiledImage(jobId, pair.PairId, 0), start, cancellationToken),
-            storage.Results.StartLossLogAsync(jobId, pair.PairId, cancellationToken)).ConfigureAwait(false);
+            storage.Results.StartLossLogAsync(jobId, pair.PairId, cancellationToken),
+        };
+        if (grid.SharedStyle)
+        {
+            writes.Add(Work.WriteGramsAsync(BlobLayout.TiledStyle(jobId, pair.PairId), network.Name, content.Height, content.Width, stage.StylePerPosition, cancellationToken));
+            writes.Add(WriteResidualAsync(jobId, pair.PairId, 0, network, start, stage.StylePerPosition, gramTile, cancellationToken));
+        }
+
+        await Task.WhenAll(writes).ConfigureAwait(false);
 
         // Last: the stage counts as prepared once its grid is stored.
-        await Work.WriteTileGridAsync(jobId, pair.PairId, new TileGridDocument(content.Height, content.Width, grid), cancellationToken).ConfigureAwait(false);
-        logger.LogInformation("Stage {PairId}: {Height}x{Width} as {Tiles} tiles of at most {Tile} px", pair.PairId, content.Height, content.Width, grid.Count, request.Tile);
-        return new PairPrepared(pair.PairId, AlreadyPresent: false, grid.Count);
+        await Work.WriteTileGridAsync(jobId, pair.PairId, grid, cancellationToken).ConfigureAwait(false);
+        logger.LogInformation("Stage {PairId}: {Height}x{Width} as {Tiles} tiles of at most {Tile} px", pair.PairId, content.Height, content.Width, grid.Tiles.Count, request.Tile);
+        return new PairPrepared(pair.PairId, AlreadyPresent: false, grid.Tiles.Count);
     }
 
     /// <summary>
@@ -85,28 +100,36 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
             return new TileOutcome(t, i, stored.Evaluations, stored.Loss, 0, stored.Converged, Reused: true);
         }
 
+        var grid = await GridAsync(jobId, pair.PairId, cancellationToken).ConfigureAwait(false);
         var targets = await Work.ReadTargetsAsync(jobId, tilePair, cancellationToken).ConfigureAwait(false);
         var crop = await Work.TryReadImageAsync(BlobLayout.TileStart(jobId, pair.PairId, t, i), cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"{Work.Container}/{BlobLayout.TileStart(jobId, pair.PairId, t, i)} is missing: iteration {i - 1} was not blended.");
-        var state = await StartStateAsync(jobId, tilePair, request, i, crop, cancellationToken).ConfigureAwait(false);
+        var objectiveChanged = false;
+        if (grid.SharedStyle)
+        {
+            var network = await engine.GetNetworkAsync(request, cancellationToken).ConfigureAwait(false);
+            var residual = await Work.ReadGramsAsync(BlobLayout.TiledResidual(jobId, pair.PairId, i), cancellationToken).ConfigureAwait(false);
+            targets = engine.Evaluator.ShareStyleResidual(network, targets, crop, residual);
+
+            // The objective changes with the residual every iteration, unless no tile moved (a line search longer than an
+            // iteration's evaluations): then the same targets come back, and the tile's line search may go on.
+            var objectiveHash = ObjectiveHash(targets);
+            objectiveChanged = i == 0 || await Work.TryReadTextAsync(BlobLayout.TileObjective(jobId, pair.PairId, t, i - 1), cancellationToken).ConfigureAwait(false) != objectiveHash;
+            await Work.WriteTextAsync(BlobLayout.TileObjective(jobId, pair.PairId, t, i), objectiveHash, cancellationToken).ConfigureAwait(false);
+        }
+
+        var state = await StartStateAsync(jobId, tilePair, request, i, crop, objectiveChanged, cancellationToken).ConfigureAwait(false);
 
         var rows = new LossCsvRows(i, 0);
-        var seconds = 0.0;
-        var clock = Stopwatch.StartNew();
-        var objective = await engine.ObjectiveAsync(request, targets, (terms, s) =>
-        {
-            rows.Add(terms);
-            seconds += s;
-        }, cancellationToken).ConfigureAwait(false);
-        var result = await cancellation.RunWatchedAsync(
-            jobId, () => $"{what} stopped", token => ChunkRunner.RunChunkAsync(state, objective, request.EvaluationsPerIteration, token), cancellationToken).ConfigureAwait(false);
+        var run = await RecordedChunk.RunAsync(engine, cancellation, jobId, request, targets, state, rows, () => $"{what} stopped", cancellationToken).ConfigureAwait(false);
+        var result = run.Chunk;
         var count = result.Losses.Count;
         var outcome = new ChunkOutcome(
-            i, count, result.State.Loss ?? (count > 0 ? result.Losses[^1] : double.NaN), string.Empty, clock.Elapsed.TotalSeconds,
-            count > 0 ? seconds / count : 0, result.State.Converged, Reused: false);
+            i, count, result.State.Loss ?? (count > 0 ? result.Losses[^1] : double.NaN), string.Empty, run.Seconds,
+            run.SecondsPerEvaluation, result.State.Converged, Reused: false);
         await Task.WhenAll(
             Work.WriteTextAsync(BlobLayout.TileRows(jobId, pair.PairId, t, i), $"{LossCsv.Header}\n{rows}", cancellationToken),
-            Work.WriteImageAsync(BlobLayout.TileEnd(jobId, pair.PairId, t, i), new ImageTensor(crop.Height, crop.Width, result.State.X), cancellationToken),
+            Work.WriteImageAsync(BlobLayout.TileEnd(jobId, pair.PairId, t, i), Blended(grid, t, new ImageTensor(crop.Height, crop.Width, result.State.X)), cancellationToken),
             Work.WriteOutcomeAsync(jobId, tilePair, i, outcome, cancellationToken)).ConfigureAwait(false);
 
         // The state (the L-BFGS memory, many times the tile's pixels) is not kept in memory: the tile's next iteration
@@ -169,7 +192,13 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
         };
         if (i + 1 < request.Iterations)
         {
-            writes.AddRange(grid.Tiles.Select((rect, t) => Work.WriteImageAsync(BlobLayout.TileStart(jobId, pair.PairId, t, i + 1), Tiles.Crop(image, rect), cancellationToken)));
+            writes.AddRange(grid.Optimised.Select((rect, t) => Work.WriteImageAsync(BlobLayout.TileStart(jobId, pair.PairId, t, i + 1), Tiles.Crop(image, rect), cancellationToken)));
+            if (grid.SharedStyle)
+            {
+                var network = await engine.GetNetworkAsync(request, cancellationToken).ConfigureAwait(false);
+                var style = await Work.ReadGramsAsync(BlobLayout.TiledStyle(jobId, pair.PairId), cancellationToken).ConfigureAwait(false);
+                writes.Add(WriteResidualAsync(jobId, pair.PairId, i + 1, network, image, style, Tiling.GramTile(request), cancellationToken));
+            }
         }
 
         await Task.WhenAll(writes).ConfigureAwait(false);
@@ -181,7 +210,9 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
         // What no step needs any more: the image before this iteration, the crops it started from and the tiles it blended.
         await Task.WhenAll(grid.Tiles
             .SelectMany((_, t) => new[] { BlobLayout.TileStart(jobId, pair.PairId, t, i), BlobLayout.TileEnd(jobId, pair.PairId, t, i) })
+            .Concat(i > 0 ? grid.Tiles.Select((_, t) => BlobLayout.TileObjective(jobId, pair.PairId, t, i - 1)) : [])
             .Append(BlobLayout.TiledImage(jobId, pair.PairId, i))
+            .Append(BlobLayout.TiledResidual(jobId, pair.PairId, i))
             .Select(name => Work.DeleteAsync(name, CancellationToken.None))).ConfigureAwait(false);
         return result;
     }
@@ -201,11 +232,12 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
     }
 
     /// <summary>
-    /// Where the tile's iteration starts: its own state as it left it when the crop is its last iterate bit for bit
-    /// (a single tile, or neighbours that agree); else that state moved to the crop, keeping its L-BFGS memory and
+    /// Where the tile's iteration starts: its own state as it left it when the objective is unchanged
+    /// (<paramref name="objectiveChanged"/> false) and the crop is its last iterate bit for bit (a
+    /// single tile, or neighbours that agree); else that state moved to the crop, keeping its L-BFGS memory and
     /// evaluating there first (<see cref="OptimizerState.MoveTo"/>); a fresh state from the crop in the first iteration.
     /// </summary>
-    private async Task<OptimizerState> StartStateAsync(string jobId, string tilePair, JobRequest request, int i, ImageTensor crop, CancellationToken cancellationToken)
+    private async Task<OptimizerState> StartStateAsync(string jobId, string tilePair, JobRequest request, int i, ImageTensor crop, bool objectiveChanged, CancellationToken cancellationToken)
     {
         var previous = i > 0 ? await Work.Checkpoints.TryTakeAsync(BlobLayout.State(jobId, tilePair, i), crop.Length, cancellationToken).ConfigureAwait(false) : null;
         if (previous is null)
@@ -213,12 +245,49 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
             return OptimizerState.Create(StyleEngine.OptimizerSettings(request), crop.Data);
         }
 
-        if (!MemoryMarshal.AsBytes(previous.X.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(crop.Data.AsSpan())))
+        if (objectiveChanged || !MemoryMarshal.AsBytes(previous.X.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(crop.Data.AsSpan())))
         {
             previous.MoveTo(crop.Data);
         }
 
         return previous;
+    }
+
+    /// <summary>
+    /// The stage's style residual per position at <paramref name="image"/>, the stage's image before iteration
+    /// <paramref name="iteration"/>: what every tile of that iteration shares (<see cref="StyleEvaluator.ShareStyleResidual"/>).
+    /// </summary>
+    private Task WriteResidualAsync(
+        string jobId, string pairId, int iteration, LossNetwork network, ImageTensor image, IReadOnlyList<float[]> stylePerPosition, int gramTile, CancellationToken cancellationToken)
+    {
+        var grams = engine.Evaluator.GramsPerPosition(network, image, gramTile);
+        for (var l = 0; l < grams.Length; l++)
+        {
+            for (var k = 0; k < grams[l].Length; k++)
+            {
+                grams[l][k] = stylePerPosition[l][k] - grams[l][k];
+            }
+        }
+
+        return Work.WriteGramsAsync(BlobLayout.TiledResidual(jobId, pairId, iteration), network.Name, image.Height, image.Width, grams, cancellationToken);
+    }
+
+    private static string ObjectiveHash(StyleTargets targets)
+    {
+        var hash = new XxHash128();
+        foreach (var gram in targets.Grams)
+        {
+            hash.Append(MemoryMarshal.AsBytes(gram.AsSpan()));
+        }
+
+        return Convert.ToHexString(hash.GetCurrentHash());
+    }
+
+    /// <summary>Tile <paramref name="t"/>'s blended rectangle of its optimised <paramref name="end"/> (without its halo).</summary>
+    private static ImageTensor Blended(TileGridDocument grid, int t, ImageTensor end)
+    {
+        var (rect, optimised) = (grid.Tiles[t], grid.Optimised[t]);
+        return rect == optimised ? end : Tiles.Crop(end, new TileRect(rect.Top - optimised.Top, rect.Left - optimised.Left, rect.Height, rect.Width));
     }
 
     private async Task<TileGridDocument> GridAsync(string jobId, string pairId, CancellationToken cancellationToken) =>

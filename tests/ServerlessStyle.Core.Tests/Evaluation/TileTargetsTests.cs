@@ -22,7 +22,7 @@ public sealed class TileTargetsTests
         var weights = new LossWeights(0.025, 1.0, 1.0);
 
         var untiled = evaluator.ComputeTargets(network, content, [(style, 1.0)]);
-        var tiled = evaluator.ComputeTileTargets(network, content, [(style, 1.0)], Tiles.Grid(48, 64, 64, 8), gramTile: 64).Single();
+        var tiled = evaluator.ComputeTileTargets(network, content, [(style, 1.0)], Tiles.Grid(48, 64, 64, 8), gramTile: 64).Tiles.Single();
 
         Assert.Equal(untiled.ContentFeatures, tiled.ContentFeatures);
         Assert.Equal(untiled.StyleLayerWeights, tiled.StyleLayerWeights);
@@ -48,7 +48,7 @@ public sealed class TileTargetsTests
         var whole = evaluator.ComputeTargets(Vgg, content, [(style, 1.0)]);
         var grid = Tiles.Grid(64, 80, 48, 16);
 
-        var tiles = evaluator.ComputeTileTargets(Vgg, content, [(style, 1.0)], grid, gramTile: 1024).ToList();
+        var tiles = evaluator.ComputeTileTargets(Vgg, content, [(style, 1.0)], grid, gramTile: 1024).Tiles.ToList();
 
         Assert.Equal(4, tiles.Count);
         for (var t = 0; t < tiles.Count; t++)
@@ -81,14 +81,116 @@ public sealed class TileTargetsTests
         var style = GradientChecks.PatternImage(64, 80, 2);
         var stage = new TileRect(0, 0, 64, 80);
 
-        var whole = evaluator.ComputeTileTargets(Vgg, content, [(style, 1.0)], [stage], gramTile: 80).Single();
-        var pieces = evaluator.ComputeTileTargets(Vgg, content, [(style, 1.0)], [stage], gramTile: 40).Single();
+        var whole = evaluator.ComputeTileTargets(Vgg, content, [(style, 1.0)], [stage], gramTile: 80).Tiles.Single();
+        var pieces = evaluator.ComputeTileTargets(Vgg, content, [(style, 1.0)], [stage], gramTile: 40).Tiles.Single();
 
         var difference = whole.Grams[0].Zip(pieces.Grams[0], (a, b) => Math.Abs(a - (double)b)).Sum();
         var size = whole.Grams[0].Sum(a => Math.Abs((double)a));
         Assert.InRange(difference / size, 0, 0.05);
         Assert.NotEqual(whole.Grams[0], pieces.Grams[0]);
     }
+
+    [Fact]
+    public void SharedResidual_OneTileCoveringTheStage_AimsAtTheStylesGrams()
+    {
+        // G(x0) + 1 * (G_s - G(x0)) per position times the positions is G_s again: the residual's position scaling is
+        // the untiled targets' (float rounding of a sum and a difference: 1e-5 of the Gram's largest value).
+        using var evaluator = new StyleEvaluator(new EvaluatorOptions());
+        var content = GradientChecks.PatternImage(48, 64, 1);
+        var style = GradientChecks.PatternImage(40, 56, 2);
+        var x0 = GradientChecks.PatternImage(48, 64, 3);
+        var stage = evaluator.ComputeTileTargets(Vgg, content, [(style, 1.0)], [new TileRect(0, 0, 48, 64)], gramTile: 64);
+        var tile = stage.Tiles.Single();
+
+        var shared = evaluator.ShareStyleResidual(Vgg, tile, x0, Residual(evaluator, Vgg, stage.StylePerPosition, x0, gramTile: 64));
+
+        for (var l = 0; l < tile.Grams.Count; l++)
+        {
+            var scale = tile.Grams[l].Max(v => Math.Abs(v));
+            for (var i = 0; i < tile.Grams[l].Length; i++)
+            {
+                Assert.True(Math.Abs(shared.Grams[l][i] - tile.Grams[l][i]) <= 1e-5 * scale, $"layer {l}, value {i}: {shared.Grams[l][i]} vs {tile.Grams[l][i]}");
+            }
+        }
+
+        Assert.Same(tile.ContentFeatures, shared.ContentFeatures);
+        Assert.Equal(tile.StyleLayerWeights, shared.StyleLayerWeights);
+    }
+
+    [Fact]
+    public void SharedResidual_AtTheIterationsStart_TilesStyleGradientIsTheUntiledOneAwayFromTheirEdges()
+    {
+        // With block1_conv1 alone (a 3x3 receptive field) a pixel 2 px or more inside a tile sees only features that
+        // the tile computes as the whole image does, so the shared term's gradient there is the untiled one but for
+        // float rounding (1e-4 of the largest gradient value). The tile term (the style's Gram rescaled to the tile) is
+        // checked to be far from it, so the comparison can tell them apart.
+        var network = FirstStyleLayerOnly(Vgg);
+        using var evaluator = new StyleEvaluator(new EvaluatorOptions());
+        var content = GradientChecks.PatternImage(64, 80, 1);
+        var style = GradientChecks.PatternImage(64, 80, 2);
+        var x0 = GradientChecks.PatternImage(64, 80, 3);
+        var styleOnly = new LossWeights(0, 1.0, 0);
+        var untiledGradient = new float[x0.Length];
+        evaluator.Evaluate(network, evaluator.ComputeTargets(network, content, [(style, 1.0)]), styleOnly, x0.Data, untiledGradient);
+        var grid = Tiles.Grid(64, 80, 48, 16);
+        var stage = evaluator.ComputeTileTargets(network, content, [(style, 1.0)], grid, gramTile: 1024);
+        var residual = Residual(evaluator, network, stage.StylePerPosition, x0, gramTile: 1024);
+        var scale = untiledGradient.Max(v => Math.Abs(v));
+
+        var t = 0;
+        foreach (var tile in stage.Tiles)
+        {
+            var crop = Tiles.Crop(x0, grid[t]);
+            var (shared, fixedGradient) = (new float[crop.Length], new float[crop.Length]);
+            evaluator.Evaluate(network, evaluator.ShareStyleResidual(network, tile, crop, residual), styleOnly, crop.Data, shared);
+            evaluator.Evaluate(network, tile, styleOnly, crop.Data, fixedGradient);
+            var (worst, fixedWorst) = (0.0, 0.0);
+            foreach (var (c, y, x) in Inner(grid[t], 64, 80, margin: 2))
+            {
+                var expected = untiledGradient[(c * 64 * 80) + ((grid[t].Top + y) * 80) + grid[t].Left + x];
+                var index = (c * grid[t].Pixels) + (y * grid[t].Width) + x;
+                worst = Math.Max(worst, Math.Abs(shared[index] - expected));
+                fixedWorst = Math.Max(fixedWorst, Math.Abs(fixedGradient[index] - expected));
+            }
+
+            Assert.True(worst <= 1e-4 * scale, $"tile {t}: the shared term's gradient is {worst / scale:e2} of the largest value away from the untiled one");
+            Assert.True(fixedWorst > 0.01 * scale, $"tile {t}: the fixed term's gradient is only {fixedWorst / scale:e2} away; the test cannot tell the terms apart");
+            t++;
+        }
+    }
+
+    /// <summary>The stage's style residual per position at <paramref name="x0"/>, as TiledStageWork writes it.</summary>
+    private static float[][] Residual(StyleEvaluator evaluator, LossNetwork network, float[][] stylePerPosition, ImageTensor x0, int gramTile) =>
+        [.. evaluator.GramsPerPosition(network, x0, gramTile).Select((g, l) => g.Select((v, i) => stylePerPosition[l][i] - v).ToArray())];
+
+    /// <summary>The channels and positions of a tile's pixels at least <paramref name="margin"/> px from every edge it shares with another tile.</summary>
+    private static IEnumerable<(int C, int Y, int X)> Inner(TileRect rect, int height, int width, int margin)
+    {
+        for (var y = 0; y < rect.Height; y++)
+        {
+            for (var x = 0; x < rect.Width; x++)
+            {
+                var inside = (rect.Top == 0 || y >= margin) && (rect.Top + rect.Height == height || y < rect.Height - margin)
+                    && (rect.Left == 0 || x >= margin) && (rect.Left + rect.Width == width || x < rect.Width - margin);
+                for (var c = 0; inside && c < 3; c++)
+                {
+                    yield return (c, y, x);
+                }
+            }
+        }
+    }
+
+    private static LossNetwork FirstStyleLayerOnly(LossNetwork network) => new()
+    {
+        Name = network.Name + "_block1",
+        Graph = network.Graph,
+        InputName = network.InputName,
+        Input = network.Input,
+        StyleLayers = [network.StyleLayers[0]],
+        ContentLayer = network.ContentLayer,
+        DefaultWeights = network.DefaultWeights,
+        NormalizeStyleLayersAtStart = network.NormalizeStyleLayersAtStart,
+    };
 
     private static LossNetwork Normalized(LossNetwork network) => new()
     {

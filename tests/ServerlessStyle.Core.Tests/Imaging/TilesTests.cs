@@ -47,6 +47,36 @@ public sealed class TilesTests
     }
 
     [Theory]
+    [InlineData(512, 768, 256, 32, 8)]
+    [InlineData(64, 80, 48, 16, 8)]
+    [InlineData(1000, 333, 256, 64, 8)]
+    [InlineData(270, 300, 256, 32, 8)]
+    public void Grow_TilesOfAGrid_GrowToOneSizeInsideTheImage_AroundTheirRectangle(int height, int width, int tile, int overlap, int halo)
+    {
+        // One size per grid: the tiles share one compiled evaluation graph (a session per shape would multiply a
+        // worker's memory). Where the image allows, a tile grows by the halo on every side.
+        var grid = Tiles.Grid(height, width, tile, overlap);
+
+        var grown = grid.Select(r => Tiles.Grow(r, halo, height, width)).ToList();
+
+        Assert.Single(grown.Select(g => (g.Height, g.Width)).Distinct());
+        for (var t = 0; t < grid.Count; t++)
+        {
+            var (r, g) = (grid[t], grown[t]);
+            Assert.True(g.Top >= 0 && g.Left >= 0 && g.Top + g.Height <= height && g.Left + g.Width <= width, $"{g} leaves the image");
+            Assert.True(g.Top <= r.Top && g.Left <= r.Left && g.Top + g.Height >= r.Top + r.Height && g.Left + g.Width >= r.Left + r.Width, $"{g} does not hold {r}");
+            Assert.Equal(Math.Min(r.Height + (2 * halo), height), g.Height);
+            Assert.Equal(Math.Min(r.Width + (2 * halo), width), g.Width);
+        }
+    }
+
+    [Fact]
+    public void Grow_RectangleCoveringTheImage_StaysTheImage()
+    {
+        Assert.Equal(new TileRect(0, 0, 64, 96), Tiles.Grow(new TileRect(0, 0, 64, 96), 8, 64, 96));
+    }
+
+    [Theory]
     [InlineData(64, 96, 48)]
     [InlineData(1000, 333, 256)]
     [InlineData(20, 20, 64)]

@@ -52,10 +52,11 @@ public sealed class TileRequestTests
     [Fact]
     public void Check_TiledPoster_ReturnsTheLargestTile_UpToTheTiledLimit()
     {
-        // 8192 high from a 3:2 photo is 8192x12288: within 8192x8192 px? No, 100 Mpx; 6000 high is 6000x9000 = 54 Mpx.
+        // 8192 high from a 3:2 photo is 8192x12288: within 8192x8192 px? No, 100 Mpx; 6000 high is 6000x9000 = 54 Mpx. The
+        // largest tile is an inner one with its halo on all four sides.
         var request = JobRequestParser.Parse(Json("\"tile\": 768, \"height\": 6000, \"iterations\": 2"), Limits);
 
-        Assert.Equal(768L * 768, JobSizes.Check(request, [(4500, 3000)], Limits));
+        Assert.Equal((768L + (2 * Tiling.Halo)) * (768 + (2 * Tiling.Halo)), JobSizes.Check(request, [(4500, 3000)], Limits));
         var e = Assert.Throws<JobRequestException>(() => JobSizes.Check(request with { Height = 8000 }, [(4500, 3000)], Limits));
         Assert.Equal("content", e.Field);
         Assert.Contains("12000x8000 = 96000000 px", e.Message, StringComparison.Ordinal);
@@ -76,10 +77,11 @@ public sealed class TileRequestTests
     [Fact]
     public void Check_SmallEarlierStage_RunsWhole_LargestStageCountsItsTiles()
     {
-        // scales 256 then 1024 with 512-px tiles: 256x384 fits one tile and runs whole; 1024x1536 is 3x4 tiles of 512.
+        // scales 256 then 1024 with 512-px tiles: 256x384 fits one tile and runs whole; 1024x1536 is 3x4 tiles of 512,
+        // and the middle row's inner tiles are optimised with the halo on all four sides.
         var request = JobRequestParser.Parse(Json("\"tile\": 512, \"tileOverlap\": 32, \"scales\": [256, 1024]"), Limits);
 
-        Assert.Equal(512L * 512, JobSizes.Check(request, [(1500, 1000)], Limits));
+        Assert.Equal((512L + (2 * Tiling.Halo)) * (512 + (2 * Tiling.Halo)), JobSizes.Check(request, [(1500, 1000)], Limits));
         Assert.False(Tiling.IsTiled(request, 256, 384, earlierStage: true));
         Assert.True(Tiling.IsTiled(request, 256, 384, earlierStage: false));
         Assert.Equal(12, Tiling.Grid(request, 1024, 1536).Count);
