@@ -169,7 +169,14 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
         };
         if (i + 1 < request.Iterations)
         {
-            writes.AddRange(grid.Tiles.Select((rect, t) => Work.WriteImageAsync(BlobLayout.TileStart(jobId, pair.PairId, t, i + 1), Tiles.Crop(image, rect), cancellationToken)));
+            // One crop at a time: all at once held every tile's pixels (and their upload buffers) again beside the image.
+            writes.Add(Task.Run(async () =>
+            {
+                for (var t = 0; t < grid.Tiles.Count; t++)
+                {
+                    await Work.WriteImageAsync(BlobLayout.TileStart(jobId, pair.PairId, t, i + 1), Tiles.Crop(image, grid.Tiles[t]), cancellationToken).ConfigureAwait(false);
+                }
+            }, cancellationToken));
         }
 
         await Task.WhenAll(writes).ConfigureAwait(false);
