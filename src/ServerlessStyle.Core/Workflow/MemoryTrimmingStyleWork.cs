@@ -45,7 +45,10 @@ public sealed class MemoryTrimmingStyleWork(IStyleWork inner, StyleEvaluator eva
     {
         if (!evaluates)
         {
+            // The sessions' memory goes back before the activity needs its own: their managed Winograd weights and the
+            // C heap pages ONNX Runtime freed.
             evaluator.ReleaseSessions();
+            Collect();
         }
 
         try
@@ -54,11 +57,8 @@ public sealed class MemoryTrimmingStyleWork(IStyleWork inner, StyleEvaluator eva
         }
         finally
         {
-            // Blocking and compacting, large objects included, with the freed memory decommitted: what is left is what
-            // the worker holds between activities (the evaluation session, cached inputs).
             var clock = Stopwatch.StartNew();
-            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-            NativeHeap.Trim();
+            Collect();
             if (logger.IsEnabled(LogLevel.Debug))
             {
                 using var process = Process.GetCurrentProcess();
@@ -67,5 +67,13 @@ public sealed class MemoryTrimmingStyleWork(IStyleWork inner, StyleEvaluator eva
                     activity, process.WorkingSet64 >> 20, clock.ElapsedMilliseconds, process.PeakWorkingSet64 >> 20, GC.GetTotalMemory(forceFullCollection: false) >> 20);
             }
         }
+    }
+
+    // Blocking and compacting, large objects included, with the freed memory decommitted: what is left is what the worker
+    // holds between activities (the evaluation session, cached inputs).
+    private static void Collect()
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        NativeHeap.Trim();
     }
 }
