@@ -131,6 +131,8 @@ public sealed partial class StyleEvaluator
                     grams[l][i] += pieceGrams[l][i];
                 }
             }
+
+            GarbageBudget.Check();
         }
 
         return new GramSums(grams!, positions!, features);

@@ -57,6 +57,7 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
                 Work.WriteTargetsAsync(jobId, BlobLayout.TilePair(pair.PairId, t), targets, cancellationToken),
                 Work.WriteImageAsync(BlobLayout.TileStart(jobId, pair.PairId, t, 0), Tiles.Crop(start, grid[t]), cancellationToken)).ConfigureAwait(false);
             Work.ForgetTargets(jobId, BlobLayout.TilePair(pair.PairId, t));
+            GarbageBudget.Check();
             t++;
         }
 
@@ -150,6 +151,7 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
                 ?? throw new InvalidOperationException($"Tile {t} of iteration {i} of {pair.PairId} has no stored outcome.");
             (loss, seconds, evaluations, converged) = (loss + outcome.Loss, seconds + outcome.Seconds, Math.Max(evaluations, outcome.Evaluations), converged && outcome.Converged);
             tileRows.Add(LossCsv.Parse(await Work.TryReadTextAsync(BlobLayout.TileRows(jobId, pair.PairId, t, i), cancellationToken).ConfigureAwait(false) ?? string.Empty));
+            GarbageBudget.Check();
         }
 
         var before = i == 0 ? 0 : (await Work.TryReadOutcomeAsync(jobId, pair.PairId, i - 1, cancellationToken).ConfigureAwait(false))?.Evaluations ?? 0;
@@ -175,6 +177,7 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
                 for (var t = 0; t < grid.Tiles.Count; t++)
                 {
                     await Work.WriteImageAsync(BlobLayout.TileStart(jobId, pair.PairId, t, i + 1), Tiles.Crop(image, grid.Tiles[t]), cancellationToken).ConfigureAwait(false);
+                    GarbageBudget.Check();
                 }
             }, cancellationToken));
         }
