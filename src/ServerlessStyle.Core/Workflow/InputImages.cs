@@ -145,10 +145,19 @@ public sealed class InputImages(IInputImageSource source, IOptions<LimitsOptions
         return ImageWriter.ToPngWithPreview(ColorPreservation.Apply(image, content));
     }
 
-    /// <summary>Drops the pair's downloaded bytes once its targets are computed; keeps the decoded content its chunks need.</summary>
-    public void KeepContentOnly(string jobId, PairPlan pair)
+    /// <summary>
+    /// Drops the pair's downloaded bytes once its targets are computed, and its decoded content too unless the request
+    /// preserves colours (every PNG of the pair needs the content then): a poster's content is 12 bytes a pixel that a
+    /// worker would otherwise keep beside every tile it runs.
+    /// </summary>
+    public void KeepWhatPngsNeed(string jobId, PairPlan pair, JobRequest request)
     {
-        if (_pairs.TryGetValue(Key(jobId, pair), out var images))
+        ArgumentNullException.ThrowIfNull(request);
+        if (!request.PreserveColors)
+        {
+            Forget(jobId, pair);
+        }
+        else if (_pairs.TryGetValue(Key(jobId, pair), out var images))
         {
             images.Bytes.Clear();
         }

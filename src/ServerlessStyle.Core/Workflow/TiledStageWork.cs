@@ -49,7 +49,7 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
         var network = await engine.GetNetworkAsync(request, cancellationToken).ConfigureAwait(false);
         var styles = await images.StylesAsync(jobId, pair, content, request.StyleScale, cancellationToken).ConfigureAwait(false);
         var start = await startPoint(content, cancellationToken).ConfigureAwait(false);
-        images.KeepContentOnly(jobId, pair);
+        images.KeepWhatPngsNeed(jobId, pair, request);
         var t = 0;
         foreach (var targets in engine.Evaluator.ComputeTileTargets(network, content, styles, grid, Tiling.GramTile(request)))
         {
