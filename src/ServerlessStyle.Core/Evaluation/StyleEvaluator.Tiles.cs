@@ -205,6 +205,8 @@ public sealed partial class StyleEvaluator
                     grams[l][i] += pieceGrams[l][i];
                 }
             }
+
+            GarbageBudget.Check();
         }
 
         return new GramSums(grams!, positions!, features);

@@ -12,8 +12,8 @@ namespace ServerlessStyle.Core.Evaluation;
 
 /// <summary>
 /// Computes style targets and evaluates the Gatys loss and its gradient with ONNX Runtime. One evaluation session per
-/// (network name, height, width, provider), built on first use and kept; targets sessions live for one
-/// <see cref="ComputeTargets"/> call. Safe for concurrent use. Network names must be unique per distinct network, since
+/// (network name, height, width, provider), built on first use and kept until <see cref="ReleaseSessions"/>; targets
+/// sessions live for one <see cref="ComputeTargets"/> call. Safe for concurrent use. Network names must be unique per distinct network, since
 /// they key the cache.
 /// </summary>
 public sealed partial class StyleEvaluator : IDisposable
@@ -132,7 +132,7 @@ public sealed partial class StyleEvaluator : IDisposable
     }
 
     /// <summary>The weighted loss terms at <paramref name="x"/> (optimisation space, [1,3,H,W]) and d loss / d x into <paramref name="gradient"/>.</summary>
-    public unsafe LossTerms Evaluate(LossNetwork network, StyleTargets targets, LossWeights weights, ReadOnlySpan<float> x, Span<float> gradient)
+    public LossTerms Evaluate(LossNetwork network, StyleTargets targets, LossWeights weights, ReadOnlySpan<float> x, Span<float> gradient)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(targets);
@@ -148,7 +148,45 @@ public sealed partial class StyleEvaluator : IDisposable
             throw new ArgumentException($"x has {x.Length} and gradient {gradient.Length} elements; {targets.Height}x{targets.Width} needs {length}.", nameof(x));
         }
 
-        var compiled = Graph(network, targets.Height, targets.Width, GraphKind.Evaluation);
+        var (key, entry, compiled) = EnterEvaluation(network, targets.Height, targets.Width);
+        try
+        {
+            return Evaluate(compiled, targets, weights, x, gradient, length);
+        }
+        finally
+        {
+            compiled.Exit();
+
+            // Released while it was still being built (ReleaseSessions retires only built sessions): nothing else will.
+            if (!_sessions.TryGetValue(key, out var cached) || cached != entry)
+            {
+                compiled.Retire();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Drops the cached evaluation sessions (a session in use goes when its run ends), so that their weights and ONNX
+    /// Runtime's arena, which holds an evaluation's activations and gradients between runs, are not kept beside work that
+    /// needs no evaluation: a tiled stage's blend or its targets over whole-image pieces. The next evaluation builds its
+    /// session again.
+    /// </summary>
+    public void ReleaseSessions()
+    {
+        foreach (var key in _sessions.Keys)
+        {
+            if (_sessions.TryRemove(key, out var lazy) && lazy.IsValueCreated)
+            {
+                lazy.Value.Retire();
+            }
+        }
+    }
+
+    /// <summary>How many evaluation sessions the cache holds (built or being built).</summary>
+    internal int CachedSessions => _sessions.Count;
+
+    private unsafe LossTerms Evaluate(CompiledGraph compiled, StyleTargets targets, LossWeights weights, ReadOnlySpan<float> x, Span<float> gradient, int length)
+    {
         compiled.CheckTargets(targets);
         long[] imageShape = [1, 3, targets.Height, targets.Width];
         var layerWeights = targets.StyleLayerWeights.Select(w => (float)w).ToArray();
@@ -215,6 +253,21 @@ public sealed partial class StyleEvaluator : IDisposable
         }
 
         _sessions.Clear();
+    }
+
+    /// <summary>The cached evaluation session for the size, entered for one run; a retired one is left to its last user.</summary>
+    private (SessionKey Key, Lazy<CompiledGraph> Entry, CompiledGraph Graph) EnterEvaluation(LossNetwork network, int height, int width)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var key = new SessionKey(network.Name, height, width, _provider.Value, GraphKind.Evaluation);
+        while (true)
+        {
+            var entry = _sessions.GetOrAdd(key, k => new Lazy<CompiledGraph>(() => Compile(network, k), LazyThreadSafetyMode.ExecutionAndPublication));
+            if (entry.Value.TryEnter())
+            {
+                return (key, entry, entry.Value);
+            }
+        }
     }
 
     private CompiledGraph Graph(LossNetwork network, int height, int width, GraphKind kind)
@@ -340,6 +393,11 @@ public sealed partial class StyleEvaluator : IDisposable
         InferenceSession session, long[] contentShape, IReadOnlyList<long> styleChannels, IReadOnlyList<long> stylePositions, IReadOnlyList<OrtValue> fedWeights)
         : IDisposable
     {
+        private readonly Lock _lock = new();
+        private int _users;
+        private bool _retired;
+        private bool _disposed;
+
         public InferenceSession Session { get; } = session;
 
         /// <summary>Graph inputs after the per-run ones, over pinned arrays that live as long as the session.</summary>
@@ -372,8 +430,63 @@ public sealed partial class StyleEvaluator : IDisposable
             }
         }
 
+        /// <summary>Counts a run; false once the session is retired (the caller takes the cache's new one).</summary>
+        public bool TryEnter()
+        {
+            lock (_lock)
+            {
+                if (_retired)
+                {
+                    return false;
+                }
+
+                _users++;
+                return true;
+            }
+        }
+
+        /// <summary>Ends a run; the last run of a retired session disposes it.</summary>
+        public void Exit()
+        {
+            lock (_lock)
+            {
+                _users--;
+                if (!_retired || _users > 0)
+                {
+                    return;
+                }
+            }
+
+            Dispose();
+        }
+
+        /// <summary>Takes the session out of use: disposed now when no run is under way, else by the last one.</summary>
+        public void Retire()
+        {
+            lock (_lock)
+            {
+                _retired = true;
+                if (_users > 0)
+                {
+                    return;
+                }
+            }
+
+            Dispose();
+        }
+
         public void Dispose()
         {
+            lock (_lock)
+            {
+                if (_disposed)
+                {
+                    return;
+                }
+
+                _disposed = true;
+            }
+
             Session.Dispose();
             foreach (var value in FedWeights)
             {

@@ -47,9 +47,25 @@ public static class ImagePreview
             return null;
         }
 
-        var (width, height) = Size(info.Width, info.Height);
         stream.Position = 0;
         using var image = Image.Load<Rgb24>(stream);
+        return CreatePng(image);
+    }
+
+    /// <summary>
+    /// The preview of an image already in memory as PNG, or null when the image is within the bound: what
+    /// <see cref="CreatePng(ReadOnlyMemory{byte})"/> makes from that image's PNG, without decoding it again. Resizes
+    /// <paramref name="image"/> in place.
+    /// </summary>
+    public static byte[]? CreatePng(Image<Rgb24> image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (!IsNeeded(image.Width, image.Height))
+        {
+            return null;
+        }
+
+        var (width, height) = Size(image.Width, image.Height);
         image.Mutate(x => x.Resize(width, height, ImageLoader.Resampler));
         using var preview = new MemoryStream();
         image.SaveAsPng(preview);

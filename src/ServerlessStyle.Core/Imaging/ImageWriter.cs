@@ -3,6 +3,9 @@ using SixLabors.ImageSharp.PixelFormats;
 
 namespace ServerlessStyle.Core.Imaging;
 
+/// <summary>A result image's PNG and its preview's (null when the image needs none).</summary>
+public sealed record EncodedImage(BinaryData Png, byte[]? Preview);
+
 /// <summary>Turns an <see cref="ImageTensor"/> back into pixels: adds the caffe mean, BGR to RGB, clips to 0..255 and rounds.</summary>
 public static class ImageWriter
 {
@@ -31,6 +34,18 @@ public static class ImageWriter
             }
         });
         return image;
+    }
+
+    /// <summary>
+    /// A result image as PNG with its preview (<see cref="ImagePreview"/>) made from the same pixels, so that a poster's
+    /// PNG is not decoded again to make it.
+    /// </summary>
+    public static EncodedImage ToPngWithPreview(ImageTensor tensor)
+    {
+        using var image = ToImage(tensor);
+        var png = new MemoryStream();
+        image.SaveAsPng(png);
+        return new EncodedImage(BinaryData.FromBytes(png.GetBuffer().AsMemory(0, (int)png.Length)), ImagePreview.CreatePng(image));
     }
 
     public static byte[] ToPng(ImageTensor tensor)

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -121,9 +122,17 @@ public static partial class Npy
             throw new NpyFormatException($"The .npy array has {count} elements; too many to load.");
         }
 
-        var bytes = new byte[count * sizeof(float)];
-        ReadFully(stream, bytes, $"the {count} float32 values of shape ({string.Join(", ", shape)})");
         var data = new float[count];
+        var what = $"the {count} float32 values of shape ({string.Join(", ", shape)})";
+        if (BitConverter.IsLittleEndian)
+        {
+            // Straight into the floats: a poster's image is hundreds of MB, and a copy of its bytes beside it doubled that.
+            ReadFully(stream, MemoryMarshal.AsBytes(data.AsSpan()), what);
+            return (data, shape);
+        }
+
+        var bytes = new byte[count * sizeof(float)];
+        ReadFully(stream, bytes, what);
         for (var i = 0; i < data.Length; i++)
         {
             data[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(i * sizeof(float)));
@@ -146,7 +155,7 @@ public static partial class Npy
         }
     }
 
-    private static void ReadFully(Stream stream, byte[] buffer, string what)
+    private static void ReadFully(Stream stream, Span<byte> buffer, string what)
     {
         try
         {

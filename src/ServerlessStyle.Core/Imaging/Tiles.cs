@@ -188,10 +188,10 @@ public sealed class TileBlender
     private readonly int _width;
     private readonly IReadOnlyList<TileRect> _rects;
     private readonly (float[] Rows, float[] Columns)[] _ramps;
-    private readonly float[] _weights;
     private readonly float[] _data;
-    private readonly float[] _delta;
-    private readonly bool[] _seen;
+    private float[] _weights;
+    private float[] _delta;
+    private bool[] _seen;
     private readonly bool[] _added;
     private bool _blended;
 
@@ -300,6 +300,9 @@ public sealed class TileBlender
                 _data[i] += _delta[i];
             }
         }
+
+        // The caller keeps the blender while it writes the image: only the image's own memory need stay.
+        (_weights, _delta, _seen) = ([], [], []);
 
         return new ImageTensor(_height, _width, _data);
     }

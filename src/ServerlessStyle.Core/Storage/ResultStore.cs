@@ -28,11 +28,18 @@ public sealed class ResultStore(BlobStore store, StorageOptions storage)
     /// image is larger than <see cref="ImagePreview.LongSide"/>, its preview under <see cref="BlobLayout.Preview"/>: a page
     /// that lists the image then finds its preview too. Returns the image's reference "results/{name}".
     /// </summary>
-    public async Task<string> WriteImageAsync(string name, BinaryData png, CancellationToken cancellationToken = default)
+    public Task<string> WriteImageAsync(string name, BinaryData png, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(png);
-        await WritePreviewAsync(name, ImagePreview.CreatePng(png.ToMemory()), cancellationToken).ConfigureAwait(false);
-        return await WriteAsync(name, png, cancellationToken).ConfigureAwait(false);
+        return WriteImageAsync(name, new EncodedImage(png, ImagePreview.CreatePng(png.ToMemory())), cancellationToken);
+    }
+
+    /// <summary>As <see cref="WriteImageAsync(string, BinaryData, CancellationToken)"/>, with the preview made already.</summary>
+    public async Task<string> WriteImageAsync(string name, EncodedImage image, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        await WritePreviewAsync(name, image.Preview, cancellationToken).ConfigureAwait(false);
+        return await WriteAsync(name, image.Png, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -40,11 +47,19 @@ public sealed class ResultStore(BlobStore store, StorageOptions storage)
     /// pair (<paramref name="pairOfLastStage"/> set) stores it in the pair's own folder too, where users, the contact sheet
     /// and the job page look for it. Returns the stage's reference.
     /// </summary>
-    public async Task<string> WriteFinalImageAsync(
+    public Task<string> WriteFinalImageAsync(
         string jobId, string pairId, string? pairOfLastStage, BinaryData png, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(png);
-        var preview = ImagePreview.CreatePng(png.ToMemory());
+        return WriteFinalImageAsync(jobId, pairId, pairOfLastStage, new EncodedImage(png, ImagePreview.CreatePng(png.ToMemory())), cancellationToken);
+    }
+
+    /// <summary>As <see cref="WriteFinalImageAsync(string, string, string?, BinaryData, CancellationToken)"/>, with the preview made already.</summary>
+    public async Task<string> WriteFinalImageAsync(
+        string jobId, string pairId, string? pairOfLastStage, EncodedImage image, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var (png, preview) = (image.Png, image.Preview);
         var name = BlobLayout.FinalImage(jobId, pairId);
         await WritePreviewAsync(name, preview, cancellationToken).ConfigureAwait(false);
         var final = await WriteAsync(name, png, cancellationToken).ConfigureAwait(false);

@@ -137,14 +137,21 @@ public sealed class WorkStore
     /// <summary>An image <see cref="WriteImageAsync"/> stored, or null when there is none.</summary>
     public async Task<ImageTensor?> TryReadImageAsync(string name, CancellationToken cancellationToken = default)
     {
-        var blob = await _store.TryDownloadAsync(_container, name, cancellationToken).ConfigureAwait(false);
-        if (blob is null)
+        float[] data;
+        long[] shape;
+        using (var blob = await _store.TryOpenReadAsync(_container, name, cancellationToken).ConfigureAwait(false))
         {
-            return null;
+            if (blob is null)
+            {
+                return null;
+            }
+
+            // Into a buffer of the blob's size: a whole download grows its buffer by doubling, copying the image each time.
+            var bytes = new byte[blob.Length];
+            await blob.Content.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
+            (data, shape) = Npy.ReadFloat32(new MemoryStream(bytes, writable: false));
         }
 
-        using var stream = blob.Value.Content.ToStream();
-        var (data, shape) = Npy.ReadFloat32(stream);
         return shape is [1, 3, var height, var width]
             ? new ImageTensor((int)height, (int)width, data)
             : throw new InvalidOperationException($"{_container}/{name} holds shape [{string.Join(", ", shape)}], not an image [1, 3, H, W].");

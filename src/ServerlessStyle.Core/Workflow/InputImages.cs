@@ -129,23 +129,35 @@ public sealed class InputImages(IInputImageSource source, IOptions<LimitsOptions
         };
     }
 
-    /// <summary>An output image as PNG: the state as it is, or with the content's colours when the request asks for them.</summary>
-    public async Task<BinaryData> ToPngAsync(string jobId, PairPlan pair, JobRequest request, ImageTensor image, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// An output image as PNG, with its preview: the state as it is, or with the content's colours when the request asks
+    /// for them.
+    /// </summary>
+    public async Task<EncodedImage> ToPngAsync(string jobId, PairPlan pair, JobRequest request, ImageTensor image, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (!request.PreserveColors)
         {
-            return BinaryData.FromBytes(ImageWriter.ToPng(image));
+            return ImageWriter.ToPngWithPreview(image);
         }
 
         var content = await ContentAsync(jobId, pair, request.Height, cancellationToken).ConfigureAwait(false);
-        return BinaryData.FromBytes(ImageWriter.ToPng(ColorPreservation.Apply(image, content)));
+        return ImageWriter.ToPngWithPreview(ColorPreservation.Apply(image, content));
     }
 
-    /// <summary>Drops the pair's downloaded bytes once its targets are computed; keeps the decoded content its chunks need.</summary>
-    public void KeepContentOnly(string jobId, PairPlan pair)
+    /// <summary>
+    /// Drops the pair's downloaded bytes once its targets are computed, and its decoded content too unless the request
+    /// preserves colours (every PNG of the pair needs the content then): a poster's content is 12 bytes a pixel that a
+    /// worker would otherwise keep beside every tile it runs.
+    /// </summary>
+    public void KeepWhatPngsNeed(string jobId, PairPlan pair, JobRequest request)
     {
-        if (_pairs.TryGetValue(Key(jobId, pair), out var images))
+        ArgumentNullException.ThrowIfNull(request);
+        if (!request.PreserveColors)
+        {
+            Forget(jobId, pair);
+        }
+        else if (_pairs.TryGetValue(Key(jobId, pair), out var images))
         {
             images.Bytes.Clear();
         }

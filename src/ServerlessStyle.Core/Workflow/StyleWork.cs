@@ -79,7 +79,7 @@ public sealed class StyleWork(
         // Layer normalisation (resnet18) is measured at the content whatever the start point: init changes where the
         // optimiser starts, not the loss it minimises (at an init of the style itself every layer's loss would be 0).
         var start = await StartPointAsync(jobId, request, pair, content, cancellationToken).ConfigureAwait(false);
-        images.KeepContentOnly(jobId, pair);
+        images.KeepWhatPngsNeed(jobId, pair, request);
         var targets = engine.Evaluator.ComputeTargets(network, content, styles);
         await storage.Work.WriteTargetsAsync(jobId, pair.PairId, targets, cancellationToken).ConfigureAwait(false);
         await _checkpoints.WriteFirstAsync(jobId, pair.PairId, OptimizerState.Create(StyleEngine.OptimizerSettings(request), start.Data), cancellationToken).ConfigureAwait(false);

@@ -53,7 +53,7 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
         var network = await engine.GetNetworkAsync(request, cancellationToken).ConfigureAwait(false);
         var styles = await images.StylesAsync(jobId, pair, content, request.StyleScale, cancellationToken).ConfigureAwait(false);
         var start = await startPoint(content, cancellationToken).ConfigureAwait(false);
-        images.KeepContentOnly(jobId, pair);
+        images.KeepWhatPngsNeed(jobId, pair, request);
         var gramTile = Tiling.GramTile(request);
         var stage = engine.Evaluator.ComputeTileTargets(network, content, styles, optimised, gramTile);
         var t = 0;
@@ -63,6 +63,7 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
                 Work.WriteTargetsAsync(jobId, BlobLayout.TilePair(pair.PairId, t), targets, cancellationToken),
                 Work.WriteImageAsync(BlobLayout.TileStart(jobId, pair.PairId, t, 0), Tiles.Crop(start, optimised[t]), cancellationToken)).ConfigureAwait(false);
             Work.ForgetTargets(jobId, BlobLayout.TilePair(pair.PairId, t));
+            GarbageBudget.Check();
             t++;
         }
 
@@ -173,6 +174,7 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
                 ?? throw new InvalidOperationException($"Tile {t} of iteration {i} of {pair.PairId} has no stored outcome.");
             (loss, seconds, evaluations, converged) = (loss + outcome.Loss, seconds + outcome.Seconds, Math.Max(evaluations, outcome.Evaluations), converged && outcome.Converged);
             tileRows.Add(LossCsv.Parse(await Work.TryReadTextAsync(BlobLayout.TileRows(jobId, pair.PairId, t, i), cancellationToken).ConfigureAwait(false) ?? string.Empty));
+            GarbageBudget.Check();
         }
 
         var before = i == 0 ? 0 : (await Work.TryReadOutcomeAsync(jobId, pair.PairId, i - 1, cancellationToken).ConfigureAwait(false))?.Evaluations ?? 0;
@@ -192,7 +194,16 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
         };
         if (i + 1 < request.Iterations)
         {
-            writes.AddRange(grid.Optimised.Select((rect, t) => Work.WriteImageAsync(BlobLayout.TileStart(jobId, pair.PairId, t, i + 1), Tiles.Crop(image, rect), cancellationToken)));
+            // One crop at a time: all at once held every tile's pixels (and their upload buffers) again beside the image.
+            var starts = grid.Optimised;
+            writes.Add(Task.Run(async () =>
+            {
+                for (var t = 0; t < starts.Count; t++)
+                {
+                    await Work.WriteImageAsync(BlobLayout.TileStart(jobId, pair.PairId, t, i + 1), Tiles.Crop(image, starts[t]), cancellationToken).ConfigureAwait(false);
+                    GarbageBudget.Check();
+                }
+            }, cancellationToken));
             if (grid.SharedStyle)
             {
                 var network = await engine.GetNetworkAsync(request, cancellationToken).ConfigureAwait(false);

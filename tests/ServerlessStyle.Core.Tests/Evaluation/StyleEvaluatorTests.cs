@@ -43,6 +43,64 @@ public sealed class StyleEvaluatorTests
     }
 
     [Fact]
+    public void Evaluate_AfterReleaseSessions_BuildsTheSessionAgainWithTheSameResultBitForBit()
+    {
+        using var evaluator = new StyleEvaluator(new EvaluatorOptions());
+        var content = GradientChecks.PatternImage(8, 10, 1);
+        var targets = evaluator.ComputeTargets(Tiny, content, [(GradientChecks.PatternImage(8, 10, 2), 1.0)]);
+        var x = GradientChecks.PatternImage(8, 10, 4).Data;
+        var (first, second) = (new float[x.Length], new float[x.Length]);
+
+        var before = evaluator.Evaluate(Tiny, targets, Tiny.DefaultWeights, x, first);
+        Assert.Equal(1, evaluator.CachedSessions);
+        evaluator.ReleaseSessions();
+        Assert.Equal(0, evaluator.CachedSessions);
+        var after = evaluator.Evaluate(Tiny, targets, Tiny.DefaultWeights, x, second);
+
+        Assert.Equal(1, evaluator.CachedSessions);
+        Assert.Equal(before, after);
+        Assert.Equal(first, second);
+    }
+
+    [Fact]
+    public async Task ReleaseSessions_WhileEvaluationsRun_EveryEvaluationFinishesWithTheSameResult()
+    {
+        // A worker may run several activities at once: a blend releases the sessions while a tile evaluates. A session in
+        // use must outlive its run (disposing it under ONNX Runtime's Run is a native use after free).
+        using var evaluator = new StyleEvaluator(new EvaluatorOptions());
+        var content = GradientChecks.PatternImage(8, 10, 1);
+        var targets = evaluator.ComputeTargets(Tiny, content, [(GradientChecks.PatternImage(8, 10, 2), 1.0)]);
+        var x = GradientChecks.PatternImage(8, 10, 4).Data;
+        var expected = evaluator.Evaluate(Tiny, targets, Tiny.DefaultWeights, x, new float[x.Length]);
+        using var stop = new CancellationTokenSource();
+        var releases = 0;
+        var releaser = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                evaluator.ReleaseSessions();
+                Interlocked.Increment(ref releases);
+            }
+        });
+
+        // Each evaluating thread goes on until the releaser has run a while, so the two overlap however they are scheduled.
+        var results = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
+        {
+            var terms = new List<LossTerms>();
+            while (terms.Count < 20 || Volatile.Read(ref releases) < 100)
+            {
+                terms.Add(evaluator.Evaluate(Tiny, targets, Tiny.DefaultWeights, x, new float[x.Length]));
+            }
+
+            return terms;
+        })));
+        await stop.CancelAsync();
+        await releaser;
+
+        Assert.All(results.SelectMany(r => r), terms => Assert.Equal(expected, terms));
+    }
+
+    [Fact]
     public void ComputeTargets_TwoStylesHalfWeights_GramsAreTheMean()
     {
         using var evaluator = new StyleEvaluator(new EvaluatorOptions());
