@@ -156,11 +156,16 @@ else:
 }
 
 memory() {
-  local tile stage
-  tile=$("${bench[@]}" estimate "${POSTER_TILE}x${POSTER_TILE}" --network "$POSTER_NETWORK")
+  local tile job stage side
+  # The largest tile is optimised with its halo, 8 px a side (Tiling.Halo in src/ServerlessStyle.Core/Jobs/JobPlan.cs),
+  # once the poster has more than one tile.
+  side=$POSTER_TILE
+  [ "$POSTER" -gt "$POSTER_TILE" ] && side=$((POSTER_TILE + 16))
+  tile=$("${bench[@]}" estimate "${side}x${side}" --network "$POSTER_NETWORK")
+  job=$("${bench[@]}" estimate "${side}x${side}" --network "$POSTER_NETWORK" --stage "${POSTER}x${POSTER}")
   stage=$("${bench[@]}" estimate "${POSTER}x${POSTER}" --network "$POSTER_NETWORK")
   echo "memory and fan-out: $POSTER_CONTENT at ${POSTER}x${POSTER}, $POSTER_NETWORK, tiles $POSTER_TILE overlapping by $POSTER_OVERLAP, $POSTER_ITERATIONS x $POSTER_EVALUATIONS evaluations"
-  echo "  MemoryEstimate: a ${POSTER_TILE}-px tile $(json "$tile" peakMb) MB, the untiled ${POSTER}-px stage $(json "$stage" peakMb) MB"
+  echo "  MemoryEstimate: a ${POSTER_TILE}-px tile ($side px with its halo) $(json "$tile" peakMb) MB; the tiled job's check (the tile plus the stage held whole to blend) $(json "$job" peakMb) MB, the untiled ${POSTER}-px stage $(json "$stage" peakMb) MB"
   start_worker a 0
   poster_job a
   local one=$wall

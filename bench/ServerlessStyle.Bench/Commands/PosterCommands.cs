@@ -180,11 +180,20 @@ internal sealed class EstimateCommand : Command<EstimateCommand.Settings>
         [Description("auto (default: as a worker, up to 768x768 pixels), on or off.")]
         public string Winograd { get; init; } = "auto";
 
+        [CommandOption("--stage <WIDTHxHEIGHT>")]
+        [Description("The tiled stage the size is a tile of: adds what a worker holds of the stage whole (wholeStageMb), as a worker's job check does.")]
+        public string? Stage { get; init; }
+
         public override ValidationResult Validate()
         {
             if (Winograd is not ("auto" or "on" or "off"))
             {
                 return ValidationResult.Error($"--winograd '{Winograd}' is not auto, on or off.");
+            }
+
+            if (Stage is not null && Parse(Stage) is null)
+            {
+                return ValidationResult.Error($"--stage '{Stage}' is not WIDTHxHEIGHT with both sides 1..65536, e.g. 2048x2048.");
             }
 
             return Parse(Size) is null
@@ -209,7 +218,9 @@ internal sealed class EstimateCommand : Command<EstimateCommand.Settings>
         var (width, height) = Settings.Parse(settings.Size)!.Value;
         var pixels = (long)width * height;
         var winograd = settings.Winograd == "on" || (settings.Winograd == "auto" && pixels <= EvaluatorOptions.DefaultWinogradMaxPixels);
-        var bytes = MemoryEstimate.PeakBytes(settings.Network, pixels, winograd);
+        var stage = settings.Stage is null ? 0 : (long)Settings.Parse(settings.Stage)!.Value.Width * Settings.Parse(settings.Stage)!.Value.Height;
+        var whole = MemoryEstimate.WholeStageBytes(stage);
+        var bytes = MemoryEstimate.PeakBytes(settings.Network, pixels, winograd) + whole;
         Console.Out.WriteLine(JsonSerializer.Serialize(new
         {
             network = settings.Network,
@@ -217,6 +228,7 @@ internal sealed class EstimateCommand : Command<EstimateCommand.Settings>
             height,
             pixels,
             winograd,
+            wholeStageMb = Math.Round(whole / (1024.0 * 1024), 1),
             peakMb = Math.Round(bytes / (1024.0 * 1024), 1),
         }));
         return 0;

@@ -14,7 +14,14 @@ public static class JobSizes
     /// Checks a valid request against its contents' sizes (one per content, in order) and returns the largest image one
     /// worker optimises, in pixels (what the memory estimate needs: a tiled stage's largest tile); throws <see cref="JobRequestException"/> naming the field.
     /// </summary>
-    public static long Check(JobRequest request, IReadOnlyList<(int Width, int Height)> contents, LimitsOptions limits)
+    public static long Check(JobRequest request, IReadOnlyList<(int Width, int Height)> contents, LimitsOptions limits) =>
+        Check(request, contents, limits, out _);
+
+    /// <summary>
+    /// <see cref="Check(JobRequest, IReadOnlyList{ValueTuple{int, int}}, LimitsOptions)"/>, also giving the largest tiled
+    /// stage's pixels (0 when nothing is tiled): a worker that prepares or blends that stage holds it whole.
+    /// </summary>
+    public static long Check(JobRequest request, IReadOnlyList<(int Width, int Height)> contents, LimitsOptions limits, out long largestTiledStage)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(contents);
@@ -28,6 +35,7 @@ public static class JobSizes
         var heights = stages.Count == 0 ? [(request.Height, request.Iterations)] : stages.Select(s => (s.Height, s.Iterations)).ToList();
         var pairsPerContent = request.StyleMode == StyleMode.Each ? request.Styles.Count : 1;
         var largest = 0L;
+        largestTiledStage = 0L;
         var work = 0.0;
         for (var i = 0; i < contents.Count; i++)
         {
@@ -63,6 +71,7 @@ public static class JobSizes
                 // A tiled stage's memory is one tile's with its halo; its work is every tile's pixels, overlaps and halos counted as often as they run.
                 var grid = tiled ? Tiling.Optimised(Tiling.Grid(request, h, w), Tiling.Halo, h, w) : null;
                 largest = Math.Max(largest, grid?.Max(t => t.Pixels) ?? pixels);
+                largestTiledStage = Math.Max(largestTiledStage, tiled ? pixels : 0);
                 work += (double)(grid?.Sum(t => t.Pixels) ?? pixels) * iterations * request.EvaluationsPerIteration * pairsPerContent;
             }
         }

@@ -146,16 +146,17 @@ public sealed class StyleEngine : IDisposable
 
     /// <summary>
     /// Refuses a request whose largest image (<paramref name="pixels"/>) would need more memory than a worker has, by
-    /// the measured <see cref="MemoryEstimate"/> for its network and provider; the message says the size, the estimate
-    /// and the limit.
+    /// the measured <see cref="MemoryEstimate"/> for its network and provider, plus what a worker holds of its largest
+    /// tiled stage (<paramref name="tiledStagePixels"/>, <see cref="MemoryEstimate.WholeStageBytes"/>); the message says
+    /// the size, the estimate and the limit.
     /// </summary>
-    public async Task CheckMemoryAsync(JobRequest request, long pixels, CancellationToken cancellationToken = default)
+    public async Task CheckMemoryAsync(JobRequest request, long pixels, long tiledStagePixels = 0, CancellationToken cancellationToken = default)
     {
         var network = await GetNetworkAsync(request, cancellationToken).ConfigureAwait(false);
 
         // The Winograd rewrite runs on the CPU provider up to its pixel limit (EvaluatorOptions); its memory differs.
         var winograd = _options.Winograd && Evaluator.ActiveProvider == ExecutionProvider.Cpu && pixels <= _options.WinogradMaxPixels;
-        var estimate = MemoryEstimate.PeakBytes(network.Name, pixels, winograd);
+        var estimate = MemoryEstimate.PeakBytes(network.Name, pixels, winograd) + MemoryEstimate.WholeStageBytes(tiledStagePixels);
         var limit = _limits.WorkerMemoryBytes;
         if (estimate > limit)
         {
@@ -163,7 +164,7 @@ public sealed class StyleEngine : IDisposable
             var (field, what) = request.Tile > 0 ? ("tile", "a tile") : ("height", "an output");
             throw new JobRequestException(
                 field,
-                $"{what} of {pixels} px needs about {Gigabytes(estimate)} GB with {network.Name}{(winograd ? " (Winograd)" : "")}, over this worker's {Gigabytes(limit)} GB (ServerlessStyle:Limits:MaxWorkerMemoryBytes); lower the {field}");
+                $"{what} of {pixels} px{(tiledStagePixels > 0 ? $", with its {tiledStagePixels}-px stage held whole to blend," : "")} needs about {Gigabytes(estimate)} GB with {network.Name}{(winograd ? " (Winograd)" : "")}, over this worker's {Gigabytes(limit)} GB (ServerlessStyle:Limits:MaxWorkerMemoryBytes); lower the {field}");
         }
     }
 

@@ -51,7 +51,8 @@ public sealed class StyleWork(
         var network = (await engine.ResolveNetworkAsync(request.Network, request.Preprocess, cancellationToken).ConfigureAwait(false)).Identity;
         var sizes = await images.CheckRequestAsync(request, cancellationToken).ConfigureAwait(false);
         // Sizes, work and memory before any engine work: a job that would not fit is refused here, not by killing its worker.
-        await engine.CheckMemoryAsync(request, JobSizes.Check(request, sizes, limits.Value), cancellationToken).ConfigureAwait(false);
+        var largest = JobSizes.Check(request, sizes, limits.Value, out var tiledStage);
+        await engine.CheckMemoryAsync(request, largest, tiledStage, cancellationToken).ConfigureAwait(false);
         var plan = JobPlan.Create(input.JobId, request);
         await Task.WhenAll(storage.Work.EnsureContainerAsync(cancellationToken), storage.Results.EnsureContainerAsync(cancellationToken)).ConfigureAwait(false);
         await storage.Documents.UpdateAsync(

@@ -75,10 +75,15 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
         if (grid.SharedStyle)
         {
             writes.Add(Work.WriteGramsAsync(BlobLayout.TiledStyle(jobId, pair.PairId), network.Name, content.Height, content.Width, stage.StylePerPosition, cancellationToken));
-            writes.Add(WriteResidualAsync(jobId, pair.PairId, 0, network, start, stage.StylePerPosition, gramTile, cancellationToken));
         }
 
         await Task.WhenAll(writes).ConfigureAwait(false);
+        if (grid.SharedStyle)
+        {
+            // Alone, after the rest: the pass over the image's pieces builds a session of its own.
+            FreeMemory();
+            await WriteResidualAsync(jobId, pair.PairId, 0, network, start, stage.StylePerPosition, gramTile, cancellationToken).ConfigureAwait(false);
+        }
 
         // Last: the stage counts as prepared once its grid is stored.
         await Work.WriteTileGridAsync(jobId, pair.PairId, grid, cancellationToken).ConfigureAwait(false);
@@ -111,6 +116,11 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
             var network = await engine.GetNetworkAsync(request, cancellationToken).ConfigureAwait(false);
             var residual = await Work.ReadGramsAsync(BlobLayout.TiledResidual(jobId, pair.PairId, i), cancellationToken).ConfigureAwait(false);
             targets = engine.Evaluator.ShareStyleResidual(network, targets, crop, residual);
+
+            // That pass built a session for the crop (the model's bytes, ONNX Runtime's copy of the weights, the
+            // activations): its memory goes back before the tile's L-BFGS state and evaluations take theirs, or the
+            // two add up in the tile's peak.
+            FreeMemory();
 
             // The objective changes with the residual every iteration, unless no tile moved (a line search longer than an
             // iteration's evaluations): then the same targets come back, and the tile's line search may go on.
@@ -204,15 +214,18 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
                     GarbageBudget.Check();
                 }
             }, cancellationToken));
-            if (grid.SharedStyle)
-            {
-                var network = await engine.GetNetworkAsync(request, cancellationToken).ConfigureAwait(false);
-                var style = await Work.ReadGramsAsync(BlobLayout.TiledStyle(jobId, pair.PairId), cancellationToken).ConfigureAwait(false);
-                writes.Add(WriteResidualAsync(jobId, pair.PairId, i + 1, network, image, style, Tiling.GramTile(request), cancellationToken));
-            }
         }
 
         await Task.WhenAll(writes).ConfigureAwait(false);
+        if (i + 1 < request.Iterations && grid.SharedStyle)
+        {
+            // Alone, after the PNG and the crops: the pass over the image's pieces builds a session of its own, and
+            // beside the encoder's buffers it was the blend's peak.
+            FreeMemory();
+            var network = await engine.GetNetworkAsync(request, cancellationToken).ConfigureAwait(false);
+            var style = await Work.ReadGramsAsync(BlobLayout.TiledStyle(jobId, pair.PairId), cancellationToken).ConfigureAwait(false);
+            await WriteResidualAsync(jobId, pair.PairId, i + 1, network, image, style, Tiling.GramTile(request), cancellationToken).ConfigureAwait(false);
+        }
         var result = new ChunkOutcome(
             i, before + evaluations, loss, $"{storage.Results.LogicalContainer}/{png}", clock.Elapsed.TotalSeconds + seconds,
             evaluations > 0 ? seconds / grid.Tiles.Count / evaluations : 0, converged, Reused: false);
@@ -281,6 +294,13 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
         }
 
         return Work.WriteGramsAsync(BlobLayout.TiledResidual(jobId, pairId, iteration), network.Name, image.Height, image.Width, grams, cancellationToken);
+    }
+
+    /// <summary>Gives back what the activity no longer holds, managed and native, before a step that needs memory of its own.</summary>
+    private static void FreeMemory()
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        NativeHeap.Trim();
     }
 
     private static string ObjectiveHash(StyleTargets targets)

@@ -88,6 +88,36 @@ public sealed class TileRequestTests
     }
 
     [Fact]
+    public void Check_TiledPoster_GivesTheLargestTiledStage_ForTheMemoryCheck()
+    {
+        var request = JobRequestParser.Parse(Json("\"tile\": 512, \"tileOverlap\": 32, \"scales\": [256, 1024]"), Limits);
+
+        JobSizes.Check(request, [(1500, 1000)], Limits, out var tiledStage);
+
+        // 1024 x 1536 is tiled; 256 x 384 runs whole and is not a tiled stage.
+        Assert.Equal(1024L * 1536, tiledStage);
+        JobSizes.Check(JobRequestParser.Parse(Json("\"height\": 256"), Limits), [(1500, 1000)], Limits, out var untiled);
+        Assert.Equal(0, untiled);
+    }
+
+    [Fact]
+    public async Task CheckMemory_TileFitsButItsStageHeldWholeDoesNot_ThrowsNamingTheStage()
+    {
+        // A 512-px tile of random VGG19 (direct) needs about 1.6 GB; an 8192 x 8192 stage held whole adds 2 GB.
+        using var engine = new StyleEngine(
+            Options.Create(new EngineOptions { Network = "random-vgg19", Provider = "cpu", Winograd = false }),
+            Options.Create(new LimitsOptions { AllowTestNetworks = true, MaxWorkerMemoryBytes = 3L << 30 }),
+            NullLogger<StyleEngine>.Instance, NullLogger<StyleEvaluator>.Instance, new NetworkResolver(new Core.Networks.ModelStore(Core.Networks.ModelStore.DefaultFolder)));
+        var request = JobRequestParser.Parse(Json("\"tile\": 512, \"height\": 8192, \"network\": \"random-vgg19\""), new LimitsOptions { AllowTestNetworks = true });
+
+        await engine.CheckMemoryAsync(request, 528L * 528, tiledStagePixels: 0);
+        var e = await Assert.ThrowsAsync<JobRequestException>(() => engine.CheckMemoryAsync(request, 528L * 528, tiledStagePixels: 8192L * 8192));
+
+        Assert.Equal("tile", e.Field);
+        Assert.Contains($"with its {8192L * 8192}-px stage held whole to blend", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task CheckMemory_TileOverTheWorkersMemory_ThrowsNamingTheTile()
     {
         using var engine = new StyleEngine(
