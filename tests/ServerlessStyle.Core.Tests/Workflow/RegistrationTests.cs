@@ -23,8 +23,8 @@ public sealed class RegistrationTests
             .BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
 
         // The real work behind the attempt guard (GuardedStyleWork), behind the decorator that turns a canceled job's stop
-        // into JobCanceledException.
-        Assert.IsType<CancelAwareStyleWork>(services.GetRequiredService<IStyleWork>());
+        // into JobCanceledException, behind the one that frees each activity's memory for the next (StyleWorkStack).
+        Assert.IsType<MemoryTrimmingStyleWork>(services.GetRequiredService<IStyleWork>());
         Assert.NotNull(services.GetRequiredService<StyleWork>());
         Assert.NotNull(services.GetRequiredService<StyleActivities>());
         Assert.NotNull(services.GetRequiredService<JobIntake>());
@@ -42,7 +42,7 @@ public sealed class RegistrationTests
         Assert.Equal((Azurite.ConnectionString, "tool-"), (storage.ConnectionString, storage.ContainerPrefix));
         Assert.Equal("tool-models", services.GetRequiredService<ModelContainer>().ContainerName);
         Assert.NotNull(services.GetRequiredService<NetworkResolver>());
-        Assert.IsType<CancelAwareStyleWork>(services.GetRequiredService<IStyleWork>());
+        Assert.IsType<MemoryTrimmingStyleWork>(services.GetRequiredService<IStyleWork>());
     }
 
     [Fact]
