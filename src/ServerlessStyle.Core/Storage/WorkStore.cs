@@ -50,12 +50,7 @@ public sealed class WorkStore
     public async Task WriteTargetsAsync(string jobId, string pairId, StyleTargets targets, CancellationToken cancellationToken = default)
     {
         var name = BlobLayout.Targets(jobId, pairId);
-        using (var buffer = new MemoryStream())
-        {
-            targets.WriteTo(buffer);
-            await _store.UploadAsync(_container, name, BinaryData.FromBytes(buffer.ToArray()), cancellationToken).ConfigureAwait(false);
-        }
-
+        await UploadTargetsAsync(name, targets, cancellationToken).ConfigureAwait(false);
         BoundedCache.Remember(_targets, name, targets);
     }
 
@@ -68,10 +63,7 @@ public sealed class WorkStore
             return cached;
         }
 
-        var blob = await _store.TryDownloadAsync(_container, name, cancellationToken).ConfigureAwait(false)
-            ?? throw new InvalidOperationException($"{_container}/{name} is missing: PrepareTargets did not run for this pair.");
-        using var stream = blob.Content.ToStream();
-        var targets = StyleTargets.ReadFrom(stream);
+        var targets = await DownloadTargetsAsync(name, "PrepareTargets did not run for this pair", cancellationToken).ConfigureAwait(false);
         BoundedCache.Remember(_targets, name, targets);
         return targets;
     }
@@ -80,21 +72,28 @@ public sealed class WorkStore
     /// Stores per-layer Gram matrices under <paramref name="name"/> (a tiled stage's style or style residual per
     /// position), in the targets' checked format with no content features.
     /// </summary>
-    public async Task WriteGramsAsync(string name, string networkName, int height, int width, IReadOnlyList<float[]> grams, CancellationToken cancellationToken = default)
+    public Task WriteGramsAsync(string name, string networkName, int height, int width, IReadOnlyList<float[]> grams, CancellationToken cancellationToken = default) =>
+        UploadTargetsAsync(
+            name, new StyleTargets { NetworkName = networkName, Height = height, Width = width, ContentFeatures = [], Grams = grams, StyleLayerWeights = [] },
+            cancellationToken);
+
+    /// <summary>Gram matrices <see cref="WriteGramsAsync"/> stored; throws, naming the blob, when they are not there.</summary>
+    public async Task<IReadOnlyList<float[]>> ReadGramsAsync(string name, CancellationToken cancellationToken = default) =>
+        (await DownloadTargetsAsync(name, whyMissing: null, cancellationToken).ConfigureAwait(false)).Grams;
+
+    private async Task UploadTargetsAsync(string name, StyleTargets targets, CancellationToken cancellationToken)
     {
-        var targets = new StyleTargets { NetworkName = networkName, Height = height, Width = width, ContentFeatures = [], Grams = grams, StyleLayerWeights = [] };
         using var buffer = new MemoryStream();
         targets.WriteTo(buffer);
         await _store.UploadAsync(_container, name, BinaryData.FromBytes(buffer.ToArray()), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Gram matrices <see cref="WriteGramsAsync"/> stored; throws, naming the blob, when they are not there.</summary>
-    public async Task<IReadOnlyList<float[]>> ReadGramsAsync(string name, CancellationToken cancellationToken = default)
+    private async Task<StyleTargets> DownloadTargetsAsync(string name, string? whyMissing, CancellationToken cancellationToken)
     {
         var blob = await _store.TryDownloadAsync(_container, name, cancellationToken).ConfigureAwait(false)
-            ?? throw new InvalidOperationException($"{_container}/{name} is missing.");
+            ?? throw new InvalidOperationException($"{_container}/{name} is missing{(whyMissing is null ? "" : $": {whyMissing}")}.");
         using var stream = blob.Content.ToStream();
-        return StyleTargets.ReadFrom(stream).Grams;
+        return StyleTargets.ReadFrom(stream);
     }
 
     /// <summary>Forgets a finished pair's targets in this process (their blob stays).</summary>
