@@ -48,7 +48,7 @@ public sealed class MemoryTrimmingStyleWork(IStyleWork inner, StyleEvaluator eva
             // The sessions' memory goes back before the activity needs its own: their managed Winograd weights and the
             // C heap pages ONNX Runtime freed.
             evaluator.ReleaseSessions();
-            Collect();
+            NativeHeap.CollectAndTrim();
         }
 
         try
@@ -58,7 +58,7 @@ public sealed class MemoryTrimmingStyleWork(IStyleWork inner, StyleEvaluator eva
         finally
         {
             var clock = Stopwatch.StartNew();
-            Collect();
+            NativeHeap.CollectAndTrim();
             if (logger.IsEnabled(LogLevel.Debug))
             {
                 using var process = Process.GetCurrentProcess();
@@ -67,13 +67,5 @@ public sealed class MemoryTrimmingStyleWork(IStyleWork inner, StyleEvaluator eva
                     activity, process.WorkingSet64 >> 20, clock.ElapsedMilliseconds, process.PeakWorkingSet64 >> 20, GC.GetTotalMemory(forceFullCollection: false) >> 20);
             }
         }
-    }
-
-    // Blocking and compacting, large objects included, with the freed memory decommitted: what is left is what the worker
-    // holds between activities (the evaluation session, cached inputs).
-    private static void Collect()
-    {
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        NativeHeap.Trim();
     }
 }

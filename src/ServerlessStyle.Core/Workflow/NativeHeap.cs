@@ -29,6 +29,16 @@ internal static partial class NativeHeap
         }
     }
 
+    /// <summary>
+    /// A blocking, compacting collection of every generation, large objects included, with the freed memory
+    /// decommitted, then <see cref="Trim"/>: what the process holds afterwards is what it still uses.
+    /// </summary>
+    public static void CollectAndTrim()
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        Trim();
+    }
+
     [LibraryImport("libc", EntryPoint = "malloc_trim")]
     private static partial int MallocTrim(nuint pad);
 }

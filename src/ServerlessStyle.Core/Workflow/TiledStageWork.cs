@@ -81,7 +81,7 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
         if (grid.SharedStyle)
         {
             // Alone, after the rest: the pass over the image's pieces builds a session of its own.
-            FreeMemory();
+            NativeHeap.CollectAndTrim();
             await WriteResidualAsync(jobId, pair.PairId, 0, network, start, stage.StylePerPosition, gramTile, cancellationToken).ConfigureAwait(false);
         }
 
@@ -120,7 +120,7 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
             // That pass built a session for the crop (the model's bytes, ONNX Runtime's copy of the weights, the
             // activations): its memory goes back before the tile's L-BFGS state and evaluations take theirs, or the
             // two add up in the tile's peak.
-            FreeMemory();
+            NativeHeap.CollectAndTrim();
 
             // The objective changes with the residual every iteration, unless no tile moved (a line search longer than an
             // iteration's evaluations): then the same targets come back, and the tile's line search may go on.
@@ -221,7 +221,7 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
         {
             // Alone, after the PNG and the crops: the pass over the image's pieces builds a session of its own, and
             // beside the encoder's buffers it was the blend's peak.
-            FreeMemory();
+            NativeHeap.CollectAndTrim();
             var network = await engine.GetNetworkAsync(request, cancellationToken).ConfigureAwait(false);
             var style = await Work.ReadGramsAsync(BlobLayout.TiledStyle(jobId, pair.PairId), cancellationToken).ConfigureAwait(false);
             await WriteResidualAsync(jobId, pair.PairId, i + 1, network, image, style, Tiling.GramTile(request), cancellationToken).ConfigureAwait(false);
@@ -294,13 +294,6 @@ public sealed class TiledStageWork(JobStorage storage, InputImages images, Style
         }
 
         return Work.WriteGramsAsync(BlobLayout.TiledResidual(jobId, pairId, iteration), network.Name, image.Height, image.Width, grams, cancellationToken);
-    }
-
-    /// <summary>Gives back what the activity no longer holds, managed and native, before a step that needs memory of its own.</summary>
-    private static void FreeMemory()
-    {
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
-        NativeHeap.Trim();
     }
 
     private static string ObjectiveHash(StyleTargets targets)
