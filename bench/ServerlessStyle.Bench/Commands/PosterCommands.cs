@@ -218,7 +218,7 @@ internal sealed class EstimateCommand : Command<EstimateCommand.Settings>
         var (width, height) = Settings.Parse(settings.Size)!.Value;
         var pixels = (long)width * height;
         var winograd = settings.Winograd == "on" || (settings.Winograd == "auto" && pixels <= EvaluatorOptions.DefaultWinogradMaxPixels);
-        var stage = settings.Stage is null ? 0 : (long)Settings.Parse(settings.Stage)!.Value.Width * Settings.Parse(settings.Stage)!.Value.Height;
+        var stage = settings.Stage is null ? 0 : Settings.Parse(settings.Stage) is var (stageWidth, stageHeight) ? (long)stageWidth * stageHeight : 0;
         var whole = MemoryEstimate.WholeStageBytes(stage);
         var bytes = MemoryEstimate.PeakBytes(settings.Network, pixels, winograd) + whole;
         Console.Out.WriteLine(JsonSerializer.Serialize(new
